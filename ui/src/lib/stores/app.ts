@@ -1,0 +1,88 @@
+import { errorMessage } from '../api/errors';
+import type { SystemSample } from '../api/types';
+import { RunsStore } from './runs.svelte';
+import { ServersStore, type StorageLike } from './servers.svelte';
+import { SystemStore } from './system.svelte';
+
+/** The stores of the app, wired to each other. One instance per page (see `app` below). */
+export class AppStores {
+  readonly servers: ServersStore;
+  readonly runs = new RunsStore();
+  readonly system = new SystemStore();
+  private readonly lastRunsLoad = new Map<string, number>();
+
+  constructor(servers: ServersStore) {
+    this.servers = servers;
+    servers.onEvent((id, msg) => {
+      if (msg.type.startsWith('runs.')) this.runs.apply(id, msg);
+      else if (msg.type === 'system.sample') this.system.push(id, msg as unknown as SystemSample);
+    });
+    servers.onReady((id) => {
+      // (Re)connected: events may have been missed, so reload what the server has.
+      void this.loadRuns(id, true);
+      void this.loadSystem(id);
+    });
+    servers.onRemoved((id) => {
+      this.runs.removeServer(id);
+      this.system.removeServer(id);
+    });
+  }
+
+  /** GET /runs of one server into the runs store. Skipped when loaded in the last 2 s unless forced. */
+  async loadRuns(serverId: string, force = false): Promise<void> {
+    const client = this.servers.client(serverId);
+    if (!client || !client.token) return;
+    const last = this.lastRunsLoad.get(serverId) ?? 0;
+    if (!force && Date.now() - last < 2000) return;
+    this.lastRunsLoad.set(serverId, Date.now());
+    try {
+      const answer = await client.runs();
+      if (this.servers.get(serverId)) this.runs.setServerRuns(serverId, answer.runs ?? []);
+    } catch (e) {
+      this.runs.setError(serverId, errorMessage(e));
+    }
+  }
+
+  async loadSystem(serverId: string): Promise<void> {
+    const client = this.servers.client(serverId);
+    if (!client || !client.token) return;
+    try {
+      const sample = await client.system();
+      if (!this.servers.get(serverId)) return;
+      this.system.push(serverId, sample);
+      if (!sample.cluster) {
+        const history = await client.history('1h');
+        this.system.seed(serverId, history);
+      }
+    } catch (e) {
+      this.system.setError(serverId, errorMessage(e));
+    }
+  }
+
+  /** Connects every server with a token and loads its data over HTTP right away. */
+  start(): void {
+    this.servers.connectAll();
+    for (const e of this.servers.list) {
+      if (this.servers.hasValidToken(e)) {
+        void this.loadRuns(e.id);
+        void this.loadSystem(e.id);
+      }
+    }
+  }
+
+  /** After a login: connect and load one server. */
+  started(serverId: string): void {
+    void this.loadRuns(serverId, true);
+    void this.loadSystem(serverId);
+  }
+}
+
+function browserStorage(): StorageLike | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export const app = new AppStores(new ServersStore({ storage: browserStorage() }));

@@ -1,0 +1,317 @@
+#include "core/config.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ailab::core {
+namespace json = boost::json;
+
+namespace {
+
+// Renders a JSON value for an error message: strings quoted, long values cut.
+std::string describe(const json::value& value) {
+    std::string text = json::serialize(value);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return text;
+}
+
+class Reader {
+public:
+    Reader(const json::object& root, std::string label, const EnvLookup& env)
+        : root_(root), label_(std::move(label)), env_(env) {}
+
+    [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+        throw ConfigError(label_ + ": \"" + key + "\" " + what);
+    }
+
+    const json::value* find(const std::string& key) const {
+        auto it = root_.find(key);
+        return it == root_.end() ? nullptr : &it->value();
+    }
+
+    std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t low, std::int64_t high) const {
+        const auto* value = find(key);
+        if (!value) return fallback;
+        std::int64_t result = 0;
+        if (value->is_int64()) {
+            result = value->as_int64();
+        } else if (value->is_uint64() && value->as_uint64() <= static_cast<std::uint64_t>(high)) {
+            result = static_cast<std::int64_t>(value->as_uint64());
+        } else {
+            fail(key, "must be an integer from " + std::to_string(low) + " to " + std::to_string(high) + ", got " +
+                          describe(*value));
+        }
+        if (result < low || result > high)
+            fail(key, "must be an integer from " + std::to_string(low) + " to " + std::to_string(high) + ", got " +
+                          describe(*value));
+        return result;
+    }
+
+    bool boolean(const std::string& key, bool fallback) const {
+        const auto* value = find(key);
+        if (!value) return fallback;
+        if (!value->is_bool()) fail(key, "must be true or false, got " + describe(*value));
+        return value->as_bool();
+    }
+
+    std::string string(const std::string& key, const std::string& fallback) const {
+        const auto* value = find(key);
+        if (!value) return fallback;
+        if (!value->is_string()) fail(key, "must be a string, got " + describe(*value));
+        return std::string(value->as_string());
+    }
+
+    std::filesystem::path folder(const std::string& key, bool required) const {
+        const auto* value = find(key);
+        if (!value) {
+            if (required) fail(key, "is missing: it must name a folder");
+            return {};
+        }
+        if (!value->is_string() || value->as_string().empty())
+            fail(key, "must be a folder path (a non-empty string), got " + describe(*value));
+        return std::filesystem::path(expand_variables(std::string(value->as_string()), label_, key, env_))
+            .lexically_normal();
+    }
+
+    const std::string& label() const { return label_; }
+    const EnvLookup& env() const { return env_; }
+
+private:
+    const json::object& root_;
+    std::string label_;
+    const EnvLookup& env_;
+};
+
+const std::set<std::string, std::less<>> known_keys = {
+    "host", "port", "users", "workspace", "results", "queue", "auto_detect_experiments", "auto_detect_projects",
+    "projects", "gpus", "tls", "allowed_origins", "cluster", "metrics_public", "dead_after_minutes",
+    "discovery_depth", "poll_interval_ms", "sample_interval_ms", "token_lifetime_hours", "threads"};
+
+}  // namespace
+
+bool Config::password_is_hashed(const std::string& user) const {
+    auto it = users.find(user);
+    return it != users.end() && it->second.rfind("$argon2id$", 0) == 0;
+}
+
+EnvLookup process_environment() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        if (const char* value = std::getenv(name.c_str())) return std::string(value);
+        // $USER and $HOME are often unset in services and containers: fall back to the passwd entry.
+        if (name == "USER" || name == "HOME") {
+            if (const passwd* entry = getpwuid(geteuid())) return std::string(name == "USER" ? entry->pw_name : entry->pw_dir);
+        }
+        return std::nullopt;
+    };
+}
+
+std::string expand_variables(const std::string& value, const std::string& file_label, const std::string& key,
+                             const EnvLookup& env) {
+    auto lookup = [&](const std::string& name) {
+        auto found = env(name);
+        if (!found) throw ConfigError(file_label + ": \"" + key + "\" uses $" + name + ", which is not set");
+        return *found;
+    };
+    std::string out;
+    std::size_t i = 0;
+    if (value.size() >= 1 && value[0] == '~' && (value.size() == 1 || value[1] == '/')) {
+        out = lookup("HOME");
+        i = 1;
+    }
+    while (i < value.size()) {
+        char c = value[i];
+        if (c != '$') {
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        if (i + 1 < value.size() && value[i + 1] == '{') {
+            auto close = value.find('}', i + 2);
+            if (close == std::string::npos)
+                throw ConfigError(file_label + ": \"" + key + "\" has an unclosed ${ in " + describe(json::value(value)));
+            out += lookup(value.substr(i + 2, close - i - 2));
+            i = close + 1;
+            continue;
+        }
+        std::size_t end = i + 1;
+        while (end < value.size() && (std::isalnum(static_cast<unsigned char>(value[end])) || value[end] == '_')) ++end;
+        if (end == i + 1) {
+            out.push_back('$');
+            ++i;
+            continue;
+        }
+        out += lookup(value.substr(i + 1, end - i - 1));
+        i = end;
+    }
+    return out;
+}
+
+std::string normalise_origin(std::string_view origin) {
+    std::string text(origin);
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!text.empty() && text.back() == '/') text.pop_back();
+    auto scheme_end = text.find("://");
+    if (scheme_end == std::string::npos) return {};
+    auto scheme = text.substr(0, scheme_end);
+    if (scheme != "http" && scheme != "https") return {};
+    auto rest = text.substr(scheme_end + 3);
+    if (rest.empty() || rest.find('/') != std::string::npos || rest.find('?') != std::string::npos) return {};
+    return text;
+}
+
+Config parse_config(const std::string& text, const std::string& file_label, const EnvLookup& env) {
+    boost::system::error_code error;
+    json::parse_options options;
+    options.allow_comments = true;
+    options.allow_trailing_commas = true;
+    json::value root = json::parse(text, error, {}, options);
+    if (error) throw ConfigError(file_label + ": not valid JSON: " + error.message());
+    if (!root.is_object()) throw ConfigError(file_label + ": the config must be a JSON object");
+    const auto& object = root.as_object();
+    Reader reader(object, file_label, env);
+    Config config;
+
+    for (const auto& entry : object) {
+        if (!known_keys.contains(entry.key()))
+            config.warnings.push_back(file_label + ": unknown key \"" + std::string(entry.key()) + "\" is ignored");
+    }
+
+    config.host = reader.string("host", "127.0.0.1");
+    if (config.host.empty()) reader.fail("host", "must not be empty; use \"*\" for every interface");
+    // The port can be a string in old configs ("12345"); accept it when it is all digits.
+    if (const auto* port = reader.find("port"); port && port->is_string()) {
+        const auto& s = port->as_string();
+        bool digits = !s.empty() && s.size() <= 5 &&
+                      std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (!digits || std::stoi(std::string(s)) < 1 || std::stoi(std::string(s)) > 65535)
+            reader.fail("port", "must be an integer from 1 to 65535, got " + describe(*port));
+        config.port = static_cast<std::uint16_t>(std::stoi(std::string(s)));
+    } else {
+        config.port = static_cast<std::uint16_t>(reader.integer("port", 12345, 1, 65535));
+    }
+
+    const auto* users = reader.find("users");
+    if (!users) reader.fail("users", "is missing: add {\"name\": \"password\"} (hash it with `ailab hash-password`)");
+    if (!users->is_object() || users->as_object().empty())
+        reader.fail("users", "must be a non-empty object of user name to password, got " + describe(*users));
+    for (const auto& entry : users->as_object()) {
+        std::string name(entry.key());
+        if (name.empty()) reader.fail("users", "has an empty user name");
+        if (!entry.value().is_string() || entry.value().as_string().empty())
+            reader.fail("users", "password of \"" + name + "\" must be a non-empty string");
+        std::string password(entry.value().as_string());
+        if (password == "CHANGE_THIS")
+            throw ConfigError(file_label + ": \"users\": the password of \"" + name +
+                              "\" is still CHANGE_THIS; set one: run `ailab hash-password` and put its output in the config");
+        if (password.rfind("$argon2", 0) == 0 && password.rfind("$argon2id$", 0) != 0)
+            reader.fail("users", "password hash of \"" + name + "\" must be argon2id (from `ailab hash-password`)");
+        config.users.emplace(name, std::move(password));
+        if (!config.password_is_hashed(name))
+            config.warnings.push_back(file_label + ": the password of \"" + name +
+                                      "\" is plain text; store a hash instead: run `ailab hash-password`");
+    }
+
+    config.workspace = reader.folder("workspace", true);
+    config.results = reader.folder("results", true);
+    config.queue = reader.folder("queue", true);
+
+    if (reader.find("auto_detect_experiments") && reader.find("auto_detect_projects"))
+        config.warnings.push_back(file_label + ": both \"auto_detect_experiments\" and \"auto_detect_projects\" are set; "
+                                               "\"auto_detect_experiments\" wins");
+    config.auto_detect_experiments =
+        reader.boolean("auto_detect_experiments", reader.boolean("auto_detect_projects", false));
+
+    if (const auto* projects = reader.find("projects")) {
+        if (!projects->is_object()) reader.fail("projects", "must be an object of project name to folder, got " + describe(*projects));
+        for (const auto& entry : projects->as_object()) {
+            std::string name(entry.key());
+            const json::value* path = &entry.value();
+            if (path->is_object()) {
+                auto it = path->as_object().find("path");
+                path = it == path->as_object().end() ? nullptr : &it->value();
+            }
+            if (!path || !path->is_string() || path->as_string().empty())
+                reader.fail("projects", "entry \"" + name + "\" must be a folder path or {\"path\": folder}");
+            config.projects.emplace(
+                name, std::filesystem::path(expand_variables(std::string(path->as_string()), file_label, "projects", env))
+                          .lexically_normal());
+        }
+    }
+
+    if (const auto* gpus = reader.find("gpus")) {
+        if (!gpus->is_array()) reader.fail("gpus", "must be a list of GPU ids like [0, 1], got " + describe(*gpus));
+        std::set<int> seen;
+        for (const auto& id : gpus->as_array()) {
+            if (!id.is_int64() || id.as_int64() < 0 || id.as_int64() > 1023)
+                reader.fail("gpus", "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " + describe(id));
+            if (!seen.insert(static_cast<int>(id.as_int64())).second)
+                reader.fail("gpus", "lists GPU " + std::to_string(id.as_int64()) + " twice");
+            config.gpus.push_back(static_cast<int>(id.as_int64()));
+        }
+    }
+
+    if (const auto* tls = reader.find("tls")) {
+        if (tls->is_string() && tls->as_string() == "auto") {
+            config.tls.mode = TlsMode::automatic;
+        } else if (tls->is_bool() && !tls->as_bool()) {
+            config.tls.mode = TlsMode::off;
+        } else if (tls->is_object()) {
+            const auto& t = tls->as_object();
+            auto cert = t.find("cert");
+            auto key = t.find("key");
+            if (cert == t.end() || !cert->value().is_string() || key == t.end() || !key->value().is_string())
+                reader.fail("tls", "must be \"auto\" or {\"cert\": file, \"key\": file}, got " + describe(*tls));
+            config.tls.mode = TlsMode::files;
+            config.tls.cert_file = expand_variables(std::string(cert->value().as_string()), file_label, "tls", env);
+            config.tls.key_file = expand_variables(std::string(key->value().as_string()), file_label, "tls", env);
+            for (const auto& file : {config.tls.cert_file, config.tls.key_file}) {
+                std::ifstream probe(file);
+                if (!probe) reader.fail("tls", "names " + file.string() + ", which cannot be read");
+            }
+        } else {
+            reader.fail("tls", "must be \"auto\" or {\"cert\": file, \"key\": file}, got " + describe(*tls));
+        }
+    }
+
+    if (const auto* origins = reader.find("allowed_origins")) {
+        if (!origins->is_array()) reader.fail("allowed_origins", "must be a list of origins like [\"https://gui.example.org\"]");
+        for (const auto& origin : origins->as_array()) {
+            std::string normal = origin.is_string() ? normalise_origin(origin.as_string()) : std::string();
+            if (normal.empty())
+                reader.fail("allowed_origins", "entries must be origins like \"https://host:port\" (no path), got " + describe(origin));
+            config.allowed_origins.push_back(normal);
+        }
+    }
+
+    config.cluster = reader.boolean("cluster", false);
+    config.metrics_public = reader.boolean("metrics_public", false);
+    config.dead_after_minutes = static_cast<int>(reader.integer("dead_after_minutes", 90, 1, 60 * 24 * 365));
+    config.discovery_depth = static_cast<int>(reader.integer("discovery_depth", 5, 1, 32));
+    config.poll_interval = std::chrono::milliseconds(reader.integer("poll_interval_ms", 1000, 50, 3'600'000));
+    config.sample_interval = std::chrono::milliseconds(reader.integer("sample_interval_ms", 1000, 100, 3'600'000));
+    config.token_lifetime = std::chrono::hours(reader.integer("token_lifetime_hours", 24 * 7, 1, 24 * 366));
+    config.threads = static_cast<int>(reader.integer("threads", 2, 1, 64));
+    return config;
+}
+
+Config load_config(const std::filesystem::path& file, const EnvLookup& env) {
+    std::string label = file.filename().string();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(file.string() + ": cannot be read: " + std::strerror(errno));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    Config config = parse_config(buffer.str(), label, env);
+    config.file = file;
+    return config;
+}
+
+}  // namespace ailab::core

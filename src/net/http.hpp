@@ -1,0 +1,68 @@
+#pragma once
+// Plain request/response structs that handlers see. The socket layer (server.cpp) converts Beast
+// messages to and from these, so feature code and its tests never include Beast or Asio.
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ailab::net {
+
+enum class Method { get, head, post, put, patch, del, options, other };
+
+std::string_view method_name(Method method);
+Method parse_method(std::string_view name);
+
+struct Request {
+    Method method = Method::get;
+    std::string path;          // decoded path, without the query string
+    std::string query_string;  // raw, after '?'
+    std::map<std::string, std::string> query;   // decoded query parameters
+    std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
+    std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+    std::string body;
+    std::string remote_address;
+    std::string user;  // set by the router after the token was checked
+    std::string token; // the bearer token that authenticated this request
+
+    // Case-insensitive header lookup; "" when absent.
+    std::string_view header(std::string_view name) const;
+    // Query parameter or fallback.
+    std::string query_or(const std::string& key, std::string fallback) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    void set_header(std::string name, std::string value);
+    std::string_view header(std::string_view name) const;
+
+    static Response json_text(int status, std::string body);
+    static Response error(int status, std::string_view message);
+    static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+};
+
+// Thrown by handlers for expected failures (bad input, not found). The router's wrapper turns it
+// into {"error": message} with the status; anything else that escapes becomes a logged 500.
+class HttpError : public std::runtime_error {
+public:
+    HttpError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    int status() const { return status_; }
+
+private:
+    int status_;
+};
+
+// Percent-decoding for paths and query values ('+' is a space only in queries).
+enum class DecodeMode { path, query };
+std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode);
+std::map<std::string, std::string> parse_query(std::string_view query_string);
+
+}  // namespace ailab::net

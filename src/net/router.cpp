@@ -1,0 +1,104 @@
+#include "net/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace ailab::net {
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> segments;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        auto slash = path.find('/', start);
+        auto end = slash == std::string_view::npos ? path.size() : slash;
+        if (end > start) segments.emplace_back(path.substr(start, end - start));
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+    }
+    return segments;
+}
+
+void Router::add(Method method, std::string pattern, Access access, Handler handler) {
+    Route route{RouteInfo{method, pattern, access}, split_path(pattern), std::move(handler)};
+    routes_.push_back(std::move(route));
+}
+
+std::vector<RouteInfo> Router::routes() const {
+    std::vector<RouteInfo> infos;
+    infos.reserve(routes_.size());
+    for (const auto& route : routes_) infos.push_back(route.info);
+    return infos;
+}
+
+namespace {
+
+bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& segments,
+           std::map<std::string, std::string>& params) {
+    if (pattern.size() != segments.size()) return false;
+    std::map<std::string, std::string> captured;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const auto& p = pattern[i];
+        if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+            captured[p.substr(1, p.size() - 2)] = segments[i];
+        } else if (p != segments[i]) {
+            return false;
+        }
+    }
+    params = std::move(captured);
+    return true;
+}
+
+std::string_view bearer_token(const Request& request) {
+    auto value = request.header("authorization");
+    constexpr std::string_view prefix = "Bearer ";
+    if (value.size() <= prefix.size()) return {};
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(value[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+            return {};
+    }
+    return value.substr(prefix.size());
+}
+
+}  // namespace
+
+Response Router::dispatch(Request& request, const TokenVerifier& verify) const {
+    auto segments = split_path(request.path);
+    bool path_known = false;
+    for (const auto& route : routes_) {
+        std::map<std::string, std::string> params;
+        if (!match(route.segments, segments, params)) continue;
+        path_known = true;
+        Method method = request.method == Method::head ? Method::get : request.method;
+        if (route.info.method != method) continue;
+        if (route.info.access == Access::token_required) {
+            auto token = bearer_token(request);
+            auto user = token.empty() ? std::nullopt : verify(token);
+            if (!user) {
+                auto response = Response::error(401, token.empty() ? "authentication required: send Authorization: Bearer <token>"
+                                                                   : "invalid or expired token");
+                response.set_header("WWW-Authenticate", "Bearer");
+                return response;
+            }
+            request.user = *user;
+            request.token = std::string(token);
+        }
+        request.params = std::move(params);
+        // The one wrapper that turns whatever escapes a handler into a JSON error.
+        try {
+            return route.handler(request);
+        } catch (const HttpError& error) {
+            return Response::error(error.status(), error.what());
+        } catch (const std::exception& error) {
+            spdlog::error("{} {}: unhandled error: {}", method_name(request.method), request.path, error.what());
+            return Response::error(500, std::string("internal error: ") + error.what());
+        } catch (...) {
+            spdlog::error("{} {}: unhandled non-standard exception", method_name(request.method), request.path);
+            return Response::error(500, "internal error");
+        }
+    }
+    if (path_known) return Response::error(405, "method not allowed");
+    return Response::error(404, "not found: " + request.path);
+}
+
+}  // namespace ailab::net

@@ -1,0 +1,51 @@
+#pragma once
+// Maps (method, path pattern) to handlers. Patterns are literal segments and {name} captures:
+// "/api/v1/runs/{id}/metrics". Every route declares whether it needs a token; dispatch() checks it,
+// so a new route cannot forget authentication (tests iterate routes() and expect 401 without one).
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/http.hpp"
+
+namespace ailab::net {
+
+enum class Access { public_route, token_required };
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteInfo {
+    Method method;
+    std::string pattern;
+    Access access;
+};
+
+// Checks a bearer token; returns the user name when valid. Thread-safe implementations only.
+using TokenVerifier = std::function<std::optional<std::string>(std::string_view token)>;
+
+class Router {
+public:
+    // Register before the server starts; not thread-safe against dispatch().
+    void add(Method method, std::string pattern, Access access, Handler handler);
+
+    // Finds the route, checks the token when needed, runs the handler inside the error wrapper.
+    // 404 for an unknown path, 405 for a known path with another method. Thread-safe.
+    Response dispatch(Request& request, const TokenVerifier& verify) const;
+
+    std::vector<RouteInfo> routes() const;
+
+private:
+    struct Route {
+        RouteInfo info;
+        std::vector<std::string> segments;  // "{id}" marks a capture
+        Handler handler;
+    };
+    std::vector<Route> routes_;
+};
+
+// Splits "/a/b/c" into {"a","b","c"}.
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace ailab::net

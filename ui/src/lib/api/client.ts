@@ -85,7 +85,8 @@ export class ServerClient {
     return url;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the body text. */
+  private async send(method: string, path: string, body?: unknown, query?: Query): Promise<string> {
     const headers: Record<string, string> = {};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -100,25 +101,29 @@ export class ServerClient {
       throw new ApiError(0, `Cannot reach ${this.base}: ${e instanceof Error ? e.message : String(e)}`);
     }
     const text = await response.text();
-    let data: unknown = null;
-    if (text !== '') {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = null;
-      }
-    }
     if (!response.ok) {
-      const message =
-        data && typeof data === 'object' && typeof (data as { error?: unknown }).error === 'string'
-          ? (data as { error: string }).error
-          : `${response.status} ${response.statusText || 'error'}`;
+      let message = `${response.status} ${response.statusText || 'error'}`;
+      try {
+        const data = JSON.parse(text) as { error?: unknown };
+        if (data && typeof data.error === 'string') message = data.error;
+      } catch {
+        /* not JSON: keep the status line */
+      }
       const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
       if (response.status === 401 && path !== '/login') this.unauthorized();
       throw new ApiError(response.status, message, retryAfter);
     }
-    if (data === null && text !== '') throw new ApiError(response.status, 'The server answered with invalid JSON');
-    return data as T;
+    return text;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    const text = await this.send(method, path, body, query);
+    if (text === '') return null as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(200, 'The server answered with invalid JSON');
+    }
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -169,8 +174,9 @@ export class ServerClient {
       keys: keys && keys.length ? keys.join(',') : undefined,
     });
   }
-  exportUrl(id: string, format: 'csv' | 'jsonl'): string {
-    return this.url(`/runs/${encodeURIComponent(id)}/export`, { format });
+  /** Every point of a run as CSV or JSON lines text. */
+  exportRun(id: string, format: 'csv' | 'jsonl'): Promise<string> {
+    return this.send('GET', `/runs/${encodeURIComponent(id)}/export`, undefined, { format });
   }
   cleanup(ids: string[]): Promise<CleanupResponse> {
     return this.post('/runs/cleanup', { ids });

@@ -79,9 +79,10 @@ export class SystemStore {
     if (drop) ring.splice(0, drop);
   }
 
+  /** A copy of the ring (a new array on every change, so derived values see the change). */
   ring(serverId: string): SparkPoint[] {
     void this.version;
-    return this.rings.get(serverId) ?? [];
+    return (this.rings.get(serverId) ?? []).slice();
   }
 
   setError(serverId: string, message: string | null): void {

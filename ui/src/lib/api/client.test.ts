@@ -155,6 +155,26 @@ describe('ServerClient WebSocket', () => {
     expect(fetch.calls[0].url).toBe('http://h:1/api/v1/info');
   });
 
+  it('re-authenticates, re-subscribes and signals ready again after a reconnect', () => {
+    vi.useFakeTimers();
+    const client = new ServerClient('http://h:1', { token: 'tok', socketFactory: fakeSocketFactory, topics: ['runs'] });
+    let ready = 0;
+    client.onReady(() => ready++);
+    client.connect();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].receive({ type: 'auth.ok' });
+    FakeSocket.all[0].serverClose(1001);
+    vi.advanceTimersByTime(1000);
+    const second = FakeSocket.all[1];
+    second.open();
+    expect(second.sent).toEqual([{ type: 'auth', token: 'tok' }]);
+    second.receive({ type: 'auth.ok' });
+    expect(second.sent[1]).toEqual({ type: 'subscribe', topics: ['runs'] });
+    expect(ready).toBe(2);
+    client.disconnect();
+    vi.useRealTimers();
+  });
+
   it('does not connect without a token', () => {
     const client = new ServerClient('http://h:1', { socketFactory: fakeSocketFactory });
     client.connect();

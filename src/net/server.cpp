@@ -173,7 +173,7 @@ private:
         } else {
             auth_timer_.cancel();
             spdlog::info("websocket: authentication refused: {}", reason);
-            co_await ws_.async_close(websocket::close_reason(4401, reason), use_tuple);
+            co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(4401), reason), use_tuple);
             co_return;
         }
 
@@ -368,7 +368,7 @@ http::response<http::string_body> Server::Impl::handle(http::request<http::strin
     out.set(http::field::server, std::string("ailab/") + ailab::version);
     if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) out.set(name, value);
-    if (response.status >= 400 || response.status < 200) out.set(http::field::x_content_type_options, "nosniff");
+    if (response.status >= 400 || response.status < 200) out.set("X-Content-Type-Options", "nosniff");
     auto size = response.body.size();
     if (request.method != Method::head) out.body() = std::move(response.body);
     if (response.status != 204 && response.status != 304) out.content_length(size);

@@ -38,8 +38,9 @@ public:
     void run(const std::function<void(const ServerInfo&)>& on_listening);
     void stop();  // thread-safe
 
+    struct Impl;  // defined in server.cpp; public so that session classes there can name it
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,66 @@
+# AI Lab: the two commands.
+#   make run   installs what is missing, builds, and starts AI Lab on a demo config (loopback)
+#   make test  builds and passes every test: unit, integration, UI and browser end-to-end
+# (CI also runs the unit and integration tests under ASan+UBSan and the lint checks.)
+
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+DEMO ?= demo
+PORT ?= 12345
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test test-unit test-ui test-e2e test-asan lint format bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Writes $(DEMO)/config.json once (loopback, generated password printed once), a demo results
+# folder with simulated runs that keep writing, then serves until Ctrl-C.
+run: build
+	@mkdir -p $(DEMO)
+	@$(BUILD)/ailab init-config $(DEMO)/config.json --results $(DEMO)/results --state $(DEMO)/state --port $(PORT)
+	@python3 scripts/demo_runs.py $(DEMO)/results > $(DEMO)/demo_runs.log 2>&1 & echo $$! > $(DEMO)/demo_runs.pid
+	@trap 'kill $$(cat $(DEMO)/demo_runs.pid) 2>/dev/null; rm -f $(DEMO)/demo_runs.pid' EXIT INT TERM; \
+	  echo "Open http://127.0.0.1:$(PORT)/ and log in as admin (password above, or in your notes)."; \
+	  $(BUILD)/ailab $(DEMO)/config.json
+
+test: build
+	@$(MAKE) --no-print-directory test-unit test-ui test-e2e
+	@if [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory lint test-asan; fi
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-ui: build
+	cd ui && npm run --silent check && npm test --silent
+
+test-e2e: build
+	cd ui && AILAB_BIN=$(abspath $(BUILD))/ailab AILAB_TEST_OUT=$(abspath $(BUILD))/test-output npm run --silent test:e2e
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAILAB_SANITIZE=ON -DAILAB_WITH_UI=OFF -DAILAB_BUILD_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+lint: build
+	scripts/lint.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp')
+
+bench: build
+	bench/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) ui/dist

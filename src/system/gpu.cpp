@@ -397,10 +397,13 @@ void GpuSampler::measure_process_entry_bytes(nvml::Device handle, unsigned int c
     if (count_zero != count || count_ones != count) return;
     std::size_t extent = bytes;
     while (extent > 0 && process_buffer_[extent - 1] != probe_buffer_[extent - 1]) --extent;
-    for (const unsigned int candidate : {16u, 24u, 32u}) {
-        if (extent == std::size_t{count} * candidate || extent == std::size_t{process_capacity_} * candidate) {
-            process_entry_bytes_ = candidate;
-            return;
+    // Usually the driver writes `count` entries; some may clear the whole buffer they were given.
+    for (const std::size_t entries : {std::size_t{count}, std::size_t{process_capacity_}}) {
+        for (const unsigned int candidate : {16u, 24u, 32u}) {
+            if (extent == entries * candidate) {
+                process_entry_bytes_ = candidate;
+                return;
+            }
         }
     }
 }

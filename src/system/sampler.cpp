@@ -29,6 +29,8 @@ void Sampler::read_cpu(CpuSample& cpu) {
     const auto text = stat_file_.read("cpu");
     if (!text || !parse_proc_stat(*text, current_total_, current_cores_)) {
         host_ok_ = false;
+        cpu.percent = 0.0;
+        cpu.cores_percent.clear();
         return;
     }
     cpu.percent = cpu_percent(previous_total_, current_total_);

@@ -189,3 +189,40 @@ export function logTimestamp(date = new Date()) {
 export async function appendLines(file, lines) {
   await appendFile(file, lines.map((l) => JSON.stringify(l) + '\n').join(''));
 }
+
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+/**
+ * Serves a folder (the built UI, ui/dist) as plain static files on a free loopback port — a
+ * "static copy on another host". Returns { url, port, stop() }.
+ */
+export async function serveStatic(root, port) {
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  if (!existsSync(path.join(root, 'index.html'))) {
+    throw new Error(`${root}/index.html not found: build the UI first (cd ui && npm run build)`);
+  }
+  port ??= await freePort();
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(path.resolve(root) + path.sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}

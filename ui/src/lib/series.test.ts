@@ -29,6 +29,13 @@ describe('appendPoints', () => {
     appendPoints(t, [pt(1, { loss: 1 })], 'time');
     expect(t.loss.x).toEqual([1001]);
   });
+  it('keeps points that share a time stamp but drops older ones', () => {
+    const s: SeriesMap = { loss: { x: [10, 20], y: [1, 2] } };
+    const same = { step: 5, time: 20, epoch: null, values: { loss: 3 } };
+    const older = { step: 6, time: 15, epoch: null, values: { loss: 4 } };
+    expect(appendPoints(s, [same, older], 'time')).toEqual(['loss']);
+    expect(s.loss).toEqual({ x: [10, 20, 20], y: [1, 2, 3] });
+  });
 });
 
 describe('metricOrder', () => {

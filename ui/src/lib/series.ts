@@ -6,8 +6,9 @@ export type SeriesMap = Record<string, Series>;
 
 /**
  * Appends live points to per-metric series (mutating them) and returns the metrics that changed.
- * A point is taken only when its x is past the series' last x (step and time; epoch may repeat),
- * so points already in a freshly fetched series are not added twice.
+ * With x = step a point is taken only when its step is past the series' last one, so points already
+ * in a freshly fetched series are not added twice; time and epoch may repeat (several lines within
+ * one timestamp or epoch), so there only points before the last x are dropped.
  */
 export function appendPoints(series: SeriesMap, points: readonly RunPoint[], x: XAxis): string[] {
   const changed = new Set<string>();
@@ -21,7 +22,7 @@ export function appendPoints(series: SeriesMap, points: readonly RunPoint[], x: 
         series[metric] = s;
       }
       const last = s.x.length ? s.x[s.x.length - 1] : -Infinity;
-      if (x === 'epoch' ? xv < last : xv <= last) continue;
+      if (x === 'step' ? xv <= last : xv < last) continue;
       s.x.push(xv);
       s.y.push(value === null || value === undefined || !Number.isFinite(value) ? null : value);
       changed.add(metric);

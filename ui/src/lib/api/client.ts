@@ -98,7 +98,9 @@ export class ServerClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new ApiError(0, `Cannot reach ${this.base}: ${e instanceof Error ? e.message : String(e)}`);
+      const origin = typeof location === 'undefined' ? '' : location.origin;
+      const hint = origin && origin !== this.base ? ` Is it running, and does its allowed_origins list ${origin}?` : '';
+      throw new ApiError(0, `Cannot reach ${this.base} (${e instanceof Error ? e.message : String(e)}).${hint}`);
     }
     const text = await response.text();
     if (!response.ok) {

@@ -3,6 +3,7 @@
 // temp results/workspace/state folders) and offers small HTTP, TLS and WebSocket clients.
 // Everything it creates is removed when the objects go away.
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <boost/json.hpp>

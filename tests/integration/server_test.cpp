@@ -27,7 +27,8 @@ TEST(Server, HealthIsPublicAndEverythingElseNeedsAToken) {
     auto routes = server.get("/api/v1/routes", token);
     ASSERT_EQ(routes.status, 200);
     int checked = 0;
-    for (const auto& route : routes.json().at("routes").as_array()) {
+    auto listing = routes.json();
+    for (const auto& route : listing.at("routes").as_array()) {
         const auto& object = route.as_object();
         if (object.at("public").as_bool()) continue;
         std::string method(object.at("method").as_string());

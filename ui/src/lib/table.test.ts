@@ -98,6 +98,15 @@ describe('buildDisplayRows', () => {
     expect(out.map((d) => d.key)).toEqual([groupKey('t', 'B'), 't:5']);
   });
 
+  it('returns the same display object for an unchanged run, a new one for a changed run', () => {
+    const first = buildDisplayRows(rows, { text: '', states: none }, byScore, new Set());
+    const changed = rows.map((r) => (r.run.id === '3' ? { ...r, run: { ...r.run, score: 0.95 } } : r));
+    const second = buildDisplayRows(changed, { text: '', states: none }, byScore, new Set());
+    const find = (list: typeof first, id: string) => list.find((d) => d.kind === 'run' && d.row.run.id === id);
+    expect(find(second, '1')).toBe(find(first, '1'));
+    expect(find(second, '3')).not.toBe(find(first, '3'));
+  });
+
   it('handles 10,000 rows quickly enough for live updates', () => {
     const many: RunRow[] = [];
     for (let i = 0; i < 10_000; i++) many.push(row('s', { id: String(i), name: `run${i}`, group: `g${i % 50}`, score: (i * 7919) % 1000 }));

@@ -141,7 +141,7 @@ export function buildDisplayRows(
   const out: DisplayRow[] = [];
   for (const item of order) {
     if (typeof item !== 'string') {
-      out.push({ kind: 'run', key: item.key, row: item, grouped: false });
+      out.push(runDisplayRow(item, false));
       continue;
     }
     const members = groups.get(item)!;
@@ -155,9 +155,26 @@ export function buildDisplayRows(
       collapsed: isCollapsed,
       runKeys: members.map((m) => m.key),
     });
-    if (!isCollapsed) for (const m of members) out.push({ kind: 'run', key: m.key, row: m, grouped: true });
+    if (!isCollapsed) for (const m of members) out.push(runDisplayRow(m, true));
   }
   return out;
+}
+
+type RunDisplayRow = Extract<DisplayRow, { kind: 'run' }>;
+const displayCache = new WeakMap<RunRow, { grouped?: RunDisplayRow; loose?: RunDisplayRow }>();
+
+/**
+ * The display row of an unchanged run row is the same object on every call, so a keyed list sees
+ * only the rows that really changed.
+ */
+function runDisplayRow(row: RunRow, grouped: boolean): RunDisplayRow {
+  let cached = displayCache.get(row);
+  if (!cached) {
+    cached = {};
+    displayCache.set(row, cached);
+  }
+  const slot = grouped ? 'grouped' : 'loose';
+  return (cached[slot] ??= { kind: 'run', key: row.key, row, grouped });
 }
 
 /** Runs the server's cleanup accepts without force: aborted early, dead, failed or empty. */

@@ -50,10 +50,11 @@ void register_core_routes(App& app) {
     });
     router.add(net::Method::post, "/api/v1/ws/test", net::Access::token_required, [&app](net::Request& request) {
         boost::system::error_code error;
-        auto payload = boost::json::parse(request.body.empty() ? std::string_view("null") : std::string_view(request.body), error);
+        auto payload =
+            boost::json::parse(request.body.empty() ? std::string_view("null") : std::string_view(request.body), error);
         if (error) throw net::HttpError(400, "request body is not valid JSON: " + error.message());
-        auto delivered = app.hub.publish(
-            "test", boost::json::serialize(boost::json::object{{"type", "test.event"}, {"payload", std::move(payload)}}));
+        auto delivered = app.hub.publish("test", boost::json::serialize(boost::json::object{
+                                                     {"type", "test.event"}, {"payload", std::move(payload)}}));
         return net::json_response(boost::json::object{{"delivered", delivered}});
     });
 }

@@ -39,8 +39,8 @@ int serve(const std::string& config_path) {
     try {
         std::filesystem::create_directories(config.queue);
     } catch (const std::exception& error) {
-        std::cerr << config.file.filename().string() << ": \"queue\" folder " << config.queue << " cannot be created: "
-                  << error.what() << '\n';
+        std::cerr << config.file.filename().string() << ": \"queue\" folder " << config.queue
+                  << " cannot be created: " << error.what() << '\n';
         return 2;
     }
     try {
@@ -50,7 +50,8 @@ int serve(const std::string& config_path) {
         net::Server server(app->config, app->router, app->hub, *app->auth, net::embedded_assets());
         server.run([&](const net::ServerInfo& info) {
             spdlog::info("AI Lab {} listening on {}", ailab::version, info.url);
-            if (!info.tls_fingerprint.empty()) spdlog::info("TLS certificate SHA-256 fingerprint: {}", info.tls_fingerprint);
+            if (!info.tls_fingerprint.empty())
+                spdlog::info("TLS certificate SHA-256 fingerprint: {}", info.tls_fingerprint);
             std::string users;
             for (const auto& [user, password] : app->config.users) users += (users.empty() ? "" : ", ") + user;
             spdlog::info("users: {}; results: {}", users, app->config.results.string());
@@ -120,15 +121,16 @@ int init_config_command(const std::string& file, const std::string& results, con
     }
     auto password = random_password();
     auto absolute = [](const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); };
-    boost::json::object config{{"host", "127.0.0.1"},
-                               {"port", port},
-                               {"users", boost::json::object{{"admin", net::hash_password(password)}}},
-                               {"workspace", absolute(std::filesystem::path(results).parent_path().string() + "/workspace")},
-                               {"results", absolute(results)},
-                               {"queue", absolute(state)},
-                               {"auto_detect_experiments", false},
-                               {"projects", boost::json::object{}},
-                               {"gpus", boost::json::array{0}}};
+    boost::json::object config{
+        {"host", "127.0.0.1"},
+        {"port", port},
+        {"users", boost::json::object{{"admin", net::hash_password(password)}}},
+        {"workspace", absolute(std::filesystem::path(results).parent_path().string() + "/workspace")},
+        {"results", absolute(results)},
+        {"queue", absolute(state)},
+        {"auto_detect_experiments", false},
+        {"projects", boost::json::object{}},
+        {"gpus", boost::json::array{0}}};
     std::filesystem::create_directories(std::filesystem::absolute(file).parent_path());
     std::filesystem::create_directories(absolute(std::filesystem::path(results).parent_path().string() + "/workspace"));
     std::ofstream out(file);
@@ -147,9 +149,10 @@ int init_config_command(const std::string& file, const std::string& results, con
 
 int main_command(int argc, char** argv) {
     configure_logging();
-    CLI::App cli{"AI Lab: every training run on every machine, and a job queue for free GPUs.\n"
-                 "Usage: ailab CONFIG.json   (same as: ailab serve CONFIG.json)",
-                 "ailab"};
+    CLI::App cli{
+        "AI Lab: every training run on every machine, and a job queue for free GPUs.\n"
+        "Usage: ailab CONFIG.json   (same as: ailab serve CONFIG.json)",
+        "ailab"};
     cli.set_version_flag("--version", std::string("ailab ") + ailab::version);
     cli.require_subcommand(0, 1);
 
@@ -157,7 +160,8 @@ int main_command(int argc, char** argv) {
     auto* serve_command = cli.add_subcommand("serve", "Start the server with a config file");
     serve_command->add_option("config", config_path, "Config file (JSON)")->required();
 
-    cli.add_subcommand("hash-password", "Read a password (terminal or stdin) and print its argon2id hash for the config");
+    cli.add_subcommand("hash-password",
+                       "Read a password (terminal or stdin) and print its argon2id hash for the config");
 
     std::string init_file, init_results = "demo/results", init_state = "demo/state";
     int init_port = 12345;

@@ -3,11 +3,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -91,10 +91,26 @@ private:
     const EnvLookup& env_;
 };
 
-const std::set<std::string, std::less<>> known_keys = {
-    "host", "port", "users", "workspace", "results", "queue", "auto_detect_experiments", "auto_detect_projects",
-    "projects", "gpus", "tls", "allowed_origins", "cluster", "metrics_public", "dead_after_minutes",
-    "discovery_depth", "poll_interval_ms", "sample_interval_ms", "token_lifetime_hours", "threads"};
+const std::set<std::string, std::less<>> known_keys = {"host",
+                                                       "port",
+                                                       "users",
+                                                       "workspace",
+                                                       "results",
+                                                       "queue",
+                                                       "auto_detect_experiments",
+                                                       "auto_detect_projects",
+                                                       "projects",
+                                                       "gpus",
+                                                       "tls",
+                                                       "allowed_origins",
+                                                       "cluster",
+                                                       "metrics_public",
+                                                       "dead_after_minutes",
+                                                       "discovery_depth",
+                                                       "poll_interval_ms",
+                                                       "sample_interval_ms",
+                                                       "token_lifetime_hours",
+                                                       "threads"};
 
 }  // namespace
 
@@ -108,7 +124,8 @@ EnvLookup process_environment() {
         if (const char* value = std::getenv(name.c_str())) return std::string(value);
         // $USER and $HOME are often unset in services and containers: fall back to the passwd entry.
         if (name == "USER" || name == "HOME") {
-            if (const passwd* entry = getpwuid(geteuid())) return std::string(name == "USER" ? entry->pw_name : entry->pw_dir);
+            if (const passwd* entry = getpwuid(geteuid()))
+                return std::string(name == "USER" ? entry->pw_name : entry->pw_dir);
         }
         return std::nullopt;
     };
@@ -137,7 +154,8 @@ std::string expand_variables(const std::string& value, const std::string& file_l
         if (i + 1 < value.size() && value[i + 1] == '{') {
             auto close = value.find('}', i + 2);
             if (close == std::string::npos)
-                throw ConfigError(file_label + ": \"" + key + "\" has an unclosed ${ in " + describe(json::value(value)));
+                throw ConfigError(file_label + ": \"" + key + "\" has an unclosed ${ in " +
+                                  describe(json::value(value)));
             out += lookup(value.substr(i + 2, close - i - 2));
             i = close + 1;
             continue;
@@ -190,8 +208,9 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     // The port can be a string in old configs ("12345"); accept it when it is all digits.
     if (const auto* port = reader.find("port"); port && port->is_string()) {
         const auto& s = port->as_string();
-        bool digits = !s.empty() && s.size() <= 5 &&
-                      std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        bool digits = !s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+        });
         if (!digits || std::stoi(std::string(s)) < 1 || std::stoi(std::string(s)) > 65535)
             reader.fail("port", "must be an integer from 1 to 65535, got " + describe(*port));
         config.port = static_cast<std::uint16_t>(std::stoi(std::string(s)));
@@ -210,8 +229,9 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
             reader.fail("users", "password of \"" + name + "\" must be a non-empty string");
         std::string password(entry.value().as_string());
         if (password == "CHANGE_THIS")
-            throw ConfigError(file_label + ": \"users\": the password of \"" + name +
-                              "\" is still CHANGE_THIS; set one: run `ailab hash-password` and put its output in the config");
+            throw ConfigError(
+                file_label + ": \"users\": the password of \"" + name +
+                "\" is still CHANGE_THIS; set one: run `ailab hash-password` and put its output in the config");
         if (password.rfind("$argon2", 0) == 0 && password.rfind("$argon2id$", 0) != 0)
             reader.fail("users", "password hash of \"" + name + "\" must be argon2id (from `ailab hash-password`)");
         config.users.emplace(name, std::move(password));
@@ -225,13 +245,15 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     config.queue = reader.folder("queue", true);
 
     if (reader.find("auto_detect_experiments") && reader.find("auto_detect_projects"))
-        config.warnings.push_back(file_label + ": both \"auto_detect_experiments\" and \"auto_detect_projects\" are set; "
-                                               "\"auto_detect_experiments\" wins");
+        config.warnings.push_back(file_label +
+                                  ": both \"auto_detect_experiments\" and \"auto_detect_projects\" are set; "
+                                  "\"auto_detect_experiments\" wins");
     config.auto_detect_experiments =
         reader.boolean("auto_detect_experiments", reader.boolean("auto_detect_projects", false));
 
     if (const auto* projects = reader.find("projects")) {
-        if (!projects->is_object()) reader.fail("projects", "must be an object of project name to folder, got " + describe(*projects));
+        if (!projects->is_object())
+            reader.fail("projects", "must be an object of project name to folder, got " + describe(*projects));
         for (const auto& entry : projects->as_object()) {
             std::string name(entry.key());
             const json::value* path = &entry.value();
@@ -241,9 +263,9 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
             }
             if (!path || !path->is_string() || path->as_string().empty())
                 reader.fail("projects", "entry \"" + name + "\" must be a folder path or {\"path\": folder}");
-            config.projects.emplace(
-                name, std::filesystem::path(expand_variables(std::string(path->as_string()), file_label, "projects", env))
-                          .lexically_normal());
+            config.projects.emplace(name, std::filesystem::path(expand_variables(std::string(path->as_string()),
+                                                                                 file_label, "projects", env))
+                                              .lexically_normal());
         }
     }
 
@@ -252,7 +274,8 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
         std::set<int> seen;
         for (const auto& id : gpus->as_array()) {
             if (!id.is_int64() || id.as_int64() < 0 || id.as_int64() > 1023)
-                reader.fail("gpus", "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " + describe(id));
+                reader.fail("gpus",
+                            "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " + describe(id));
             if (!seen.insert(static_cast<int>(id.as_int64())).second)
                 reader.fail("gpus", "lists GPU " + std::to_string(id.as_int64()) + " twice");
             config.gpus.push_back(static_cast<int>(id.as_int64()));
@@ -283,11 +306,13 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     }
 
     if (const auto* origins = reader.find("allowed_origins")) {
-        if (!origins->is_array()) reader.fail("allowed_origins", "must be a list of origins like [\"https://gui.example.org\"]");
+        if (!origins->is_array())
+            reader.fail("allowed_origins", "must be a list of origins like [\"https://gui.example.org\"]");
         for (const auto& origin : origins->as_array()) {
             std::string normal = origin.is_string() ? normalise_origin(origin.as_string()) : std::string();
             if (normal.empty())
-                reader.fail("allowed_origins", "entries must be origins like \"https://host:port\" (no path), got " + describe(origin));
+                reader.fail("allowed_origins",
+                            "entries must be origins like \"https://host:port\" (no path), got " + describe(origin));
             config.allowed_origins.push_back(normal);
         }
     }

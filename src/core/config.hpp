@@ -28,7 +28,7 @@ struct TlsConfig {
 };
 
 struct Config {
-    std::filesystem::path file;  // where it was read from ("" for a config built in code)
+    std::filesystem::path file;      // where it was read from ("" for a config built in code)
     std::string host = "127.0.0.1";  // "*" binds every interface
     std::uint16_t port = 12345;
     // user name -> password: plain text, or an argon2id hash ("$argon2id$...").
@@ -38,7 +38,7 @@ struct Config {
     std::filesystem::path queue;  // the server's own state folder (tokens, certificate, later the job store)
     bool auto_detect_experiments = false;
     std::map<std::string, std::filesystem::path> projects;  // project name -> folder
-    std::vector<int> gpus;                                   // CUDA_VISIBLE_DEVICES-style indices
+    std::vector<int> gpus;                                  // CUDA_VISIBLE_DEVICES-style indices
     TlsConfig tls;
     std::vector<std::string> allowed_origins;  // normalised: scheme://host[:port], lower case, no slash
     bool cluster = false;                      // cluster mode: no resource monitoring

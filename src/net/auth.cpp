@@ -105,13 +105,15 @@ Auth::Auth(const core::Config& config, const std::filesystem::path& state_folder
     std::filesystem::create_directories(state_folder);
     auto path = (state_folder / "ailab.db").string();
     sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             nullptr);
     database_.reset(raw);
     if (rc != SQLITE_OK) throw std::runtime_error("cannot open " + path + ": " + sqlite3_errstr(rc));
     sqlite3_busy_timeout(raw, 5000);
     execute("PRAGMA journal_mode=WAL");
-    execute("CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, user TEXT NOT NULL, "
-            "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
+    execute(
+        "CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, user TEXT NOT NULL, "
+        "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
     auto now = to_unix(Clock::now());
     execute(("DELETE FROM tokens WHERE expires_at <= " + std::to_string(now)).c_str());
     sqlite3_stmt* statement = nullptr;
@@ -149,7 +151,8 @@ LoginResult Auth::login(const std::string& user, std::string_view password, cons
     bool ok = verify_password(it == users_.end() ? dummy_hash() : it->second, password) && it != users_.end();
     if (!ok) {
         limiter_.record_failure(remote_address, std::chrono::steady_clock::now());
-        spdlog::warn("login failed for user \"{}\" from {}", user.size() > 64 ? user.substr(0, 64) : user, remote_address);
+        spdlog::warn("login failed for user \"{}\" from {}", user.size() > 64 ? user.substr(0, 64) : user,
+                     remote_address);
         return result;
     }
     limiter_.record_success(remote_address);
@@ -161,8 +164,9 @@ LoginResult Auth::login(const std::string& user, std::string_view password, cons
     auto hash = token_hash(result.token);
     std::lock_guard lock(mutex_);
     sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(database_.get(), "INSERT OR REPLACE INTO tokens (hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                       -1, &statement, nullptr);
+    sqlite3_prepare_v2(database_.get(),
+                       "INSERT OR REPLACE INTO tokens (hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)", -1,
+                       &statement, nullptr);
     sqlite3_bind_text(statement, 1, hash.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(statement, 2, user.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(statement, 3, to_unix(Clock::now()));

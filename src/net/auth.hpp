@@ -84,7 +84,7 @@ private:
     std::map<std::string, std::string> users_;  // user -> stored password (read-only after construction)
     std::chrono::seconds lifetime_;
     LoginRateLimiter limiter_;
-    std::mutex mutex_;  // guards tokens_ and database_
+    std::mutex mutex_;                                     // guards tokens_ and database_
     std::unordered_map<std::string, TokenRecord> tokens_;  // key: hex SHA-256 of the token
     struct DatabaseCloser {
         void operator()(sqlite3* database) const;

@@ -37,7 +37,8 @@ std::string_view method_name(Method method) {
 }
 
 Method parse_method(std::string_view name) {
-    for (Method m : {Method::get, Method::head, Method::post, Method::put, Method::patch, Method::del, Method::options}) {
+    for (Method m :
+         {Method::get, Method::head, Method::post, Method::put, Method::patch, Method::del, Method::options}) {
         if (method_name(m) == name) return m;
     }
     return Method::other;
@@ -125,8 +126,8 @@ std::map<std::string, std::string> parse_query(std::string_view query_string) {
         if (pair.empty()) continue;
         auto eq = pair.find('=');
         auto key = percent_decode(pair.substr(0, eq), DecodeMode::query);
-        auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
-                                    DecodeMode::query);
+        auto value =
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), DecodeMode::query);
         if (key && value) result.emplace(std::move(*key), std::move(*value));
     }
     return result;

@@ -19,15 +19,15 @@ Method parse_method(std::string_view name);
 
 struct Request {
     Method method = Method::get;
-    std::string path;          // decoded path, without the query string
-    std::string query_string;  // raw, after '?'
-    std::map<std::string, std::string> query;   // decoded query parameters
-    std::map<std::string, std::string> params;  // from the route pattern, e.g. {id}
+    std::string path;                                          // decoded path, without the query string
+    std::string query_string;                                  // raw, after '?'
+    std::map<std::string, std::string> query;                  // decoded query parameters
+    std::map<std::string, std::string> params;                 // from the route pattern, e.g. {id}
     std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
     std::string body;
     std::string remote_address;
-    std::string user;  // set by the router after the token was checked
-    std::string token; // the bearer token that authenticated this request
+    std::string user;   // set by the router after the token was checked
+    std::string token;  // the bearer token that authenticated this request
 
     // Case-insensitive header lookup; "" when absent.
     std::string_view header(std::string_view name) const;

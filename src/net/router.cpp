@@ -75,8 +75,9 @@ Response Router::dispatch(Request& request, const TokenVerifier& verify) const {
             auto token = bearer_token(request);
             auto user = token.empty() ? std::nullopt : verify(token);
             if (!user) {
-                auto response = Response::error(401, token.empty() ? "authentication required: send Authorization: Bearer <token>"
-                                                                   : "invalid or expired token");
+                auto response =
+                    Response::error(401, token.empty() ? "authentication required: send Authorization: Bearer <token>"
+                                                       : "invalid or expired token");
                 response.set_header("WWW-Authenticate", "Bearer");
                 return response;
             }

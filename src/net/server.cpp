@@ -70,8 +70,14 @@ void log_exception(std::exception_ptr error) {
 
 struct Server::Impl {
     Impl(const core::Config& config, const Router& router, Hub& hub, Auth& auth, std::span<const EmbeddedAsset> assets)
-        : config_(config), router_(router), hub_(hub), auth_(auth), assets_(assets),
-          io_(std::max(1, config.threads)), acceptor_(io_), ssl_context_(ssl::context::tls_server) {}
+        : config_(config),
+          router_(router),
+          hub_(hub),
+          auth_(auth),
+          assets_(assets),
+          io_(std::max(1, config.threads)),
+          acceptor_(io_),
+          ssl_context_(ssl::context::tls_server) {}
 
     const core::Config& config_;
     const Router& router_;
@@ -121,7 +127,10 @@ template <class Stream>
 class WebSocketSession : public HubClient, public std::enable_shared_from_this<WebSocketSession<Stream>> {
 public:
     WebSocketSession(Stream&& stream, Server::Impl& server, std::shared_ptr<Connection> connection)
-        : ws_(std::move(stream)), server_(server), connection_(std::move(connection)), auth_timer_(ws_.get_executor()) {}
+        : ws_(std::move(stream)),
+          server_(server),
+          connection_(std::move(connection)),
+          auth_timer_(ws_.get_executor()) {}
 
     // Runs the session to its end. `self` keeps it alive; the hub holds weak references only.
     static awaitable<void> run(std::shared_ptr<WebSocketSession> self, http::request<http::string_body> request) {
@@ -173,7 +182,8 @@ private:
         } else {
             auth_timer_.cancel();
             spdlog::info("websocket: authentication refused: {}", reason);
-            co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(4401), reason), use_tuple);
+            co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(4401), reason),
+                                     use_tuple);
             co_return;
         }
 
@@ -299,8 +309,8 @@ private:
 bool Server::Impl::cors_allowed(std::string_view origin) const {
     if (origin.empty()) return false;
     auto normal = core::normalise_origin(origin);
-    return !normal.empty() &&
-           std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), normal) != config_.allowed_origins.end();
+    return !normal.empty() && std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), normal) !=
+                                  config_.allowed_origins.end();
 }
 
 bool Server::Impl::origin_allowed(std::string_view origin, std::string_view host) const {
@@ -311,7 +321,8 @@ bool Server::Impl::origin_allowed(std::string_view origin, std::string_view host
     return normal == own || cors_allowed(origin);
 }
 
-http::response<http::string_body> Server::Impl::handle(http::request<http::string_body>& raw, const std::string& remote) {
+http::response<http::string_body> Server::Impl::handle(http::request<http::string_body>& raw,
+                                                       const std::string& remote) {
     Request request;
     request.method = parse_method(std::string_view(raw.method_string()));
     request.remote_address = remote;
@@ -416,10 +427,13 @@ awaitable<void> Server::Impl::http_session(Stream stream, std::shared_ptr<Connec
                 http::response<http::string_body> out{wrong_path ? http::status::not_found : http::status::forbidden,
                                                       request.version()};
                 out.set(http::field::content_type, "application/json");
-                out.body() = Response::error(wrong_path ? 404 : 403, wrong_path ? "no WebSocket here" : "origin not allowed").body;
+                out.body() =
+                    Response::error(wrong_path ? 404 : 403, wrong_path ? "no WebSocket here" : "origin not allowed")
+                        .body;
                 out.prepare_payload();
                 out.keep_alive(false);
-                if (!wrong_path) spdlog::warn("websocket from {} refused: origin {} not allowed", remote, std::string(origin));
+                if (!wrong_path)
+                    spdlog::warn("websocket from {} refused: origin {} not allowed", remote, std::string(origin));
                 co_await http::async_write(stream, out, use_tuple);
                 break;
             }
@@ -457,7 +471,8 @@ awaitable<void> Server::Impl::accept_loop() {
         socket.set_option(tcp::no_delay(true), endpoint_error);
         auto connection = track(socket.get_executor());
         if (tls_) {
-            asio::co_spawn(strand, http_session(TlsStream(PlainStream(std::move(socket)), ssl_context_), connection, remote),
+            asio::co_spawn(strand,
+                           http_session(TlsStream(PlainStream(std::move(socket)), ssl_context_), connection, remote),
                            log_exception);
         } else {
             asio::co_spawn(strand, http_session(PlainStream(std::move(socket)), connection, remote), log_exception);
@@ -495,7 +510,8 @@ void Server::Impl::wait_for_drain() {
     shutdown_timer_.async_wait([this](boost::system::error_code) { wait_for_drain(); });
 }
 
-Server::Server(const core::Config& config, const Router& router, Hub& hub, Auth& auth, std::span<const EmbeddedAsset> assets)
+Server::Server(const core::Config& config, const Router& router, Hub& hub, Auth& auth,
+               std::span<const EmbeddedAsset> assets)
     : impl_(std::make_unique<Impl>(config, router, hub, auth, assets)) {}
 
 Server::~Server() = default;
@@ -510,8 +526,9 @@ void Server::run(const std::function<void(const ServerInfo&)>& on_listening) {
     ServerInfo info;
     if (config.tls.mode != core::TlsMode::off) {
         auto material = prepare_tls(config);
-        impl.ssl_context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        impl.ssl_context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                                      ssl::context::single_dh_use);
         impl.ssl_context_.use_certificate_chain_file(material.cert_file.string());
         impl.ssl_context_.use_private_key_file(material.key_file.string(), ssl::context::pem);
         impl.tls_ = true;

@@ -19,9 +19,9 @@
 namespace ailab::net {
 
 struct ServerInfo {
-    std::string url;                  // e.g. "http://127.0.0.1:12345"
-    std::uint16_t port = 0;           // the bound port (useful with port 0)
-    std::string tls_fingerprint;      // SHA-256 when TLS is on
+    std::string url;              // e.g. "http://127.0.0.1:12345"
+    std::uint16_t port = 0;       // the bound port (useful with port 0)
+    std::string tls_fingerprint;  // SHA-256 when TLS is on
 };
 
 class Server {

@@ -10,7 +10,8 @@ bool accepts_gzip(std::string_view accept_encoding) {
     std::size_t start = 0;
     while (start < accept_encoding.size()) {
         auto comma = accept_encoding.find(',', start);
-        auto item = accept_encoding.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        auto item =
+            accept_encoding.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
         start = comma == std::string_view::npos ? accept_encoding.size() : comma + 1;
         while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
         auto semicolon = item.find(';');
@@ -51,9 +52,10 @@ std::optional<Response> serve_static(const Request& request, std::span<const Emb
     response.set_header("X-Content-Type-Options", "nosniff");
     if (asset.gzip_data) response.set_header("Vary", "Accept-Encoding");
     if (std::string(asset.mime).rfind("text/html", 0) == 0) {
-        response.set_header("Content-Security-Policy",
-                            "default-src 'self'; connect-src 'self' http: https: ws: wss:; img-src 'self' data:; "
-                            "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+        response.set_header(
+            "Content-Security-Policy",
+            "default-src 'self'; connect-src 'self' http: https: ws: wss:; img-src 'self' data:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'");
         response.set_header("Referrer-Policy", "no-referrer");
         response.set_header("X-Frame-Options", "DENY");
     }

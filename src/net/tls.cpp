@@ -61,14 +61,16 @@ void generate_self_signed(const std::filesystem::path& cert_file, const std::fil
     std::array<char, 256> host{};
     gethostname(host.data(), host.size() - 1);
     X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("AI Lab self-signed"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("AI Lab self-signed"),
+                               -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
     std::string alt = "DNS:localhost,IP:127.0.0.1,IP:::1";
     if (host[0] != '\0' && std::string(host.data()) != "localhost") alt += std::string(",DNS:") + host.data();
     add_extension(cert.get(), NID_subject_alt_name, alt);
     add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
     add_extension(cert.get(), NID_ext_key_usage, "serverAuth");
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("tls: cannot sign the certificate");
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+        throw std::runtime_error("tls: cannot sign the certificate");
 
     std::filesystem::create_directories(key_file.parent_path());
     {
@@ -80,7 +82,8 @@ void generate_self_signed(const std::filesystem::path& cert_file, const std::fil
             throw std::runtime_error("tls: cannot write " + key_file.string());
     }
     UniqueFile out(std::fopen(cert_file.c_str(), "wb"));
-    if (!out || !PEM_write_X509(out.get(), cert.get())) throw std::runtime_error("tls: cannot write " + cert_file.string());
+    if (!out || !PEM_write_X509(out.get(), cert.get()))
+        throw std::runtime_error("tls: cannot write " + cert_file.string());
 }
 
 std::string certificate_fingerprint(const std::filesystem::path& cert_file) {

@@ -84,8 +84,8 @@ HttpResult exchange(Stream& stream, const std::string& method, const std::string
 
 }  // namespace
 
-HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                        const HttpOptions& options) {
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                        const std::string& body, const HttpOptions& options) {
     asio::io_context io;
     try {
         beast::tcp_stream tcp_stream(io);
@@ -104,7 +104,8 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
     }
 }
 
-ProgramResult run_program(const std::vector<std::string>& argv, const std::string& input, std::chrono::milliseconds timeout) {
+ProgramResult run_program(const std::vector<std::string>& argv, const std::string& input,
+                          std::chrono::milliseconds timeout) {
     int in_pipe[2], out_pipe[2];
     if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
     pid_t pid = fork();
@@ -149,7 +150,8 @@ ProgramResult run_program(const std::vector<std::string>& argv, const std::strin
 
 ServerProcess::ServerProcess(boost::json::object overrides) {
     port_ = free_port();
-    for (const auto* folder : {"results", "workspace", "state"}) std::filesystem::create_directories(temp_.path() / folder);
+    for (const auto* folder : {"results", "workspace", "state"})
+        std::filesystem::create_directories(temp_.path() / folder);
     config_ = {{"host", "127.0.0.1"},
                {"port", port_},
                {"users", boost::json::object{{"admin", test_password}}},
@@ -215,9 +217,10 @@ std::string ServerProcess::output() const {
 }
 
 std::string ServerProcess::login(const std::string& user, const std::string& password) {
-    auto result = post("/api/v1/login",
-                       boost::json::serialize(boost::json::object{{"user", user}, {"password", password}}));
-    if (result.status != 200) throw std::runtime_error("login failed: " + std::to_string(result.status) + " " + result.body);
+    auto result =
+        post("/api/v1/login", boost::json::serialize(boost::json::object{{"user", user}, {"password", password}}));
+    if (result.status != 200)
+        throw std::runtime_error("login failed: " + std::to_string(result.status) + " " + result.body);
     return std::string(result.json().at("token").as_string());
 }
 

@@ -44,9 +44,9 @@ struct HttpResult {
 };
 
 struct HttpOptions {
-    std::string token;                                        // Authorization: Bearer
-    std::vector<std::pair<std::string, std::string>> headers; // extra headers
-    bool tls = false;                                         // HTTPS (certificate not verified)
+    std::string token;                                         // Authorization: Bearer
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+    bool tls = false;                                          // HTTPS (certificate not verified)
     std::chrono::milliseconds timeout{10'000};
 };
 
@@ -61,8 +61,8 @@ public:
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
 
-    void start();                   // starts and waits until /api/v1/health answers (throws on failure)
-    int stop(int signal = SIGTERM); // returns the exit status (or 128+signal)
+    void start();                    // starts and waits until /api/v1/health answers (throws on failure)
+    int stop(int signal = SIGTERM);  // returns the exit status (or 128+signal)
     bool running() const { return pid_ > 0; }
 
     std::uint16_t port() const { return port_; }

@@ -40,7 +40,8 @@ TEST(Server, HealthIsPublicAndEverythingElseNeedsAToken) {
         ++checked;
     }
     EXPECT_GE(checked, 5);
-    EXPECT_EQ(server.get("/api/v1/info", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").status, 401);
+    EXPECT_EQ(server.get("/api/v1/info", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").status,
+              401);
     EXPECT_EQ(server.get("/api/v1/info", token).status, 200);
 }
 
@@ -140,7 +141,8 @@ TEST(Server, CorsOnlyForAllowedOrigins) {
     HttpOptions foreign;
     foreign.headers = {{"Origin", "http://evil.test"}};
     EXPECT_EQ(http_request(server.port(), "OPTIONS", "/api/v1/login", "", foreign).status, 403);
-    EXPECT_EQ(http_request(server.port(), "GET", "/api/v1/health", "", foreign).header("access-control-allow-origin"), "");
+    EXPECT_EQ(http_request(server.port(), "GET", "/api/v1/health", "", foreign).header("access-control-allow-origin"),
+              "");
 }
 
 TEST(Server, BigBodiesAreRefused) {
@@ -198,7 +200,8 @@ TEST(WebSocket, NoAuthMessageIsClosedAfterTimeout) {
     ASSERT_EQ(client.connect(server.port()), "");
     auto start = std::chrono::steady_clock::now();
     EXPECT_FALSE(client.read(std::chrono::seconds(15)).has_value());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(14));  // closed by the server, not our timeout
+    EXPECT_LT(std::chrono::steady_clock::now() - start,
+              std::chrono::seconds(14));  // closed by the server, not our timeout
 }
 
 TEST(WebSocket, ForeignOriginIsRefusedAtUpgrade) {
@@ -219,8 +222,8 @@ TEST(Tls, AutoCertificateWithARealOpenSslClient) {
     ASSERT_TRUE(std::filesystem::exists(cert));
     EXPECT_NE(server.output().find("fingerprint"), std::string::npos);
     // openssl s_client verifies the chain against the generated certificate and speaks HTTP.
-    auto result = run_program({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()), "-CAfile",
-                               cert.string(), "-verify_return_error", "-verify_ip", "127.0.0.1", "-quiet"},
+    auto result = run_program({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()),
+                               "-CAfile", cert.string(), "-verify_return_error", "-verify_ip", "127.0.0.1", "-quiet"},
                               "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     EXPECT_NE(result.output.find("HTTP/1.1 200"), std::string::npos) << result.output;
     EXPECT_NE(result.output.find("\"status\":\"ok\""), std::string::npos) << result.output;
@@ -239,7 +242,8 @@ TEST(Tls, AutoCertificateWithARealOpenSslClient) {
     auto before = fingerprint.output;
     server.stop();
     server.start();
-    EXPECT_EQ(run_program({"openssl", "x509", "-in", cert.string(), "-noout", "-fingerprint", "-sha256"}).output, before);
+    EXPECT_EQ(run_program({"openssl", "x509", "-in", cert.string(), "-noout", "-fingerprint", "-sha256"}).output,
+              before);
     auto token = server.login();
     EXPECT_EQ(server.get("/api/v1/info", token).status, 200);
 }
@@ -247,14 +251,15 @@ TEST(Tls, AutoCertificateWithARealOpenSslClient) {
 TEST(Tls, GivenCertificateFiles) {
     TempDir keys;
     auto cert = keys.path() / "c.pem", key = keys.path() / "k.pem";
-    auto made = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                             "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj", "/CN=localhost",
-                             "-addext", "subjectAltName=IP:127.0.0.1"});
+    auto made = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                             "-nodes", "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj",
+                             "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"});
     ASSERT_EQ(made.exit_code, 0) << made.output;
-    ServerProcess server(boost::json::object{{"tls", boost::json::object{{"cert", cert.string()}, {"key", key.string()}}}});
+    ServerProcess server(
+        boost::json::object{{"tls", boost::json::object{{"cert", cert.string()}, {"key", key.string()}}}});
     server.start();
-    auto result = run_program({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()), "-CAfile",
-                               cert.string(), "-verify_return_error", "-quiet"},
+    auto result = run_program({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()),
+                               "-CAfile", cert.string(), "-verify_return_error", "-quiet"},
                               "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_NE(result.output.find("\"status\":\"ok\""), std::string::npos) << result.output;
 }
@@ -262,12 +267,15 @@ TEST(Tls, GivenCertificateFiles) {
 TEST(Cli, ConfigErrorsExitWith2AndOneClearLine) {
     TempDir folder;
     auto file = folder.path() / "config.json";
-    std::ofstream(file) << R"({"port":"abc","users":{"admin":"x"},"workspace":"/tmp","results":"/tmp","queue":"/tmp/q"})";
+    std::ofstream(file)
+        << R"({"port":"abc","users":{"admin":"x"},"workspace":"/tmp","results":"/tmp","queue":"/tmp/q"})";
     auto result = run_program({AILAB_BINARY, file.string()});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_NE(result.output.find("config.json: \"port\" must be an integer from 1 to 65535, got \"abc\""), std::string::npos)
+    EXPECT_NE(result.output.find("config.json: \"port\" must be an integer from 1 to 65535, got \"abc\""),
+              std::string::npos)
         << result.output;
-    std::ofstream(file, std::ios::trunc) << R"({"users":{"admin":"CHANGE_THIS"},"workspace":"/tmp","results":"/tmp","queue":"/tmp/q"})";
+    std::ofstream(file, std::ios::trunc)
+        << R"({"users":{"admin":"CHANGE_THIS"},"workspace":"/tmp","results":"/tmp","queue":"/tmp/q"})";
     result = run_program({AILAB_BINARY, file.string()});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_NE(result.output.find("CHANGE_THIS"), std::string::npos);

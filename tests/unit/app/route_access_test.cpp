@@ -13,7 +13,8 @@ TEST(RouteAccess, EveryNonPublicRouteNeedsAToken) {
     config.results = root / "results";
     config.workspace = root / "workspace";
     config.queue = root / "state";
-    for (const auto& folder : {config.results, config.workspace, config.queue}) std::filesystem::create_directories(folder);
+    for (const auto& folder : {config.results, config.workspace, config.queue})
+        std::filesystem::create_directories(folder);
     {
         auto app = app::build_app(config);
         auto routes = app->router.routes();

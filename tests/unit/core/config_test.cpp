@@ -20,7 +20,8 @@ EnvLookup fake_env() {
 }
 
 boost::json::object base() {
-    return {{"host", "*"},           {"port", 12345},
+    return {{"host", "*"},
+            {"port", 12345},
             {"users", {{"admin", "s3cret-pass"}}},
             {"workspace", "/home/$USER/Git"},
             {"results", "/home/$USER/Results"},
@@ -30,7 +31,9 @@ boost::json::object base() {
             {"gpus", {0}}};
 }
 
-Config parse(const boost::json::object& object) { return parse_config(boost::json::serialize(object), "config.json", fake_env()); }
+Config parse(const boost::json::object& object) {
+    return parse_config(boost::json::serialize(object), "config.json", fake_env());
+}
 
 std::string error_of(const boost::json::object& object) {
     try {
@@ -87,12 +90,14 @@ TEST(Config, UsersMustBeANonEmptyMapOfStrings) {
     object.erase("users");
     EXPECT_NE(error_of(object).find("\"users\" is missing"), std::string::npos);
     // bcrypt or argon2i hashes are not what hash-password writes.
-    EXPECT_NE(error_of(with("users", boost::json::object{{"admin", "$argon2i$v=19$m=1,t=1,p=1$abc$def"}})).find("argon2id"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of(with("users", boost::json::object{{"admin", "$argon2i$v=19$m=1,t=1,p=1$abc$def"}})).find("argon2id"),
+        std::string::npos);
 }
 
 TEST(Config, HashedPasswordsGiveNoWarning) {
-    auto config = parse(with("users", boost::json::object{{"admin", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA"}}));
+    auto config =
+        parse(with("users", boost::json::object{{"admin", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA"}}));
     EXPECT_TRUE(config.password_is_hashed("admin"));
     EXPECT_TRUE(config.warnings.empty());
 }
@@ -133,7 +138,8 @@ TEST(Config, AutoDetectAcceptsBothSpellings) {
 }
 
 TEST(Config, ProjectsAndGpus) {
-    auto config = parse(with("projects", boost::json::object{{"vision", "$HOME/Git/vision"}, {"nlp", {{"path", "/src/nlp"}}}}));
+    auto config =
+        parse(with("projects", boost::json::object{{"vision", "$HOME/Git/vision"}, {"nlp", {{"path", "/src/nlp"}}}}));
     EXPECT_EQ(config.projects.at("vision"), "/home/alice/Git/vision");
     EXPECT_EQ(config.projects.at("nlp"), "/src/nlp");
     EXPECT_NE(error_of(with("projects", boost::json::array{})).find("\"projects\""), std::string::npos);
@@ -154,18 +160,21 @@ TEST(Config, Tls) {
     std::filesystem::create_directories(directory);
     std::ofstream(directory / "c.pem") << "x";
     std::ofstream(directory / "k.pem") << "x";
-    auto config = parse(with("tls", boost::json::object{{"cert", (directory / "c.pem").string()}, {"key", (directory / "k.pem").string()}}));
+    auto config = parse(with(
+        "tls", boost::json::object{{"cert", (directory / "c.pem").string()}, {"key", (directory / "k.pem").string()}}));
     EXPECT_EQ(config.tls.mode, TlsMode::files);
     EXPECT_EQ(config.tls.cert_file, directory / "c.pem");
     std::filesystem::remove_all(directory);
 }
 
 TEST(Config, AllowedOriginsAreNormalised) {
-    auto config = parse(with("allowed_origins", boost::json::array{"HTTPS://Gui.Example.org/", "http://127.0.0.1:8080"}));
+    auto config =
+        parse(with("allowed_origins", boost::json::array{"HTTPS://Gui.Example.org/", "http://127.0.0.1:8080"}));
     EXPECT_EQ(config.allowed_origins, (std::vector<std::string>{"https://gui.example.org", "http://127.0.0.1:8080"}));
     EXPECT_NE(error_of(with("allowed_origins", boost::json::array{"https://x.org/path"})).find("\"allowed_origins\""),
               std::string::npos);
-    EXPECT_NE(error_of(with("allowed_origins", boost::json::array{"ftp://x"})).find("\"allowed_origins\""), std::string::npos);
+    EXPECT_NE(error_of(with("allowed_origins", boost::json::array{"ftp://x"})).find("\"allowed_origins\""),
+              std::string::npos);
     EXPECT_NE(error_of(with("allowed_origins", "https://x.org")).find("\"allowed_origins\""), std::string::npos);
 }
 

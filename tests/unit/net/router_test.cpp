@@ -57,7 +57,8 @@ TEST(Router, MatchesCapturesAndChecksTokens) {
 
 TEST(Router, WrapperTurnsExceptionsIntoJsonErrors) {
     Router router;
-    router.add(Method::get, "/a", Access::public_route, [](Request&) -> Response { throw HttpError(400, "bad \"x\""); });
+    router.add(Method::get, "/a", Access::public_route,
+               [](Request&) -> Response { throw HttpError(400, "bad \"x\""); });
     router.add(Method::get, "/b", Access::public_route, [](Request&) -> Response { throw std::runtime_error("boom"); });
     router.add(Method::get, "/c", Access::public_route, [](Request&) -> Response { throw 42; });
     auto a = make(Method::get, "/a");

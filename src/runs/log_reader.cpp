@@ -1,0 +1,212 @@
+#include "runs/log_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "runs/line_parser.hpp"
+
+namespace ailab::runs {
+
+FileDescriptor::~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = other.release();
+    }
+    return *this;
+}
+
+ReadBuffer::ReadBuffer(std::size_t capacity)
+    : capacity_(std::max(capacity, max_line_bytes + 2)), data_(new char[capacity_ + line_padding]) {
+    std::memset(data_.get() + capacity_, 0, line_padding);
+}
+
+FileIdentity identity_of(const struct stat& status) {
+    return FileIdentity{status.st_dev, status.st_ino, static_cast<std::int64_t>(status.st_size),
+                        static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 + status.st_mtim.tv_nsec};
+}
+
+FileIdentity stat_identity(const std::string& path, int& errno_value) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+        errno_value = errno;
+        return FileIdentity{};
+    }
+    errno_value = 0;
+    return identity_of(status);
+}
+
+namespace {
+
+ssize_t pread_fully(int fd, char* data, std::size_t length, std::uint64_t offset) {
+    std::size_t done = 0;
+    while (done < length) {
+        ssize_t n = ::pread(fd, data + done, length - done, static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return static_cast<ssize_t>(done);
+}
+
+// Reads lines from state.offset until the end of the file, end_offset, or (at a buffer boundary)
+// after max_bytes, handing complete lines to the sink.
+struct ScanState {
+    std::uint64_t offset;      // just after the last complete line
+    bool skipping_long_line;   // inside a line longer than max_line_bytes
+    std::uint64_t position = 0;  // where reading stopped
+};
+enum class ScanEnd { end_of_file, budget, error };
+
+ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink, std::uint64_t max_bytes,
+                   std::uint64_t end_offset) {
+    char* data = buffer.data();
+    std::size_t capacity = buffer.capacity();
+    std::size_t carried = 0;                // bytes of an unfinished line at the start of the buffer
+    std::uint64_t position = state.offset;  // file offset of data[carried]
+    std::uint64_t read_total = 0;
+    ScanEnd result = ScanEnd::end_of_file;
+    while (position < end_offset) {
+        std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(capacity - carried, end_offset - position));
+        ssize_t n = pread_fully(fd, data + carried, wanted, position);
+        if (n < 0) return ScanEnd::error;
+        if (n == 0) break;
+        std::size_t filled = carried + static_cast<std::size_t>(n);
+        std::uint64_t buffer_offset = position - carried;  // file offset of data[0]
+        position += static_cast<std::uint64_t>(n);
+        read_total += static_cast<std::uint64_t>(n);
+        // Padding after the filled part, so simdjson may read past the last line.
+        std::memset(data + filled, 0, line_padding);
+
+        std::size_t start = 0;
+        sink.begin_batch();
+        while (start < filled) {
+            auto* newline = static_cast<char*>(std::memchr(data + start, '\n', filled - start));
+            if (newline == nullptr) break;
+            auto end = static_cast<std::size_t>(newline - data);
+            if (state.skipping_long_line) {
+                state.skipping_long_line = false;
+                sink.long_line();
+            } else if (end - start > max_line_bytes) {
+                sink.long_line();
+            } else {
+                sink.line(std::string_view(data + start, end - start), buffer_offset + start);
+            }
+            start = end + 1;
+            state.offset = buffer_offset + start;
+        }
+        sink.end_batch();
+        std::size_t rest = filled - start;
+        if (state.skipping_long_line || rest > max_line_bytes) {
+            // An unfinished line already too long: drop its bytes, remember we are inside it.
+            state.skipping_long_line = true;
+            state.offset = position;
+            carried = 0;
+        } else {
+            std::memmove(data, data + start, rest);
+            carried = rest;
+        }
+        if (read_total >= max_bytes) {
+            result = ScanEnd::budget;
+            break;
+        }
+        if (static_cast<std::size_t>(n) < wanted) break;  // short read: the end of the file for now
+    }
+    state.position = position;
+    return result;
+}
+
+}  // namespace
+
+ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink& sink, std::size_t max_bytes) {
+    // O_NONBLOCK: a FIFO named like a log must not block the reader (regular files ignore it).
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) {
+        int error = errno;
+        error_ = std::strerror(error);
+        if (error == ENOENT || error == ENOTDIR) {
+            identity_.size = -1;
+            return ReadStatus::vanished;
+        }
+        return ReadStatus::unreadable;
+    }
+    struct stat status {};
+    if (::fstat(fd.get(), &status) != 0) {
+        error_ = std::strerror(errno);
+        return ReadStatus::unreadable;
+    }
+    if (!S_ISREG(status.st_mode)) {
+        error_ = "not a regular file";
+        return ReadStatus::unreadable;
+    }
+    FileIdentity seen = identity_of(status);
+    bool same_file = seen.device == identity_.device && seen.inode == identity_.inode && identity_.size >= 0;
+    bool reset = offset_ > 0 && (!same_file || static_cast<std::uint64_t>(seen.size) < offset_);
+
+    // The first bytes tell a rewrite in place (open(..., "w") and written past the old size).
+    char head[head_bytes];
+    auto head_wanted = static_cast<std::size_t>(std::min<std::int64_t>(seen.size, head_bytes));
+    ssize_t head_read = head_wanted > 0 ? pread_fully(fd.get(), head, head_wanted, 0) : 0;
+    if (head_read < 0) {
+        error_ = std::strerror(errno);
+        return ReadStatus::unreadable;
+    }
+    auto common = std::min<std::size_t>(head_length_, static_cast<std::size_t>(head_read));
+    if (!reset && offset_ > 0 && std::memcmp(head, head_, common) != 0) reset = true;
+
+    bool was_reset = reset;
+    if (reset) {
+        offset_ = 0;
+        skipping_long_line_ = false;
+        head_length_ = 0;
+        sink.reset();
+    } else if (identity_.size < 0 && offset_ == 0) {
+        sink.reset();  // first read of this file
+        was_reset = true;
+    }
+    std::memcpy(head_, head, static_cast<std::size_t>(head_read));
+    head_length_ = static_cast<std::uint8_t>(std::max<std::size_t>(head_length_, static_cast<std::size_t>(head_read)));
+    identity_ = seen;
+    error_.clear();
+
+    if (static_cast<std::uint64_t>(seen.size) <= offset_) return was_reset ? ReadStatus::appended : ReadStatus::unchanged;
+
+    ScanState state{offset_, skipping_long_line_};
+    auto end = scan_lines(fd.get(), state, buffer, sink, max_bytes, UINT64_MAX);
+    offset_ = state.offset;
+    skipping_long_line_ = state.skipping_long_line;
+    if (end == ScanEnd::error) {
+        error_ = std::strerror(errno);
+        return ReadStatus::unreadable;
+    }
+    if (end == ScanEnd::budget && state.position < static_cast<std::uint64_t>(identity_.size)) return ReadStatus::more;
+    return ReadStatus::appended;
+}
+
+bool read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink,
+                std::string& error) {
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) {
+        error = std::strerror(errno);
+        return false;
+    }
+    ScanState state{0, false};
+    if (scan_lines(fd.get(), state, buffer, sink, UINT64_MAX, end_offset) == ScanEnd::error) {
+        error = std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace ailab::runs

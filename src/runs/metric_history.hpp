@@ -1,0 +1,104 @@
+#pragma once
+// The bounded in-memory history of a run's metrics, plus a sparse offset index into its log.
+//
+// Valid lines are numbered 0, 1, 2, ... in file order. Line i falls into bucket
+// i / lines_per_bucket. Each bucket keeps, for every metric, the minimum and the maximum (as floats,
+// with which came first), the x values (step, time, epoch) of its first and last line, and the byte
+// offset of its first line. When all `capacity` buckets are full, neighbouring buckets are merged
+// and lines_per_bucket doubles, so memory stays bounded (about capacity × (40 + 9 × metrics) bytes)
+// however long the log grows. While lines_per_bucket is 1 the history is exact.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ailab::runs {
+
+enum class XAxis { step, time, epoch };
+
+struct LineX {
+    double step;   // the "step" field, else the line number
+    double time;   // Unix seconds, NaN when the line has no timestamp
+    double epoch;  // fractional epoch, NaN when unknown
+    double get(XAxis axis) const { return axis == XAxis::step ? step : axis == XAxis::time ? time : epoch; }
+};
+
+// A min/max aggregate of a stretch of one series; the unit of downsampling.
+struct Aggregate {
+    double minimum;
+    double maximum;
+    double x_of_minimum;
+    double x_of_maximum;
+    bool minimum_first;  // the minimum occurred before (or together with) the maximum
+};
+
+struct Series {
+    std::vector<double> x;
+    std::vector<double> y;
+};
+
+// Merges consecutive aggregates into at most max_points / 2 groups (max_points points when every
+// group is a single value) and writes one point per distinct value, in order of occurrence.
+Series downsample(std::span<const Aggregate> aggregates, std::size_t max_points);
+
+class MetricHistory {
+public:
+    static constexpr std::size_t default_capacity = 512;
+    explicit MetricHistory(std::size_t capacity = default_capacity);
+
+    void clear();
+
+    // Returns the metric's index, adding the name when it is new.
+    std::uint32_t metric_index(std::string_view name);
+    const std::vector<std::string>& metric_names() const { return names_; }
+    std::optional<std::uint32_t> find_metric(std::string_view name) const;
+
+    // Adds the next valid line. `values` pairs metric indexes with values.
+    struct Value {
+        std::uint32_t metric;
+        double value;
+    };
+    void add_line(std::uint64_t offset, const LineX& x, std::span<const Value> values);
+
+    std::uint64_t line_count() const { return line_count_; }
+    std::uint64_t lines_per_bucket() const { return lines_per_bucket_; }
+    std::size_t bucket_count() const { return offsets_.size(); }
+    std::size_t capacity() const { return capacity_; }
+    // Byte offset of the first line of a bucket (the sparse index into the log).
+    std::uint64_t bucket_offset(std::size_t bucket) const { return offsets_[bucket]; }
+
+    // The series downsampled to at most max_points, or nullopt when the history holds less
+    // resolution than that would need (the caller then reads the log). Unknown metric: empty.
+    std::optional<Series> series(std::uint32_t metric, XAxis axis, std::size_t max_points) const;
+
+    std::size_t memory_bytes() const;
+
+private:
+    void add_bucket(std::uint64_t offset, const LineX& x);
+    void halve();
+
+    struct Column {
+        std::vector<float> minimum;  // NaN: no value in this bucket
+        std::vector<float> maximum;
+        std::vector<std::uint8_t> minimum_first;
+    };
+
+    std::size_t capacity_;
+    std::uint64_t lines_per_bucket_ = 1;
+    std::uint64_t line_count_ = 0;
+    std::vector<std::string> names_;
+    std::uint32_t name_hint_ = 0;  // where the next name lookup starts (lines repeat their key order)
+    // Per bucket:
+    std::vector<std::uint64_t> offsets_;
+    std::vector<double> first_step_, last_step_, first_time_, last_time_;
+    std::vector<float> first_epoch_, last_epoch_;
+    // Per metric, per bucket:
+    std::vector<Column> columns_;
+};
+
+}  // namespace ailab::runs

@@ -1,0 +1,266 @@
+#include "runs/routes.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "net/json.hpp"
+#include "net/router.hpp"
+#include "runs/json_writer.hpp"
+#include "runs/service.hpp"
+
+namespace ailab::runs {
+
+namespace {
+
+constexpr std::size_t max_points_limit = 100'000;
+
+std::string no_run(const std::string& id) { return "no run with id " + id; }
+
+XAxis parse_axis(const std::string& text) {
+    if (text == "step") return XAxis::step;
+    if (text == "time") return XAxis::time;
+    if (text == "epoch") return XAxis::epoch;
+    throw net::HttpError(400, "x must be step, time or epoch, not \"" + text + "\"");
+}
+
+std::string_view axis_name(XAxis axis) {
+    return axis == XAxis::step ? "step" : axis == XAxis::time ? "time" : "epoch";
+}
+
+std::size_t parse_max_points(const std::string& text) {
+    std::size_t value = 0;
+    auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (result.ec != std::errc() || result.ptr != text.data() + text.size() || value < 2 || value > max_points_limit)
+        throw net::HttpError(400, "max_points must be a whole number from 2 to " + std::to_string(max_points_limit));
+    return value;
+}
+
+std::vector<std::string> split_keys(const std::string& text) {
+    std::vector<std::string> keys;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto comma = text.find(',', start);
+        auto end = comma == std::string::npos ? text.size() : comma;
+        if (end > start) keys.push_back(text.substr(start, end - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return keys;
+}
+
+std::vector<std::string> string_list(const boost::json::object& body, std::string_view key) {
+    auto it = body.find(key);
+    if (it == body.end() || !it->value().is_array())
+        throw net::HttpError(400, "\"" + std::string(key) + "\" must be an array of strings");
+    std::vector<std::string> values;
+    for (const auto& item : it->value().as_array()) {
+        if (!item.is_string()) throw net::HttpError(400, "\"" + std::string(key) + "\" must be an array of strings");
+        values.emplace_back(item.as_string());
+    }
+    return values;
+}
+
+net::Response json_text(std::string body) { return net::Response::json_text(200, std::move(body)); }
+
+net::Response list_runs(RunService& service) {
+    auto runs = service.list();
+    std::string out;
+    out.reserve(runs.size() * 512 + 16);
+    JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("runs");
+    writer.begin_array();
+    for (const auto& run : runs) write_summary(writer, run);
+    writer.end_array();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+net::Response run_detail(RunService& service, const std::string& id) {
+    auto detail = service.detail(id);
+    if (!detail) throw net::HttpError(404, no_run(id));
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object();
+    write_summary_fields(writer, detail->summary);
+    writer.key("config");
+    boost::system::error_code error;
+    boost::json::value config;
+    if (detail->config_json) config = boost::json::parse(*detail->config_json, error);
+    if (detail->config_json && !error && config.is_object()) writer.raw(boost::json::serialize(config));
+    else writer.null();
+    writer.key("config_text");
+    if (detail->hparams_text) writer.string(*detail->hparams_text);
+    else if (detail->config_json && (error || !config.is_object())) writer.string(*detail->config_json);
+    else writer.null();
+    writer.key("files");
+    writer.begin_array();
+    for (const auto& name : detail->files) writer.string(name);
+    writer.end_array();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+net::Response run_metrics(RunService& service, net::Request& request) {
+    const auto& id = request.params["id"];
+    MetricsQuery query;
+    query.keys = split_keys(request.query_or("keys", ""));
+    query.axis = parse_axis(request.query_or("x", "step"));
+    query.max_points = parse_max_points(request.query_or("max_points", "2000"));
+    auto result = service.metrics(id, query);
+    if (!result) throw net::HttpError(404, no_run(id));
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object();
+    writer.field("x", axis_name(query.axis));
+    writer.key("series");
+    writer.begin_object();
+    for (const auto& [name, series] : result->series) {
+        writer.key(name);
+        writer.begin_object();
+        writer.key("x");
+        writer.begin_array();
+        for (double x : series.x) writer.number(x);
+        writer.end_array();
+        writer.key("y");
+        writer.begin_array();
+        // Values are held as floats in memory; print them in float's shortest form either way.
+        for (double y : series.y) {
+            if (static_cast<double>(static_cast<float>(y)) == y) writer.number(static_cast<float>(y));
+            else writer.number(y);
+        }
+        writer.end_array();
+        writer.end_object();
+    }
+    writer.end_object();
+    writer.end_object();
+    auto response = json_text(std::move(out));
+    response.set_header("X-AILab-Source", result->from_disk ? "disk" : "memory");
+    return response;
+}
+
+net::Response run_export(RunService& service, net::Request& request) {
+    const auto& id = request.params["id"];
+    auto format_name = request.query_or("format", "csv");
+    ExportFormat format;
+    if (format_name == "csv") format = ExportFormat::csv;
+    else if (format_name == "jsonl") format = ExportFormat::jsonl;
+    else throw net::HttpError(400, "format must be csv or jsonl, not \"" + format_name + "\"");
+    std::string body;
+    std::string file_name;
+    if (!service.export_points(id, format, body, file_name)) throw net::HttpError(404, no_run(id));
+    auto response = net::Response::text(200, std::move(body),
+                                        format == ExportFormat::csv ? "text/csv; charset=utf-8"
+                                                                    : "application/x-ndjson; charset=utf-8");
+    std::string quoted;
+    append_json_string(quoted, file_name);  // a quoted, escaped name is a valid quoted-string here
+    response.set_header("Content-Disposition", "attachment; filename=" + quoted);
+    return response;
+}
+
+net::Response cleanup(RunService& service, net::Request& request) {
+    auto body = net::parse_json_object(request.body);
+    auto ids = string_list(body, "ids");
+    bool force = false;
+    if (auto it = body.find("force"); it != body.end()) {
+        if (!it->value().is_bool()) throw net::HttpError(400, "\"force\" must be true or false");
+        force = it->value().as_bool();
+    }
+    auto result = service.cleanup(ids, force);
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("moved");
+    writer.begin_array();
+    for (const auto& moved : result.moved) {
+        writer.begin_object();
+        writer.field("id", moved.id);
+        writer.field("path", moved.path);
+        writer.field("trash_path", moved.trash_path);
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.key("errors");
+    writer.begin_array();
+    for (const auto& failed : result.errors) {
+        writer.begin_object();
+        writer.field("id", failed.id);
+        writer.field("error", failed.error);
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+net::Response trash(RunService& service) {
+    auto items = service.trash();
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("items");
+    writer.begin_array();
+    for (const auto& item : items) {
+        writer.begin_object();
+        writer.field("trash_path", item.trash_path);
+        writer.field("path", item.path);
+        writer.field("moved_at", item.moved_at);
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+net::Response restore(RunService& service, net::Request& request) {
+    auto body = net::parse_json_object(request.body);
+    auto result = service.restore(string_list(body, "items"));
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("restored");
+    writer.begin_array();
+    for (const auto& restored : result.restored) {
+        writer.begin_object();
+        writer.field("trash_path", restored.trash_path);
+        writer.field("path", restored.path);
+        writer.field("id", restored.id);
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.key("errors");
+    writer.begin_array();
+    for (const auto& failed : result.errors) {
+        writer.begin_object();
+        writer.field("trash_path", failed.trash_path);
+        writer.field("error", failed.error);
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+}  // namespace
+
+void register_run_routes(net::Router& router, RunService& service) {
+    using net::Access;
+    using net::Method;
+    auto* runs = &service;
+    router.add(Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); });
+    // Literal routes before /runs/{id}: the router takes the first match.
+    router.add(Method::get, "/api/v1/runs/trash", Access::token_required, [runs](net::Request&) { return trash(*runs); });
+    router.add(Method::post, "/api/v1/runs/cleanup", Access::token_required,
+               [runs](net::Request& request) { return cleanup(*runs, request); });
+    router.add(Method::post, "/api/v1/runs/restore", Access::token_required,
+               [runs](net::Request& request) { return restore(*runs, request); });
+    router.add(Method::get, "/api/v1/runs/{id}", Access::token_required,
+               [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); });
+    router.add(Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
+               [runs](net::Request& request) { return run_metrics(*runs, request); });
+    router.add(Method::get, "/api/v1/runs/{id}/export", Access::token_required,
+               [runs](net::Request& request) { return run_export(*runs, request); });
+}
+
+}  // namespace ailab::runs

@@ -1,0 +1,107 @@
+#include "runs/discovery.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "test_util.hpp"
+
+namespace ailab::runs {
+namespace {
+
+using testing::TempFolder;
+using testing::write_file;
+
+std::vector<std::string> run_paths(const ScanResult& result) {
+    std::vector<std::string> paths;
+    for (const auto& run : result.runs) paths.push_back(run.path);
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+TEST(Discovery, FindsRunsUpToTheDepthLimit) {
+    TempFolder root;
+    write_file(root.path() / "a/ailab.log", "");
+    write_file(root.path() / "p/q/log.txt", "");
+    write_file(root.path() / "1/2/3/4/5/ailab.log", "");    // depth 5: found
+    write_file(root.path() / "1/2/3/4/5/6/ailab.log", "");  // depth 6: too deep (and inside a run)
+    write_file(root.path() / "x/2/3/4/5/6/ailab.log", "");  // depth 6: too deep
+    write_file(root.path() / "ailab.log", "");               // the root itself is no run
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    EXPECT_EQ(run_paths(result), (std::vector<std::string>{"1/2/3/4/5", "a", "p/q"}));
+
+    ScanResult shallow;
+    scan_tree(root.path(), "", 0, 2, shallow);
+    EXPECT_EQ(run_paths(shallow), (std::vector<std::string>{"a", "p/q"}));
+}
+
+TEST(Discovery, SkipsDotFoldersAndTheTrashAndDoesNotSearchInsideRuns) {
+    TempFolder root;
+    write_file(root.path() / ".ailab-trash/2024-01-01/old/ailab.log", "");
+    write_file(root.path() / ".hidden/run/ailab.log", "");
+    write_file(root.path() / "run/ailab.log", "");
+    write_file(root.path() / "run/checkpoints/nested/ailab.log", "");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    EXPECT_EQ(run_paths(result), (std::vector<std::string>{"run"}));
+}
+
+TEST(Discovery, PrefersAilabLogOverLogTxt) {
+    TempFolder root;
+    write_file(root.path() / "r/log.txt", "");
+    write_file(root.path() / "r/ailab.log", "");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    ASSERT_EQ(result.runs.size(), 1u);
+    EXPECT_EQ(result.runs[0].log_file, "ailab.log");
+}
+
+TEST(Discovery, ReportsFoldersThatAreNotRuns) {
+    TempFolder root;
+    write_file(root.path() / "project/run/ailab.log", "");
+    std::filesystem::create_directories(root.path() / "empty");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    std::vector<std::string> folders;
+    for (const auto& folder : result.folders) folders.push_back(folder.path);
+    std::sort(folders.begin(), folders.end());
+    EXPECT_EQ(folders, (std::vector<std::string>{"", "empty", "project"}));
+}
+
+TEST(Discovery, FollowsSymbolicLinksToFolders) {
+    TempFolder root;
+    TempFolder elsewhere;
+    write_file(elsewhere.path() / "linked_run/ailab.log", "");
+    std::filesystem::create_directory_symlink(elsewhere.path() / "linked_run", root.path() / "link");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    EXPECT_EQ(run_paths(result), (std::vector<std::string>{"link"}));
+}
+
+TEST(Discovery, MissingRootFindsNothing) {
+    ScanResult result;
+    scan_tree("/nonexistent/ailab/results", "", 0, 5, result);
+    EXPECT_TRUE(result.runs.empty());
+    EXPECT_TRUE(result.folders.empty());
+}
+
+TEST(RunId, StableSixteenHexDigitsPerPath) {
+    auto id = run_id("project_01/run");
+    EXPECT_EQ(id.size(), 16u);
+    EXPECT_EQ(id, run_id("project_01/run"));
+    EXPECT_NE(id, run_id("project_01/run2"));
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_EQ(run_id(""), "cbf29ce484222325");  // the FNV-1a offset basis: the hash is FNV-1a 64
+}
+
+TEST(Paths, ParentAndJoin) {
+    EXPECT_EQ(parent_path("a/b/c"), "a/b");
+    EXPECT_EQ(parent_path("c"), "");
+    EXPECT_EQ(join_path("/r", ""), "/r");
+    EXPECT_EQ(join_path("/r/", "a/b"), "/r/a/b");
+}
+
+}  // namespace
+}  // namespace ailab::runs

@@ -1,0 +1,105 @@
+// The runs module end to end: the real binary on a generated results folder; appended lines are
+// seen through GET /api/v1/runs and through the WebSocket (runs.updated / runs.points).
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+
+namespace ailab::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string local_timestamp(std::chrono::system_clock::time_point when) {
+    auto seconds = std::chrono::system_clock::to_time_t(when);
+    std::tm local{};
+    localtime_r(&seconds, &local);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+    return text;
+}
+
+std::string line(int step, const std::string& goal, double progress, double loss) {
+    return "{\"timestamp\": \"" + local_timestamp(std::chrono::system_clock::now()) + "\", \"goal\": \"" + goal +
+           "\", \"progress\": " + std::to_string(progress) + ", \"loss\": " + std::to_string(loss) +
+           ", \"step\": " + std::to_string(step) + "}\n";
+}
+
+void append(const fs::path& path, const std::string& text) {
+    std::ofstream out(path, std::ios::app);
+    out << text;
+}
+
+const boost::json::object* find_run(const boost::json::value& runs, const std::string& path) {
+    for (const auto& run : runs.at("runs").as_array()) {
+        if (run.at("path").as_string() == path) return &run.as_object();
+    }
+    return nullptr;
+}
+
+TEST(RunsIntegration, AppendedLinesReachTheApiAndTheWebSocket) {
+    ServerProcess server;
+    auto log = server.results() / "project" / "run_a" / "ailab.log";
+    fs::create_directories(log.parent_path());
+    for (int step = 0; step < 20; ++step) append(log, line(step, "train 1/4", step / 80.0, 1.0 / (step + 1)));
+    fs::create_directories(server.results() / "project" / "old");
+    append(server.results() / "project" / "old" / "ailab.log",
+           "{\"timestamp\": \"2020-01-01 00:00:00\", \"goal\": \"done\", \"progress\": 1.0}\n");
+    server.start();
+    auto token = server.login();
+
+    auto listed = server.get("/api/v1/runs", token);
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    auto runs = listed.json();
+    ASSERT_EQ(runs.at("runs").as_array().size(), 2u);
+    const auto* run = find_run(runs, "project/run_a");
+    ASSERT_NE(run, nullptr);
+    EXPECT_EQ(run->at("state").as_string(), "running");
+    EXPECT_EQ(find_run(runs, "project/old")->at("state").as_string(), "done");
+    std::string id(run->at("id").as_string());
+    EXPECT_EQ(server.get("/api/v1/runs", "").status, 401);
+
+    WsClient ws;
+    ASSERT_EQ(ws.connect(server.port()), "");
+    ASSERT_TRUE(ws.authenticate(token));
+    ASSERT_TRUE(ws.subscribe({"runs"}));
+
+    append(log, line(20, "val 2/4", 0.5, 0.01));
+    auto updated = ws.read_type("runs.updated", 5s);
+    ASSERT_TRUE(updated) << "no runs.updated";
+    EXPECT_EQ(updated->at("id").as_string(), id);
+    EXPECT_EQ(updated->at("changes").at("phase").as_string(), "val");
+    auto points = ws.read_type("runs.points", 5s);
+    ASSERT_TRUE(points) << "no runs.points";
+    EXPECT_EQ(points->at("id").as_string(), id);
+    const auto& point = points->at("points").as_array().back().as_object();
+    EXPECT_EQ(point.at("step").to_number<double>(), 20.0);
+    EXPECT_NEAR(point.at("values").at("loss").to_number<double>(), 0.01, 1e-9);
+
+    auto detail = server.get("/api/v1/runs/" + id, token);
+    ASSERT_EQ(detail.status, 200);
+    EXPECT_EQ(detail.json().at("lines").as_int64(), 21);
+    EXPECT_EQ(detail.json().at("epoch").as_int64(), 2);
+
+    auto metrics = server.get("/api/v1/runs/" + id + "/metrics?keys=loss&max_points=100", token);
+    ASSERT_EQ(metrics.status, 200);
+    EXPECT_EQ(metrics.json().at("series").at("loss").at("y").as_array().size(), 21u);
+
+    // A new run appears while the server runs.
+    auto second = server.results() / "project" / "run_b" / "ailab.log";
+    fs::create_directories(second.parent_path());
+    append(second, line(0, "warmup", 0.0, 2.0));
+    auto added = ws.read_type("runs.added", 5s);
+    ASSERT_TRUE(added) << "no runs.added";
+    EXPECT_EQ(added->at("run").at("path").as_string(), "project/run_b");
+    EXPECT_EQ(server.get("/api/v1/runs", token).json().at("runs").as_array().size(), 3u);
+}
+
+}  // namespace
+}  // namespace ailab::testing

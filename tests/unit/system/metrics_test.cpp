@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <map>
-#include <regex>
 #include <set>
 #include <stdexcept>
 
@@ -22,22 +21,66 @@ struct Exposition {
     std::vector<std::string> family_order;
 };
 
+// Hand-written matchers (std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers).
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// [a-zA-Z_:][a-zA-Z0-9_:]* for metric names, [a-zA-Z_][a-zA-Z0-9_]* for label names.
+bool is_name(const std::string& text, bool colons) {
+    if (text.empty()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const bool ok = is_letter(c) || (colons && c == ':') || (i > 0 && is_digit(c));
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// Digits with an optional sign: the format's timestamps.
+bool is_integer(const std::string& text) {
+    std::size_t i = !text.empty() && text[0] == '-' ? 1 : 0;
+    if (i == text.size()) return false;
+    for (; i < text.size(); ++i) {
+        if (!is_digit(text[i])) return false;
+    }
+    return true;
+}
+
+// [+-]?(digits[.digits*]|.digits)([eE][+-]?digits)?
+bool is_float(const std::string& text) {
+    std::size_t i = 0;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    std::size_t digits = 0;
+    while (i < text.size() && is_digit(text[i])) ++i, ++digits;
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        while (i < text.size() && is_digit(text[i])) ++i, ++digits;
+    }
+    if (digits == 0) return false;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+        ++i;
+        if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+        std::size_t exponent = 0;
+        while (i < text.size() && is_digit(text[i])) ++i, ++exponent;
+        if (exponent == 0) return false;
+    }
+    return i == text.size();
+}
+
 double parse_value(const std::string& text) {
     if (text == "NaN") return std::nan("");
     if (text == "+Inf") return INFINITY;
     if (text == "-Inf") return -INFINITY;
-    static const std::regex number(R"([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)");
-    if (!std::regex_match(text, number)) throw std::runtime_error("bad value: " + text);
+    if (!is_float(text)) throw std::runtime_error("bad value: " + text);
     double value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+    const auto [end, error] = std::from_chars(begin, text.data() + text.size(), value);
     if (error != std::errc{} || end != text.data() + text.size()) throw std::runtime_error("bad value: " + text);
     return value;
 }
 
 // Throws std::runtime_error naming the first violation.
 Exposition parse_exposition(const std::string& text) {
-    static const std::regex metric_name("[a-zA-Z_:][a-zA-Z0-9_:]*");
-    static const std::regex label_name("[a-zA-Z_][a-zA-Z0-9_]*");
     static const std::set<std::string> types = {"counter", "gauge", "histogram", "summary", "untyped"};
     Exposition result;
     if (text.empty()) return result;
@@ -58,15 +101,18 @@ Exposition parse_exposition(const std::string& text) {
             result.family_order.push_back(family);
         };
         if (line[0] == '#') {
-            static const std::regex comment(R"(# (HELP|TYPE) ([^ ]+) (.*))");
-            std::smatch match;
-            if (!std::regex_match(line, match, comment)) throw std::runtime_error("bad comment line: " + line);
-            const std::string name = match[2];
-            if (!std::regex_match(name, metric_name)) throw std::runtime_error("bad metric name: " + name);
+            // "# HELP name text" or "# TYPE name type"
+            const bool is_help = line.rfind("# HELP ", 0) == 0;
+            if (!is_help && line.rfind("# TYPE ", 0) != 0) throw std::runtime_error("bad comment line: " + line);
+            const std::size_t name_end = line.find(' ', 7);
+            if (name_end == std::string::npos) throw std::runtime_error("bad comment line: " + line);
+            const std::string name = line.substr(7, name_end - 7);
+            const std::string argument = line.substr(name_end + 1);
+            if (!is_name(name, true)) throw std::runtime_error("bad metric name: " + name);
             enter(name);
-            if (match[1] == "HELP") {
+            if (is_help) {
                 if (result.help.count(name)) throw std::runtime_error("second HELP for " + name);
-                const std::string help = match[3];
+                const std::string& help = argument;
                 for (std::size_t i = 0; i < help.size(); ++i) {
                     if (help[i] == '\\' && (i + 1 == help.size() || (help[i + 1] != '\\' && help[i + 1] != 'n'))) {
                         throw std::runtime_error("bad escape in HELP of " + name);
@@ -76,12 +122,12 @@ Exposition parse_exposition(const std::string& text) {
                 result.help[name] = help;
             } else {
                 if (result.types.count(name)) throw std::runtime_error("second TYPE for " + name);
-                if (!types.count(match[3])) throw std::runtime_error("bad type for " + name);
+                if (!types.count(argument)) throw std::runtime_error("bad type for " + name);
                 if (result.series.lower_bound(name) != result.series.end() &&
                     result.series.lower_bound(name)->first.rfind(name, 0) == 0) {
                     throw std::runtime_error("TYPE after samples of " + name);
                 }
-                result.types[name] = match[3];
+                result.types[name] = argument;
             }
             continue;
         }
@@ -89,7 +135,7 @@ Exposition parse_exposition(const std::string& text) {
         std::size_t i = 0;
         while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
         const std::string name = line.substr(0, i);
-        if (!std::regex_match(name, metric_name)) throw std::runtime_error("bad metric name: " + name);
+        if (!is_name(name, true)) throw std::runtime_error("bad metric name: " + name);
         enter(name);
         if (!result.types.count(name)) throw std::runtime_error("sample before TYPE: " + name);
         std::map<std::string, std::string> labels;
@@ -99,7 +145,7 @@ Exposition parse_exposition(const std::string& text) {
                 std::size_t equals = line.find('=', i);
                 if (equals == std::string::npos) throw std::runtime_error("label without '=': " + line);
                 const std::string key = line.substr(i, equals - i);
-                if (!std::regex_match(key, label_name) || key.rfind("__", 0) == 0) throw std::runtime_error("bad label name: " + key);
+                if (!is_name(key, false) || key.rfind("__", 0) == 0) throw std::runtime_error("bad label name: " + key);
                 i = equals + 1;
                 if (i >= line.size() || line[i] != '"') throw std::runtime_error("label value not quoted: " + line);
                 ++i;
@@ -134,8 +180,7 @@ Exposition parse_exposition(const std::string& text) {
         const std::size_t space = rest.find(' ');
         const double value = parse_value(rest.substr(0, space));
         if (space != std::string::npos) {
-            static const std::regex timestamp("-?\\d+");
-            if (!std::regex_match(rest.substr(space + 1), timestamp)) throw std::runtime_error("bad timestamp: " + line);
+            if (!is_integer(rest.substr(space + 1))) throw std::runtime_error("bad timestamp: " + line);
         }
         std::string key = name;
         if (!labels.empty()) {
@@ -250,6 +295,10 @@ TEST(MetricsParser, RejectsMalformedExpositions) {
         "# HELP a x\n# TYPE a gauges\na 1\n",                        // bad type
         "# TYPE a gauge\na 1\n",                                     // no HELP
         "# HELP a x\n# TYPE a gauge\n\na 1\n",                       // empty line
+        "# HELP a x\n# TYPE a gauge\na 1e\n",                       // exponent without digits
+        "# HELP a x\n# TYPE a gauge\na 1 soon\n",                   // bad timestamp
+        "# HELP a x\n# TYPE a gauge\na{l=\"x\"}1\n",                // no space before the value
+        "# COMMENT a x\n# TYPE a gauge\na 1\n",                     // neither HELP nor TYPE
     };
     for (const char* text : bad) EXPECT_THROW(parse_exposition(text), std::runtime_error) << text;
     EXPECT_NO_THROW(parse_exposition("# HELP a x\n# TYPE a gauge\na{l=\"\\\"\\n\\\\\",} -1.5e3\na NaN 1700000000000\n"));

@@ -172,7 +172,10 @@ void GpuSampler::load() {
         Found item;
         std::get<5>(item.key) = index;
         std::get<0>(item.key) = true;
-        if (f.get_handle(index, &item.device.handle) != nvml::success) item.device.handle = nullptr;
+        if (const nvml::Return code = f.get_handle(index, &item.device.handle); code != nvml::success) {
+            item.device.handle = nullptr;
+            item.device.enumeration_error = "nvmlDeviceGetHandleByIndex_v2(" + std::to_string(index) + "): " + error_text(code);
+        }
         if (item.device.handle != nullptr && f.get_pci_info != nullptr) {
             nvml::PciInfo pci{};
             if (f.get_pci_info(item.device.handle, &pci) == nvml::success) {
@@ -249,7 +252,9 @@ void GpuSampler::sample_device(Device& device, GpuSample& gpu) {
     if (device.handle == nullptr) {
         gpu.name.clear();
         gpu.uuid.clear();
-        gpu.error = "no GPU with id " + std::to_string(device.id) + " (" + std::to_string(devices_.size()) + " found)";
+        gpu.error = !device.enumeration_error.empty()
+                        ? device.enumeration_error
+                        : "no GPU with id " + std::to_string(device.id) + " (" + std::to_string(devices_.size()) + " found)";
         return;
     }
 

@@ -63,6 +63,7 @@ private:
         std::string pci_bus_id;
         std::string name;
         std::string uuid;
+        std::string enumeration_error;  // why NVML gave no handle for it, "" when it did
     };
 
     void load();

@@ -125,8 +125,11 @@ void SystemService::log_changes() {
         if (scratch_.gpu_status == "ok") {
             spdlog::info("system: GPU monitoring through NVML: {} of {} GPUs", scratch_.gpus.size(),
                          gpu != nullptr ? gpu->device_count() : 0);
-        } else {
+        } else if (gpu != nullptr && gpu->status() == GpuStatus::error) {
             spdlog::warn("system: GPU monitoring: {}{}; the server runs without it", scratch_.gpu_status, detail);
+        } else {
+            // No library or no GPU: normal on machines without NVIDIA GPUs.
+            spdlog::info("system: GPU monitoring: {}{}; the server runs without it", scratch_.gpu_status, detail);
         }
     }
     logged_gpu_errors_.resize(scratch_.gpus.size());

@@ -14,6 +14,7 @@
 //   many_processes    as two_gpus, but index 1 runs 40 processes (pids 5000.., i MiB each)
 //   wide_entries      as two_gpus, but index 1 runs 4242, 4243 (memory not available) and 4244, and
 //                     the process list is written with the 32-byte entries of the R535 driver
+//   no_handle         as two_gpus, but nvmlDeviceGetHandleByIndex_v2(0) answers GPU_IS_LOST
 //   no_devices        nvmlDeviceGetCount_v2 says 0
 //   init_fails        nvmlInit_v2 answers DRIVER_NOT_LOADED
 
@@ -236,6 +237,7 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int* count) {
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t* device) {
     if (!state.initialised) return ERROR_UNINITIALIZED;
     if (index >= state.device_count || device == nullptr) return ERROR_INVALID_ARGUMENT;
+    if (state.scenario == "no_handle" && index == 0) return ERROR_GPU_IS_LOST;
     *device = handle_of(index);
     return SUCCESS;
 }

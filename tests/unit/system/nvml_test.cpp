@@ -120,6 +120,19 @@ TEST_F(Nvml, AGpuLostWhileRunningRecoversNothingButBreaksNothing) {
     EXPECT_EQ(gpus[1].temperature_c, 50);
 }
 
+TEST_F(Nvml, AGpuWithoutAHandleSortsLastAndSaysWhy) {
+    FakeNvml::instance().set_scenario("no_handle");
+    GpuSampler sampler(options());
+    ASSERT_EQ(sampler.status(), GpuStatus::ok);
+    std::vector<GpuSample> gpus;
+    sampler.sample(gpus);
+    ASSERT_EQ(gpus.size(), 2u);
+    EXPECT_EQ(gpus[0].uuid, "GPU-fake-a");
+    EXPECT_EQ(gpus[0].error, "");
+    EXPECT_EQ(gpus[1].error, "nvmlDeviceGetHandleByIndex_v2(0): GPU is lost");
+    EXPECT_EQ(gpus[1].pci_bus_id, "");
+}
+
 TEST_F(Nvml, OtherFieldErrorsAreNamedAndTheRestKept) {
     FakeNvml::instance().set_scenario("no_permission");
     GpuSampler sampler(options({0}));

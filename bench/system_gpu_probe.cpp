@@ -2,11 +2,14 @@
 // once and prints what it read in nvidia-smi's column order, so bench/gpu_check.sh can show it
 // beside `nvidia-smi --query-gpu=...`; then times the per-GPU and the CPU+memory+disk sample.
 // Built from the sampler's sources alone, with libstdc++ linked in statically: at run time it needs
-// only glibc (2.34 or newer), so a build folder carried to a GPU machine runs there as is.
+// only glibc 2.34 or newer and libgcc_s.so.1, so the executable carried to a GPU machine runs there as is.
 //
 // usage: ailab_gpu_probe [--nvml LIBRARY] [--proc-root DIR] [--gpus 0,1] [--repeat N] [--disk PATH]
 
+#include <sys/random.h>
+
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +17,16 @@
 #include <vector>
 
 #include "system/sampler.hpp"
+
+// The static libstdc++ of g++ 12 on Debian 12 drags in std::random_device, which calls glibc 2.36's
+// arc4random and would make the probe refuse to start on glibc 2.34/2.35 (Ubuntu 22.04, RHEL 9).
+// The probe never uses random_device; this definition satisfies the link with getrandom (glibc 2.25).
+extern "C" std::uint32_t arc4random() {
+    std::uint32_t value = 0;
+    while (::getrandom(&value, sizeof(value), 0) != static_cast<ssize_t>(sizeof(value))) {
+    }
+    return value;
+}
 
 namespace {
 

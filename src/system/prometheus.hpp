@@ -1,6 +1,21 @@
 #pragma once
 // GET /metrics in the Prometheus text exposition format 0.0.4: every family once, with # HELP and
-// # TYPE lines before its samples; a family with no samples is left out.
+// # TYPE lines before its samples; a family with no samples is left out, and so is a series whose
+// value is unknown (a GPU field NVML does not support, a disk whose folder is missing).
+//
+// Families (all gauges unless marked):
+//   ailab_system_sample_timestamp_seconds
+//   ailab_cpu_utilization_ratio, ailab_cpu_core_utilization_ratio{core}, ailab_load_average{period="1m|5m|15m"}
+//   ailab_memory_{total,used,available}_bytes, ailab_swap_{total,used}_bytes
+//   ailab_disk_{total,free}_bytes{role,path}
+//   ailab_gpu_status{status="ok|no library|no devices|error|disabled"} 1
+//   ailab_gpu_info{gpu,name,uuid} 1, ailab_gpu_error{gpu} 0|1, ailab_gpu_utilization_ratio{gpu},
+//   ailab_gpu_memory_{used,total}_bytes{gpu}, ailab_gpu_temperature_celsius{gpu},
+//   ailab_gpu_power_watts{gpu}, ailab_gpu_power_limit_watts{gpu}, ailab_gpu_processes{gpu}
+//   ailab_system_samples_total (counter), ailab_system_sample_duration_seconds,
+//   ailab_system_sampler_cpu_seconds_total (counter)
+//   ailab_runs{state}
+// In cluster mode only ailab_runs is written. `gpu` is the CUDA-style id of GET /api/v1/system.
 
 #include <cstddef>
 #include <cstdint>

@@ -11,7 +11,7 @@ DEMO ?= demo
 PORT ?= 12345
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-ui test-e2e test-asan lint format bench clean
+.PHONY: all deps build server run test test-unit test-ui test-e2e test-asan lint format bench clean
 
 all: build
 
@@ -24,10 +24,14 @@ $(BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Only the server binary (what `make run` needs), not the tests and benchmarks.
+server: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target ailab
+
 # Writes $(DEMO)/config.json once (loopback, generated password printed once), a demo results
 # folder with simulated runs that keep writing, then serves until Ctrl-C.
-run: build
-	@mkdir -p $(DEMO)
+run: server
+	@mkdir -p $(DEMO)/results
 	@$(BUILD)/ailab init-config $(DEMO)/config.json --results $(DEMO)/results --state $(DEMO)/state --port $(PORT)
 	@python3 scripts/demo_runs.py $(DEMO)/results > $(DEMO)/demo_runs.log 2>&1 & echo $$! > $(DEMO)/demo_runs.pid
 	@trap 'kill $$(cat $(DEMO)/demo_runs.pid) 2>/dev/null; rm -f $(DEMO)/demo_runs.pid' EXIT INT TERM; \

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -167,7 +169,15 @@ ServerProcess::ServerProcess(boost::json::object overrides) {
 }
 
 ServerProcess::~ServerProcess() {
-    if (pid_ > 0) stop(SIGKILL);
+    // Every test ends with a clean SIGTERM shutdown: a server that hangs, crashes, or (in the
+    // sanitizer build) reports an error at exit fails the test that started it.
+    if (pid_ <= 0) return;
+    int code = stop(SIGTERM);
+    if (code != 0) {
+        auto log = output();
+        ADD_FAILURE() << "ailab did not shut down cleanly (exit status " << code << "):\n"
+                      << (log.size() > 6000 ? log.substr(log.size() - 6000) : log);
+    }
 }
 
 void ServerProcess::start() {
@@ -204,7 +214,16 @@ int ServerProcess::stop(int signal) {
     if (pid_ <= 0) return -1;
     kill(pid_, signal);
     int status = 0;
-    waitpid(pid_, &status, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, &status, 0);
+            pid_ = -1;
+            return 128 + SIGKILL;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -114,7 +114,57 @@ std::optional<double> LocalTimeConverter::to_unix(int year, int month, int day, 
     return static_cast<double>(cached_hour_start_) + minute * 60.0 + second;
 }
 
+namespace {
+
+bool digit_at(std::string_view text, std::size_t position) {
+    return static_cast<unsigned>(text[position] - '0') <= 9;
+}
+int two_digits(std::string_view text, std::size_t position) {
+    return (text[position] - '0') * 10 + (text[position + 1] - '0');
+}
+
+// The shape nearly every log uses: "YYYY-MM-DD HH:MM:SS" or with 'T', optionally ".ffffff", no zone.
+std::optional<double> parse_common_timestamp(std::string_view text, LocalTimeConverter& converter, bool& matched) {
+    matched = false;
+    if (text.size() < 19 || text[13] != ':' || text[16] != ':') return std::nullopt;
+    bool same_hour = converter.hour_text_valid && std::memcmp(text.data(), converter.hour_text, 13) == 0;
+    if (!same_hour) {
+        if (text[4] != '-' || text[7] != '-' || (text[10] != ' ' && text[10] != 'T')) return std::nullopt;
+        for (std::size_t position : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12}) {
+            if (!digit_at(text, position)) return std::nullopt;
+        }
+    }
+    if (!digit_at(text, 14) || !digit_at(text, 15) || !digit_at(text, 17) || !digit_at(text, 18)) return std::nullopt;
+    double fraction = 0;
+    if (text.size() > 19) {
+        if (text[19] != '.' || text.size() == 20 || text.size() > 29) return std::nullopt;
+        double scale = 0.1;
+        for (std::size_t position = 20; position < text.size(); ++position) {
+            if (!digit_at(text, position)) return std::nullopt;
+            fraction += (text[position] - '0') * scale;
+            scale *= 0.1;
+        }
+    }
+    int minute = two_digits(text, 14);
+    int second = two_digits(text, 17);
+    if (minute > 59 || second > 60) return std::nullopt;
+    matched = true;
+    if (same_hour) return converter.hour_text_start + minute * 60.0 + second + fraction;
+    int year = two_digits(text, 0) * 100 + two_digits(text, 2);
+    auto hour_start = converter.to_unix(year, two_digits(text, 5), two_digits(text, 8), two_digits(text, 11), 0, 0);
+    if (!hour_start) return std::nullopt;
+    std::memcpy(converter.hour_text, text.data(), 13);
+    converter.hour_text_valid = true;
+    converter.hour_text_start = *hour_start;
+    return *hour_start + minute * 60.0 + second + fraction;
+}
+
+}  // namespace
+
 std::optional<double> parse_timestamp(std::string_view text, LocalTimeConverter& converter) {
+    bool matched = false;
+    auto common = parse_common_timestamp(text, converter, matched);
+    if (matched) return common;
     std::size_t position = 0;
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, whole_second = 0;
     if (!read_digits(text, position, 4, year) || position >= text.size() || text[position++] != '-') return std::nullopt;
@@ -169,6 +219,18 @@ std::optional<double> parse_timestamp(std::string_view text, LocalTimeConverter&
 }
 
 std::optional<double> parse_duration(std::string_view text) {
+    // Fast path for the common "H:MM:SS" / "HH:MM:SS".
+    if (text.size() >= 7 && text.size() <= 8) {
+        std::size_t h = text.size() - 6;  // hour digits
+        auto digit = [&](std::size_t i) { return static_cast<unsigned>(text[i] - '0') <= 9; };
+        if (digit(0) && (h == 1 || digit(1)) && text[h] == ':' && digit(h + 1) && digit(h + 2) && text[h + 3] == ':' &&
+            digit(h + 4) && digit(h + 5)) {
+            int hours = h == 1 ? text[0] - '0' : (text[0] - '0') * 10 + (text[1] - '0');
+            int minutes = (text[h + 1] - '0') * 10 + (text[h + 2] - '0');
+            int seconds = (text[h + 4] - '0') * 10 + (text[h + 5] - '0');
+            return hours * 3600.0 + minutes * 60.0 + seconds;
+        }
+    }
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
     while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
     if (text.empty()) return std::nullopt;

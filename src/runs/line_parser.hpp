@@ -47,6 +47,12 @@ public:
     // Returns nullopt for an impossible date.
     std::optional<double> to_unix(int year, int month, int day, int hour, int minute, double second);
 
+    // The text "YYYY-MM-DD HH" of the hour last converted from a timestamp, and its start, so the
+    // next timestamp in that hour only needs its minutes and seconds read.
+    char hour_text[13] = {};
+    bool hour_text_valid = false;
+    double hour_text_start = 0;
+
 private:
     std::int64_t cached_hour_key_ = -1;
     std::int64_t cached_hour_start_ = 0;

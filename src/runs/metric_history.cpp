@@ -1,6 +1,7 @@
 #include "runs/metric_history.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace ailab::runs {
@@ -78,99 +79,81 @@ std::uint32_t MetricHistory::metric_index(std::string_view name) {
     auto count = static_cast<std::uint32_t>(names_.size());
     for (std::uint32_t n = 0; n < count; ++n) {
         std::uint32_t i = name_hint_ + n < count ? name_hint_ + n : name_hint_ + n - count;
-        if (names_[i] == name) {
+        const std::string& known = names_[i];
+        // Size and first byte first: most mismatches end there without a memcmp call.
+        if (known.size() == name.size() && (name.empty() || known[0] == name[0]) &&
+            std::memcmp(known.data(), name.data(), name.size()) == 0) {
             name_hint_ = i + 1 < count ? i + 1 : 0;
             return i;
         }
     }
     names_.emplace_back(name);
-    Column column;
-    column.minimum.assign(offsets_.size(), no_value);
-    column.maximum.assign(offsets_.size(), no_value);
-    column.minimum_first.assign(offsets_.size(), 1);
-    columns_.push_back(std::move(column));
+    columns_.emplace_back(buckets_.size(), Cell{no_value, no_value, true});
     name_hint_ = 0;
     return count;
 }
 
-void MetricHistory::add_bucket(std::uint64_t offset, const LineX& x) {
-    offsets_.push_back(offset);
-    first_step_.push_back(x.step);
-    last_step_.push_back(x.step);
-    first_time_.push_back(x.time);
-    last_time_.push_back(x.time);
-    first_epoch_.push_back(static_cast<float>(x.epoch));
-    last_epoch_.push_back(static_cast<float>(x.epoch));
-    for (auto& column : columns_) {
-        column.minimum.push_back(no_value);
-        column.maximum.push_back(no_value);
-        column.minimum_first.push_back(1);
-    }
-}
-
 void MetricHistory::halve() {
-    std::size_t count = offsets_.size();
-    std::size_t half = count / 2;
+    std::size_t half = buckets_.size() / 2;
     for (std::size_t i = 0; i < half; ++i) {
         std::size_t a = 2 * i, b = 2 * i + 1;
-        offsets_[i] = offsets_[a];
-        first_step_[i] = first_step_[a];
-        last_step_[i] = last_step_[b];
-        first_time_[i] = first_time_[a];
-        last_time_[i] = last_time_[b];
-        first_epoch_[i] = first_epoch_[a];
-        last_epoch_[i] = last_epoch_[b];
+        Bucket merged = buckets_[a];
+        merged.last_step = buckets_[b].last_step;
+        merged.last_time = buckets_[b].last_time;
+        merged.last_epoch = buckets_[b].last_epoch;
+        buckets_[i] = merged;
         for (auto& column : columns_) {
-            float min_a = column.minimum[a], min_b = column.minimum[b];
-            float max_a = column.maximum[a], max_b = column.maximum[b];
-            if (std::isnan(min_a)) {
-                column.minimum[i] = min_b, column.maximum[i] = max_b, column.minimum_first[i] = column.minimum_first[b];
-            } else if (std::isnan(min_b)) {
-                column.minimum[i] = min_a, column.maximum[i] = max_a, column.minimum_first[i] = column.minimum_first[a];
+            const Cell first = column[a];
+            const Cell second = column[b];
+            Cell& merged = column[i];
+            if (std::isnan(first.minimum)) {
+                merged = second;
+            } else if (std::isnan(second.minimum)) {
+                merged = first;
             } else {
-                bool minimum_from_b = min_b < min_a;
-                bool maximum_from_b = max_b > max_a;
-                column.minimum[i] = minimum_from_b ? min_b : min_a;
-                column.maximum[i] = maximum_from_b ? max_b : max_a;
-                column.minimum_first[i] = minimum_from_b == maximum_from_b
-                                              ? column.minimum_first[minimum_from_b ? b : a]
-                                              : static_cast<std::uint8_t>(!minimum_from_b);
+                bool minimum_from_second = second.minimum < first.minimum;
+                bool maximum_from_second = second.maximum > first.maximum;
+                merged.minimum = minimum_from_second ? second.minimum : first.minimum;
+                merged.maximum = maximum_from_second ? second.maximum : first.maximum;
+                merged.minimum_first = minimum_from_second == maximum_from_second
+                                           ? (minimum_from_second ? second : first).minimum_first
+                                           : !minimum_from_second;
             }
         }
     }
-    auto shrink = [half](auto& vector) { vector.resize(half); };
-    shrink(offsets_), shrink(first_step_), shrink(last_step_), shrink(first_time_), shrink(last_time_);
-    shrink(first_epoch_), shrink(last_epoch_);
-    for (auto& column : columns_) shrink(column.minimum), shrink(column.maximum), shrink(column.minimum_first);
-    lines_per_bucket_ *= 2;
+    buckets_.resize(half);
+    for (auto& column : columns_) column.resize(half);
+    ++bucket_shift_;
 }
 
 void MetricHistory::add_line(std::uint64_t offset, const LineX& x, std::span<const Value> values) {
-    std::size_t bucket = line_count_ / lines_per_bucket_;
-    if (bucket == offsets_.size()) {
-        if (offsets_.size() == capacity_) {
+    std::size_t bucket = line_count_ >> bucket_shift_;
+    if (bucket == buckets_.size()) {
+        if (buckets_.size() == capacity_) {
             halve();
-            bucket = line_count_ / lines_per_bucket_;
+            bucket = line_count_ >> bucket_shift_;
         }
-        if (bucket == offsets_.size()) add_bucket(offset, x);
+        if (bucket == buckets_.size()) {
+            auto epoch = static_cast<float>(x.epoch);
+            buckets_.push_back(Bucket{offset, x.step, x.step, x.time, x.time, epoch, epoch});
+            for (auto& column : columns_) column.push_back(Cell{no_value, no_value, true});
+        }
     }
-    last_step_[bucket] = x.step;
-    last_time_[bucket] = x.time;
-    last_epoch_[bucket] = static_cast<float>(x.epoch);
+    Bucket& current = buckets_[bucket];
+    current.last_step = x.step;
+    current.last_time = x.time;
+    current.last_epoch = static_cast<float>(x.epoch);
     for (const auto& [metric, number] : values) {
-        auto& column = columns_[metric];
+        Cell& cell = columns_[metric][bucket];
         float value = static_cast<float>(number);
-        float& minimum = column.minimum[bucket];
-        float& maximum = column.maximum[bucket];
-        if (std::isnan(minimum)) {
-            minimum = maximum = value;
-            column.minimum_first[bucket] = 1;
-        } else if (value < minimum) {
-            minimum = value;
-            column.minimum_first[bucket] = 0;
-        } else if (value > maximum) {
-            maximum = value;
-            column.minimum_first[bucket] = 1;
+        if (std::isnan(cell.minimum)) {
+            cell = Cell{value, value, true};
+        } else if (value < cell.minimum) {
+            cell.minimum = value;
+            cell.minimum_first = false;
+        } else if (value > cell.maximum) {
+            cell.maximum = value;
+            cell.minimum_first = true;
         }
     }
     ++line_count_;
@@ -181,23 +164,19 @@ std::optional<Series> MetricHistory::series(std::uint32_t metric, XAxis axis, st
     const auto& column = columns_[metric];
     // Enough resolution: exact, or at least as many buckets as the requested min/max groups.
     std::size_t wanted_groups = std::max<std::size_t>(1, max_points / 2);
-    if (lines_per_bucket_ > 1 && offsets_.size() < wanted_groups) return std::nullopt;
-    const std::vector<double>* first_x = nullptr;
-    const std::vector<double>* last_x = nullptr;
-    if (axis == XAxis::step) first_x = &first_step_, last_x = &last_step_;
-    if (axis == XAxis::time) first_x = &first_time_, last_x = &last_time_;
+    if (bucket_shift_ > 0 && buckets_.size() < wanted_groups) return std::nullopt;
     std::vector<Aggregate> aggregates;
-    aggregates.reserve(offsets_.size());
-    for (std::size_t b = 0; b < offsets_.size(); ++b) {
-        float minimum = column.minimum[b];
-        if (std::isnan(minimum)) continue;
-        double first = first_x ? (*first_x)[b] : static_cast<double>(first_epoch_[b]);
-        double last = last_x ? (*last_x)[b] : static_cast<double>(last_epoch_[b]);
+    aggregates.reserve(buckets_.size());
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+        const Cell& cell = column[b];
+        if (std::isnan(cell.minimum)) continue;
+        double first = buckets_[b].first(axis);
+        double last = buckets_[b].last(axis);
         if (std::isnan(first) || std::isnan(last)) continue;
-        bool minimum_first = column.minimum_first[b] != 0;
+        bool minimum_first = cell.minimum_first;
         // Inside a bucket we know the order of minimum and maximum, not their exact x: place the
         // earlier one at the bucket's first x and the later one at its last x.
-        Aggregate aggregate{minimum, column.maximum[b], minimum_first ? first : last, minimum_first ? last : first,
+        Aggregate aggregate{cell.minimum, cell.maximum, minimum_first ? first : last, minimum_first ? last : first,
                             minimum_first};
         if (aggregate.minimum == aggregate.maximum) aggregate.x_of_minimum = aggregate.x_of_maximum = last;
         aggregates.push_back(aggregate);
@@ -207,12 +186,9 @@ std::optional<Series> MetricHistory::series(std::uint32_t metric, XAxis axis, st
 
 std::size_t MetricHistory::memory_bytes() const {
     std::size_t bytes = sizeof(*this);
-    bytes += offsets_.capacity() * sizeof(std::uint64_t);
-    bytes += (first_step_.capacity() + last_step_.capacity() + first_time_.capacity() + last_time_.capacity()) *
-             sizeof(double);
-    bytes += (first_epoch_.capacity() + last_epoch_.capacity()) * sizeof(float);
+    bytes += buckets_.capacity() * sizeof(Bucket);
     for (const auto& column : columns_)
-        bytes += column.minimum.capacity() * 4 + column.maximum.capacity() * 4 + column.minimum_first.capacity();
+        bytes += column.capacity() * sizeof(Cell);
     for (const auto& name : names_) bytes += sizeof(name) + name.capacity();
     return bytes;
 }

@@ -5,7 +5,7 @@
 // i / lines_per_bucket. Each bucket keeps, for every metric, the minimum and the maximum (as floats,
 // with which came first), the x values (step, time, epoch) of its first and last line, and the byte
 // offset of its first line. When all `capacity` buckets are full, neighbouring buckets are merged
-// and lines_per_bucket doubles, so memory stays bounded (about capacity × (40 + 9 × metrics) bytes)
+// and lines_per_bucket doubles, so memory stays bounded (about capacity × (48 + 12 × metrics) bytes)
 // however long the log grows. While lines_per_bucket is 1 the history is exact.
 
 #include <cmath>
@@ -66,11 +66,11 @@ public:
     void add_line(std::uint64_t offset, const LineX& x, std::span<const Value> values);
 
     std::uint64_t line_count() const { return line_count_; }
-    std::uint64_t lines_per_bucket() const { return lines_per_bucket_; }
-    std::size_t bucket_count() const { return offsets_.size(); }
+    std::uint64_t lines_per_bucket() const { return std::uint64_t{1} << bucket_shift_; }
+    std::size_t bucket_count() const { return buckets_.size(); }
     std::size_t capacity() const { return capacity_; }
     // Byte offset of the first line of a bucket (the sparse index into the log).
-    std::uint64_t bucket_offset(std::size_t bucket) const { return offsets_[bucket]; }
+    std::uint64_t bucket_offset(std::size_t bucket) const { return buckets_[bucket].offset; }
 
     // The series downsampled to at most max_points, or nullopt when the history holds less
     // resolution than that would need (the caller then reads the log). Unknown metric: empty.
@@ -79,26 +79,36 @@ public:
     std::size_t memory_bytes() const;
 
 private:
-    void add_bucket(std::uint64_t offset, const LineX& x);
     void halve();
 
-    struct Column {
-        std::vector<float> minimum;  // NaN: no value in this bucket
-        std::vector<float> maximum;
-        std::vector<std::uint8_t> minimum_first;
+    // One metric in one bucket; together so that adding a value touches one cache line.
+    struct Cell {
+        float minimum;  // NaN: no value in this bucket
+        float maximum;
+        bool minimum_first;
     };
+    using Column = std::vector<Cell>;
 
     std::size_t capacity_;
-    std::uint64_t lines_per_bucket_ = 1;
+    unsigned bucket_shift_ = 0;  // lines per bucket = 2^bucket_shift_
     std::uint64_t line_count_ = 0;
     std::vector<std::string> names_;
     std::uint32_t name_hint_ = 0;  // where the next name lookup starts (lines repeat their key order)
-    // Per bucket:
-    std::vector<std::uint64_t> offsets_;
-    std::vector<double> first_step_, last_step_, first_time_, last_time_;
-    std::vector<float> first_epoch_, last_epoch_;
-    // Per metric, per bucket:
-    std::vector<Column> columns_;
+    // Where a bucket starts in the log, and the x values of its first and last line.
+    struct Bucket {
+        std::uint64_t offset;
+        double first_step, last_step;
+        double first_time, last_time;
+        float first_epoch, last_epoch;
+        double first(XAxis axis) const {
+            return axis == XAxis::step ? first_step : axis == XAxis::time ? first_time : first_epoch;
+        }
+        double last(XAxis axis) const {
+            return axis == XAxis::step ? last_step : axis == XAxis::time ? last_time : last_epoch;
+        }
+    };
+    std::vector<Bucket> buckets_;
+    std::vector<Column> columns_;  // per metric, one cell per bucket
 };
 
 }  // namespace ailab::runs

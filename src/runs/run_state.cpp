@@ -31,8 +31,6 @@ bool equals_ignoring_case(std::string_view left, std::string_view right) {
 }
 
 LineX RunFold::add(const ParsedLine& line) {
-    // Copy-assignment into existing strings: no allocation for short goals (SSO) on this hot path.
-    previous_ = current_;
     ++lines_;
     if (present(line.timestamp)) {
         if (!started_at_) started_at_ = line.timestamp;
@@ -40,12 +38,24 @@ LineX RunFold::add(const ParsedLine& line) {
     }
     current_.plain_train_or_val = false;
     if (line.has_goal) {
-        auto goal = parse_goal(line.goal);
-        current_.goal.assign(line.goal);
-        current_.phase.assign(goal.phase);
-        current_.plain_train_or_val = goal.plain_train_or_val;
-        if (goal.epoch) current_.epoch = goal_epoch_ = *goal.epoch;
-        if (goal.epochs) current_.epochs = *goal.epochs;
+        // Consecutive lines mostly repeat their goal: parse it only when it changed.
+        bool changed = line.goal != current_.goal;
+        Goal goal;
+        if (changed) goal = parse_goal(line.goal);
+        bool plain = changed ? goal.plain_train_or_val : goal_is_plain_;
+        // The snapshot before this line is only ever consulted while this line is the last one and
+        // its goal is exactly "train"/"val", so it is copied only then, before this line changes it
+        // (a copy per line would cost a third of the fold).
+        if (plain) previous_ = current_;
+        if (changed) {
+            current_.goal.assign(line.goal);
+            current_.phase.assign(goal.phase);
+            goal_is_plain_ = goal.plain_train_or_val;
+            current_goal_epoch_ = goal.epoch ? std::optional<double>(*goal.epoch) : std::nullopt;
+            if (goal.epochs) current_.epochs = *goal.epochs;
+        }
+        current_.plain_train_or_val = plain;
+        if (current_goal_epoch_) current_.epoch = goal_epoch_ = *current_goal_epoch_;
     }
     if (present(line.epoch)) current_.epoch = line.epoch;
     if (present(line.progress)) current_.progress = line.progress;

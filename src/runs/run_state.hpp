@@ -60,12 +60,14 @@ public:
 
 private:
     Snapshot current_;
-    Snapshot previous_;
+    Snapshot previous_;  // before the last line whose goal was exactly "train" or "val"
     std::uint64_t lines_ = 0;
     std::uint64_t bad_lines_ = 0;
     std::optional<double> started_at_;
     std::optional<double> last_timestamp_;
-    std::optional<double> goal_epoch_;  // the epoch of the last goal that named one
+    std::optional<double> goal_epoch_;          // the epoch of the last goal that named one
+    std::optional<double> current_goal_epoch_;  // the epoch current_.goal names, if any
+    bool goal_is_plain_ = false;                // current_.goal is exactly "train" or "val"
 };
 
 // The fractional epoch of a line for charts (x = epoch): the numeric "epoch" field when present;

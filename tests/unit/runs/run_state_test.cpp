@@ -158,3 +158,35 @@ TEST(FractionalEpoch, FromFieldFromWholeRunProgressOrFromEpochProgress) {
 
 }  // namespace
 }  // namespace ailab::runs
+
+namespace ailab::runs {
+namespace {
+
+TEST(RunFoldGoals, ARepeatedGoalStillSetsItsEpochAfterAnEpochField) {
+    LineParser parser;
+    ParsedLine line;
+    RunFold fold;
+    for (const char* json : {R"({"goal": "train 3/10"})", R"({"goal": "train 3/10", "epoch": 2.5})", R"({"goal": "train 3/10"})"}) {
+        ASSERT_EQ(parser.parse(json, line), LineError::none);
+        fold.add(line);
+    }
+    EXPECT_EQ(fold.meaningful().epoch, 3.0);
+    EXPECT_EQ(fold.meaningful().epochs, 10);
+}
+
+TEST(RunFoldGoals, RepeatedPlainGoalsDeferToTheLineJustBefore) {
+    LineParser parser;
+    ParsedLine line;
+    RunFold fold;
+    for (const char* json : {R"({"goal": "val 2/10", "progress": 0.1})", R"({"goal": "train", "progress": 0.2})",
+                             R"({"goal": "train", "progress": 0.3})"}) {
+        ASSERT_EQ(parser.parse(json, line), LineError::none);
+        fold.add(line);
+    }
+    EXPECT_EQ(fold.meaningful().progress, 0.2);
+    EXPECT_EQ(fold.meaningful().goal, "train");
+    EXPECT_EQ(fold.last().progress, 0.3);
+}
+
+}  // namespace
+}  // namespace ailab::runs

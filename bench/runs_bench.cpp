@@ -8,6 +8,10 @@
 //       the full index against the raw simdjson parse speed of the same bytes (per line with the
 //       DOM parser, and parse_many) and this module's line parser + fold on the same in-memory
 //       bytes, alternating, best of N rounds (the machine is shared)
+//   ailab_runs_bench serve BINARY CONFIG PORT TOKEN RUNS OUTPUT
+//       end to end: starts `ailab` (stdout/stderr to OUTPUT) and times exec -> the first GET
+//       /api/v1/runs (with a token from an earlier start; tokens persist) that lists RUNS runs;
+//       prints the server's PID and leaves it running
 //   ailab_runs_bench ws PORT TOKEN LOG_FILE RUN_ID [--appends N]
 //       end to end against a running `ailab`: append a line -> runs.points on a WebSocket
 //   ailab_runs_bench [--benchmark_filter=...]
@@ -17,12 +21,14 @@
 #include <fcntl.h>
 #include <simdjson.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -389,6 +395,75 @@ int ws_mode(const std::string& port, const std::string& token, const fs::path& l
     return latencies.size() == static_cast<std::size_t>(appends) ? 0 : 1;
 }
 
+// GET target with a bearer token; status 0 when the connection failed.
+std::pair<int, std::string> http_get(const std::string& port, const std::string& target, const std::string& token) {
+    namespace beast = boost::beast;
+    namespace http = beast::http;
+    try {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::resolver resolver(io);
+        beast::tcp_stream stream(io);
+        stream.connect(resolver.resolve("127.0.0.1", port));
+        http::request<http::empty_body> request(http::verb::get, target, 11);
+        request.set(http::field::host, "127.0.0.1:" + port);
+        request.set(http::field::authorization, "Bearer " + token);
+        http::write(stream, request);
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(std::uint64_t{1} << 32);
+        http::read(stream, buffer, parser);
+        boost::system::error_code ignored;
+        stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        auto response = parser.release();
+        return {static_cast<int>(response.result_int()), std::move(response.body())};
+    } catch (const std::exception&) {
+        return {0, ""};
+    }
+}
+
+std::size_t count_occurrences(const std::string& text, std::string_view needle) {
+    std::size_t count = 0;
+    for (auto position = text.find(needle); position != std::string::npos; position = text.find(needle, position + 1))
+        ++count;
+    return count;
+}
+
+int serve_mode(const std::string& binary, const std::string& config, const std::string& port, const std::string& token,
+               std::size_t runs, const std::string& output) {
+    auto launched = Clock::now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(binary.c_str(), binary.c_str(), config.c_str(), nullptr);
+        _exit(127);
+    }
+    double listed = -1;
+    while (seconds_since(launched) < 120) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            std::cerr << "ailab exited during start-up\n";
+            return 1;
+        }
+        auto [code, body] = http_get(port, "/api/v1/runs", token);
+        // Every summary starts with {"id": -- the count says the list is complete.
+        if (code == 200 && count_occurrences(body, "{\"id\":") == runs) {
+            listed = seconds_since(launched);
+            break;
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+    if (listed < 0) {
+        std::cerr << "GET /api/v1/runs never listed " << runs << " runs\n";
+        return 1;
+    }
+    std::cout << "exec -> GET /api/v1/runs lists all " << runs << " runs: " << listed * 1000 << " ms\n";
+    result("serve_cold_seconds", listed);
+    result("pid", pid);
+    return 0;
+}
+
 // --- micro benchmarks -----------------------------------------------------------------------
 const std::string sample_line =
     R"({"timestamp": "2024-01-02 10:00:00.123456", "eta": "0:41:13", "goal": "train 4/10", "score": 0.997, )"
@@ -444,13 +519,16 @@ int main(int argc, char** argv) {
         if (mode == "cold" && argc >= 3)
             return cold_mode(argv[2], option(argc, argv, "--idle-seconds", 0), option(argc, argv, "--appends", 0));
         if (mode == "raw" && argc >= 3) return raw_mode(argv[2], option(argc, argv, "--rounds", 3));
+        if (mode == "serve" && argc >= 8)
+            return serve_mode(argv[2], argv[3], argv[4], argv[5], std::stoul(argv[6]), argv[7]);
         if (mode == "ws" && argc >= 6) return ws_mode(argv[2], argv[3], argv[4], argv[5], option(argc, argv, "--appends", 100));
     } catch (const std::exception& error) {
         std::cerr << "error: " << error.what() << "\n";
         return 1;
     }
     if (!mode.empty() && mode.rfind("--", 0) != 0) {
-        std::cerr << "usage: ailab_runs_bench cold|raw RESULTS [--idle-seconds N] [--appends N]\n"
+        std::cerr << "usage: ailab_runs_bench cold|raw RESULTS [--idle-seconds N] [--appends N] [--rounds N]\n"
+                     "       ailab_runs_bench serve BINARY CONFIG PORT TOKEN RUNS OUTPUT\n"
                      "       ailab_runs_bench ws PORT TOKEN LOG_FILE RUN_ID [--appends N]\n"
                      "       ailab_runs_bench [--benchmark_filter=...]\n";
         return 2;

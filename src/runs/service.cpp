@@ -42,6 +42,17 @@ constexpr std::size_t max_pending_points = 1000;
 constexpr std::size_t cold_tail_lines = 8;
 constexpr std::size_t cold_tail_window = 4096;
 constexpr std::size_t max_side_file_bytes = std::size_t{1} << 20;
+// Metric history of all runs together stays near this: each run gets a bucket capacity (a power of
+// two, 16..512) from the number of runs found at start, at about 100 bytes per bucket.
+constexpr std::size_t history_budget_bytes = std::size_t{128} << 20;
+constexpr std::size_t history_bytes_per_bucket = 100;
+
+std::size_t history_capacity_for(std::size_t runs) {
+    std::size_t per_run = history_budget_bytes / std::max<std::size_t>(runs, 1) / history_bytes_per_bucket;
+    std::size_t capacity = MetricHistory::default_capacity;
+    while (capacity > 16 && capacity > per_run) capacity /= 2;
+    return capacity;
+}
 
 double unix_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -118,13 +129,14 @@ struct PendingPoint {
 };
 
 struct RunService::Run {
-    Run(std::string relative, std::string log, const fs::path& results)
+    Run(std::string relative, std::string log, const fs::path& results, std::size_t history_capacity)
         : id(run_id(relative)),
           path(std::move(relative)),
           name(name_of(path)),
           group(parent_path(path)),
           log_path(join_path(results, path + "/" + log)),
-          log_file(std::move(log)) {}
+          log_file(std::move(log)),
+          history(history_capacity) {}
 
     // Constant after construction; read by any thread without a lock.
     const std::string id;
@@ -435,9 +447,11 @@ void RunService::start() {
     worker.network_file_system = is_network_file_system(results_);
 
     // Create the runs and read their heads and tails, on two threads when there are many.
+    history_capacity_ = history_capacity_for(found.runs.size());
     std::vector<std::shared_ptr<Run>> runs;
     runs.reserve(found.runs.size());
-    for (const auto& found_run : found.runs) runs.push_back(std::make_shared<Run>(found_run.path, found_run.log_file, results_));
+    for (const auto& found_run : found.runs)
+        runs.push_back(std::make_shared<Run>(found_run.path, found_run.log_file, results_, history_capacity_));
     auto cold_range = [&runs](std::size_t begin, std::size_t end) {
         LineParser parser;
         std::vector<char> buffer;
@@ -961,7 +975,7 @@ void RunService::Worker::remove_watch(int& watch) {
 }
 
 std::shared_ptr<Run> RunService::Worker::add_run(const std::string& path, const std::string& log_file, bool announce) {
-    auto run = std::make_shared<Run>(path, log_file, service.results_);
+    auto run = std::make_shared<Run>(path, log_file, service.results_, service.history_capacity_);
     cold_read(*run, parser, cold_buffer);
     run->points_from_offset = static_cast<std::uint64_t>(std::max<std::int64_t>(run->identity.size, 0));
     run->watch = add_watch(path, true);

@@ -146,6 +146,9 @@ private:
     std::map<std::string, std::shared_ptr<Run>> runs_by_path_;
     std::unordered_map<std::string, std::shared_ptr<Run>> runs_by_id_;
 
+    // Buckets of metric history per run, set by start() from the number of runs (see service.cpp).
+    std::size_t history_capacity_ = MetricHistory::default_capacity;
+
     std::unique_ptr<Worker> worker_;
     std::thread thread_;
     std::atomic<bool> stopping_{false};

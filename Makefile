@@ -64,7 +64,7 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp')
 
 bench: build
-	bench/run_all.sh $(BUILD)
+	bench/run_all.sh $(BUILD) --save
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) ui/dist

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The runs module's figures (issue 3), printed as a table for bench/RESULTS.md.
 #
-# usage: bench/runs_bench.sh [BUILD_DIR] [--quick]
+# usage: bench/runs_bench.sh [BUILD_DIR] [--quick] [--save]
 #   BUILD_DIR  where ailab and bench/ailab_runs_bench were built (default: build)
 #   --quick    smaller data (200 runs x 5000 lines, 10,000 x 100) and 5 s of idle measurement
+#   --save     write the table into the "Runs" section of bench/RESULTS.md (bench/save_results.py)
 #
 # Generates its data under /tmp with ../shared/bench/gen_runs.py and deletes it afterwards.
 # Measures in process (RunService on its own) and end to end (the real binary, a C++ HTTP poller
@@ -14,9 +15,11 @@ cd "$(dirname "$0")/.."
 
 build=build
 quick=0
+save=0
 for argument in "$@"; do
   case "$argument" in
     --quick) quick=1 ;;
+    --save) save=1 ;;
     *) build=$argument ;;
   esac
 done
@@ -131,17 +134,25 @@ fi
 
 r() { echo "${result[$1]:-n/a}"; }
 fmt() { python3 -c "import sys; v = sys.argv[1]; print(v if v == 'n/a' else f'{float(v):.{sys.argv[2]}f}')" "$(r "$1")" "$2"; }
+table="| figure | target | in process | end to end (binary) |
+| --- | --- | --- | --- |
+| cold start to every run's state, ${runs} x ${lines} ($(fmt cold.index_gigabytes 2) GB) | ≤ 0.2 s | $(fmt cold.cold_seconds 3) s (start() + count_by_state) | $(fmt e2e.serve_cold_seconds 3) s (exec → first complete GET /runs) |
+| idle CPU, nothing changing, ${idle} s | ≤ 0.5 % of a core | $(fmt cold.idle_cpu_percent 2) % | $(r e2e.idle) % |
+| append → WebSocket, 100 appends 100–300 ms apart | p99 ≤ 100 ms | hub: p50 $(fmt cold.append_hub_p50_ms 1) / p99 $(fmt cold.append_hub_p99_ms 1) ms | p50 $(fmt ws.append_ws_p50_ms 1) / p99 $(fmt ws.append_ws_p99_ms 1) / max $(fmt ws.append_ws_max_ms 1) ms |
+| full index (pread + parse + fold + history, 1 thread, best of 3) | ≥ ½ raw simdjson | $(fmt raw.best_index_gb_per_s 3) GB/s = $(fmt raw.index_to_raw 2) × raw DOM per line | – |
+| raw simdjson DOM, one parse per line (same bytes, in memory) | – | $(fmt raw.raw_dom_gb_per_s 3) GB/s | – |
+| raw simdjson parse_many (same bytes, in memory) | – | $(fmt raw.raw_parse_many_gb_per_s 3) GB/s | – |
+| LineParser + fold (same bytes, in memory) | – | $(fmt raw.module_parse_gb_per_s 3) GB/s | – |
+| resident memory after the full index | ≤ 300 MB | $(fmt cold.rss_mib 0) MiB (history $(fmt cold.history_mib 0) MiB) | $(r e2e.rss) MiB |
+| ${many} x 100: cold overview | ≤ 3 s | $(fmt many.cold_seconds 3) s (+ $(fmt many.list_seconds 3) s to list them) | $(fmt many_e2e.serve_cold_seconds 3) s (exec → first complete GET /runs) |
+| ${many} x 100: resident memory after the full index | – | $(fmt many.rss_mib 0) MiB (history $(fmt many.history_mib 0) MiB) | – |"
+note="Data: \`../shared/bench/gen_runs.py\` (page cache warm). simdjson kernel: ${kernel}. Reproduce: \`bench/runs_bench.sh build\` (add \`--save\` to rewrite this section)."
 echo
-echo "## Runs ($(date +%Y-%m-%d), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, simdjson kernel $kernel)"
+echo "## Runs"
 echo
-echo "| figure | target | in process | end to end (binary) |"
-echo "| --- | --- | --- | --- |"
-echo "| cold start to every run's state, ${runs} x ${lines} ($(fmt cold.index_gigabytes 2) GB) | ≤ 0.2 s | $(fmt cold.cold_seconds 3) s (start() + count_by_state) | $(fmt e2e.serve_cold_seconds 3) s (exec → first complete GET /runs) |"
-echo "| idle CPU, nothing changing, ${idle} s | ≤ 0.5 % of a core | $(fmt cold.idle_cpu_percent 2) % | $(r e2e.idle) % |"
-echo "| append → WebSocket, 100 appends 100–300 ms apart | p99 ≤ 100 ms | hub: p50 $(fmt cold.append_hub_p50_ms 1) / p99 $(fmt cold.append_hub_p99_ms 1) ms | p50 $(fmt ws.append_ws_p50_ms 1) / p99 $(fmt ws.append_ws_p99_ms 1) / max $(fmt ws.append_ws_max_ms 1) ms |"
-echo "| full index (pread + parse + fold + history, 1 thread, best of 3) | ≥ ½ raw simdjson | $(fmt raw.best_index_gb_per_s 3) GB/s = $(fmt raw.index_to_raw 2) × raw DOM per line | – |"
-echo "| raw simdjson DOM, one parse per line (same bytes, in memory) | – | $(fmt raw.raw_dom_gb_per_s 3) GB/s | – |"
-echo "| raw simdjson parse_many (same bytes, in memory) | – | $(fmt raw.raw_parse_many_gb_per_s 3) GB/s | – |"
-echo "| LineParser + fold (same bytes, in memory) | – | $(fmt raw.module_parse_gb_per_s 3) GB/s | – |"
-echo "| resident memory after the full index | ≤ 300 MB | $(fmt cold.rss_mib 0) MiB (history $(fmt cold.history_mib 0) MiB) | $(r e2e.rss) MiB |"
-echo "| ${many} x 100: cold overview | ≤ 3 s | $(fmt many.cold_seconds 3) s (+ $(fmt many.list_seconds 3) s to list them) | $(fmt many_e2e.serve_cold_seconds 3) s (exec → first complete GET /runs) |"
+echo "$(date +%Y-%m-%d) on $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores."
+echo
+echo "$table"
+echo
+echo "$note"
+if [ "$save" = 1 ]; then python3 bench/save_results.py Runs "$table" "$note"; fi

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <string>
 
 namespace ailab::runs {
@@ -100,6 +101,10 @@ std::optional<double> LocalTimeConverter::to_unix(int year, int month, int day, 
         return std::nullopt;
     std::int64_t key = ((static_cast<std::int64_t>(year) * 100 + month) * 100 + day) * 100 + hour;
     if (key != cached_hour_key_) {
+        // mktime() reads the time zone state that tzset() may rewrite; glibc locks it internally,
+        // other C libraries need not. Once per hour of log time, so a lock costs nothing.
+        static std::mutex mktime_mutex;
+        std::lock_guard lock(mktime_mutex);
         std::tm local{};
         local.tm_year = year - 1900;
         local.tm_mon = month - 1;

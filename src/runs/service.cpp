@@ -156,7 +156,7 @@ struct RunService::Run {
     bool announce = false;   // queued in Worker::added
     bool active = true;      // polled every poll_interval when not watched
     RunState last_state = RunState::empty;
-    std::optional<RunSummary> published;  // what WebSocket clients were last told
+    std::optional<RunSummary> published;  // what WebSocket clients were last told (or GET /runs at start)
     std::vector<PendingPoint> pending_points;
 
     // Guards the fields below. The worker writes them under the lock and may read them without it.
@@ -170,6 +170,21 @@ struct RunService::Run {
     std::vector<std::string> cold_metrics;
     FileIdentity identity;       // of the log when last looked at
     std::uint64_t indexed_offset = 0;  // bytes of complete lines in fold/history
+
+    // The fold shown: the full one once the log was read whole, else the cold start's.
+    // Like everything below, the caller holds `mutex` or is the worker.
+    const RunFold& shown_fold() const { return indexed ? fold : cold; }
+    // The writer's clock (in the log) is the truth; the file's mtime only stands in when no line has
+    // a timestamp (copies and syncs change the mtime, not the training's progress).
+    std::optional<double> updated_at() const {
+        if (auto last = shown_fold().last_timestamp()) return last;
+        if (identity.size >= 0) return static_cast<double>(identity.mtime_ns) * 1e-9;
+        return std::nullopt;
+    }
+    RunState state(double now, std::chrono::seconds dead_after) const {
+        const RunFold& shown = shown_fold();
+        return compute_state(StateInputs{access, shown.lines(), &shown.meaningful(), updated_at()}, now, dead_after);
+    }
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -483,11 +498,12 @@ void RunService::start() {
     order.reserve(runs.size());
     for (const auto& run : runs) {
         worker.folders[run->group].children.insert(run->name);
-        auto summary = make_summary(*run, now);
         run->points_from_offset = static_cast<std::uint64_t>(std::max<std::int64_t>(run->identity.size, 0));
+        auto summary = make_summary(*run, now);
         run->last_state = summary.state;
         run->active = is_active(summary.state);
         order.emplace_back(summary.updated_at.value_or(0), run);
+        // The baseline of "changed fields only": what GET /runs says now.
         run->published = std::move(summary);
     }
     std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -517,13 +533,9 @@ RunSummary RunService::make_summary(const Run& run, double now) const {
     summary.path = run.path;
     summary.group = run.group;
     summary.log_file = run.log_file;
-    const RunFold& fold = run.indexed ? run.fold : run.cold;
+    const RunFold& fold = run.shown_fold();
     const Snapshot& snapshot = fold.meaningful();
-    // The writer's clock (in the log) is the truth; the file's mtime only stands in when no line has
-    // a timestamp (copies and syncs change the mtime, not the training's progress).
-    std::optional<double> updated_at = fold.last_timestamp();
-    if (!updated_at && run.identity.size >= 0) updated_at = static_cast<double>(run.identity.mtime_ns) * 1e-9;
-    summary.state = compute_state(StateInputs{run.access, fold.lines(), &snapshot, updated_at}, now, dead_after_);
+    summary.state = run.state(now, dead_after_);
     summary.phase = snapshot.phase;
     summary.epoch = snapshot.epoch;
     summary.epochs = snapshot.epochs;
@@ -531,7 +543,7 @@ RunSummary RunService::make_summary(const Run& run, double now) const {
     summary.eta = snapshot.eta;
     summary.score = snapshot.score;
     summary.started_at = fold.started_at();
-    summary.updated_at = updated_at;
+    summary.updated_at = run.updated_at();
     summary.aborted_early = is_aborted_early(summary.state, snapshot);
     summary.metrics = run.indexed ? run.history.metric_names() : run.cold_metrics;
     if (run.indexed) summary.lines = fold.lines();
@@ -575,11 +587,7 @@ std::map<std::string, std::size_t> RunService::count_by_state() const {
     std::shared_lock lock(table_mutex_);
     for (const auto& [path, run] : runs_by_path_) {
         std::lock_guard run_lock(run->mutex);
-        const RunFold& fold = run->indexed ? run->fold : run->cold;
-        std::optional<double> updated_at = fold.last_timestamp();
-        if (!updated_at && run->identity.size >= 0) updated_at = static_cast<double>(run->identity.mtime_ns) * 1e-9;
-        auto state = compute_state(StateInputs{run->access, fold.lines(), &fold.meaningful(), updated_at}, now, dead_after_);
-        ++counts[std::string(state_name(state))];
+        ++counts[std::string(state_name(run->state(now, dead_after_)))];
     }
     return counts;
 }
@@ -1213,7 +1221,11 @@ bool RunService::Worker::read_run(const std::shared_ptr<Run>& run_pointer) {
         if (access == LogAccess::readable) {
             run.identity = run.reader.identity();
             run.indexed_offset = run.reader.offset();
-            if (status == ReadStatus::appended || status == ReadStatus::unchanged) run.indexed = true;
+            if ((status == ReadStatus::appended || status == ReadStatus::unchanged) && !run.indexed) {
+                run.indexed = true;
+                run.cold.reset();  // not shown any more
+                std::vector<std::string>().swap(run.cold_metrics);
+            }
         }
     }
     if (any_change) mark_changed(run_pointer);
@@ -1266,11 +1278,7 @@ void RunService::Worker::process_backlog() {
 void RunService::Worker::check_states() {
     double now = unix_now();
     for (const auto& [path, run] : service.runs_by_path_) {
-        const RunFold& fold = run->indexed ? run->fold : run->cold;
-        std::optional<double> updated_at = fold.last_timestamp();
-        if (!updated_at && run->identity.size >= 0) updated_at = static_cast<double>(run->identity.mtime_ns) * 1e-9;
-        auto state = compute_state(StateInputs{run->access, fold.lines(), &fold.meaningful(), updated_at}, now,
-                                   service.dead_after_);
+        auto state = run->state(now, service.dead_after_);
         if (state != run->last_state) {
             run->last_state = state;
             run->active = is_active(state);

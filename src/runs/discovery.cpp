@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "runs/log_reader.hpp"
 
@@ -127,6 +128,31 @@ void scan_tree(const std::filesystem::path& root, const std::string& relative, i
     FileDescriptor fd(::open(join_path(root, relative).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return;
     scan_open_folder(fd.get(), relative, depth, max_depth, result);
+}
+
+ScanResult scan_whole_tree(const std::filesystem::path& root, int max_depth, unsigned threads) {
+    ScanResult result;
+    FolderListing top = list_folder(root.string());
+    if (!top.exists) return result;
+    result.folders.push_back(FoundFolder{"", 0, top.mtime_ns});
+    if (max_depth < 1) return result;
+    threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(top.subfolders.size())));
+    std::vector<ScanResult> parts(threads);
+    auto work = [&](unsigned part) {
+        for (std::size_t i = part; i < top.subfolders.size(); i += threads)
+            scan_tree(root, top.subfolders[i], 1, max_depth, parts[part]);
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned part = 1; part < threads; ++part) helpers.emplace_back(work, part);
+    work(0);
+    for (auto& helper : helpers) helper.join();
+    for (auto& part : parts) {
+        result.runs.insert(result.runs.end(), std::make_move_iterator(part.runs.begin()),
+                           std::make_move_iterator(part.runs.end()));
+        result.folders.insert(result.folders.end(), std::make_move_iterator(part.folders.begin()),
+                              std::make_move_iterator(part.folders.end()));
+    }
+    return result;
 }
 
 }  // namespace ailab::runs

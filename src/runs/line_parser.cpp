@@ -101,20 +101,23 @@ std::optional<double> LocalTimeConverter::to_unix(int year, int month, int day, 
         return std::nullopt;
     std::int64_t key = ((static_cast<std::int64_t>(year) * 100 + month) * 100 + day) * 100 + hour;
     if (key != cached_hour_key_) {
-        // mktime() reads the time zone state that tzset() may rewrite; glibc locks it internally,
-        // other C libraries need not. Once per hour of log time, so a lock costs nothing.
-        static std::mutex mktime_mutex;
-        std::lock_guard lock(mktime_mutex);
-        std::tm local{};
-        local.tm_year = year - 1900;
-        local.tm_mon = month - 1;
-        local.tm_mday = day;
-        local.tm_hour = hour;
-        local.tm_isdst = -1;
-        std::time_t start = std::mktime(&local);
-        if (start == static_cast<std::time_t>(-1)) return std::nullopt;
+        // Not mktime(): glibc's mktime() re-reads the time zone (a stat() of /etc/localtime) under
+        // its global lock on every call, which serialised the cold start's threads. localtime_r()
+        // only applies the zone: read the wall time as UTC, subtract the zone's offset at that
+        // instant, and once more at the result (right across DST changes but for the skipped or
+        // repeated hour, which mktime() can only guess at too).
+        static std::once_flag zone_loaded;
+        std::call_once(zone_loaded, [] { tzset(); });
+        auto offset_at = [](std::int64_t instant) -> std::int64_t {
+            std::time_t time = static_cast<std::time_t>(instant);
+            std::tm local{};
+            if (localtime_r(&time, &local) == nullptr) return 0;
+            return local.tm_gmtoff;
+        };
+        std::int64_t wall = days_from_civil(year, month, day) * 86400 + hour * 3600;
+        std::int64_t guess = wall - offset_at(wall);
         cached_hour_key_ = key;
-        cached_hour_start_ = start;
+        cached_hour_start_ = wall - offset_at(guess);
     }
     return static_cast<double>(cached_hour_start_) + minute * 60.0 + second;
 }

@@ -40,8 +40,9 @@ struct Goal {
 Goal parse_goal(std::string_view goal);
 
 // Converts local wall-clock times to Unix seconds. Logs carry the writer's local time without a
-// zone; we read them as the server's local time. mktime() is slow, so the start of the last hour
-// seen is cached (lines arrive in time order, so almost every line hits the cache).
+// zone; we read them as the server's local time (the TZ variable or /etc/localtime, loaded once).
+// The start of the last hour seen is cached (lines arrive in time order, so almost every line
+// hits the cache); a miss costs two localtime_r() calls, no system call.
 class LocalTimeConverter {
 public:
     // Returns nullopt for an impossible date.

@@ -105,3 +105,28 @@ TEST(Paths, ParentAndJoin) {
 
 }  // namespace
 }  // namespace ailab::runs
+
+namespace ailab::runs {
+namespace {
+
+TEST(Discovery, WholeTreeOnSeveralThreadsFindsTheSameAsOne) {
+    testing::TempFolder root;
+    for (int project = 0; project < 5; ++project) {
+        for (int run = 0; run < 7; ++run)
+            testing::write_file(root.path() / ("p" + std::to_string(project)) / ("r" + std::to_string(run)) / "ailab.log", "");
+    }
+    testing::write_file(root.path() / "p0/deep/er/run/log.txt", "");
+    ScanResult one;
+    scan_tree(root.path(), "", 0, 5, one);
+    for (unsigned threads : {1u, 2u, 3u, 8u}) {
+        auto many = scan_whole_tree(root.path(), 5, threads);
+        EXPECT_EQ(run_paths(many), run_paths(one)) << threads;
+        EXPECT_EQ(many.folders.size(), one.folders.size()) << threads;
+        EXPECT_EQ(many.folders.front().path, "");
+    }
+    EXPECT_EQ(one.runs.size(), 36u);
+    EXPECT_TRUE(scan_whole_tree("/nonexistent/ailab", 5, 2).folders.empty());
+}
+
+}  // namespace
+}  // namespace ailab::runs

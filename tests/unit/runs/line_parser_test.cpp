@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <string>
 
 namespace ailab::runs {
@@ -52,6 +54,59 @@ TEST(ParseTimestamp, CacheDoesNotLeakAcrossHoursOrDays) {
     ASSERT_TRUE(first && second && next_day);
     EXPECT_DOUBLE_EQ(*second - *first, 1.0);
     EXPECT_DOUBLE_EQ(*next_day, local_mktime(2024, 3, 2, 11, 0, 0));
+}
+
+// Sets TZ for one test and restores it.
+class ZoneScope {
+public:
+    explicit ZoneScope(const char* zone) {
+        if (const char* old = std::getenv("TZ")) saved_ = old;
+        ::setenv("TZ", zone, 1);
+        ::tzset();
+    }
+    ~ZoneScope() {
+        if (saved_) ::setenv("TZ", saved_->c_str(), 1);
+        else ::unsetenv("TZ");
+        ::tzset();
+    }
+
+private:
+    std::optional<std::string> saved_;
+};
+
+TEST(LocalTimeConverter, AgreesWithMktimeForEveryHourOfAYearInZonesWithDst) {
+    for (const char* zone : {"Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"}) {
+        ZoneScope scope(zone);
+        LocalTimeConverter converter;
+        int compared = 0;
+        for (int day_of_year = 0; day_of_year < 366; ++day_of_year) {
+            std::tm date{};
+            date.tm_year = 2024 - 1900;
+            date.tm_mday = 1 + day_of_year;
+            date.tm_hour = 12;
+            date.tm_isdst = -1;
+            std::mktime(&date);  // normalises to a month and day
+            for (int hour = 0; hour < 24; ++hour) {
+                std::tm wall = date;
+                wall.tm_hour = hour;
+                wall.tm_min = 30;
+                wall.tm_isdst = -1;
+                std::time_t expected = std::mktime(&wall);
+                // Skip the skipped hour (no such wall time) and the repeated one (two instants).
+                auto shows = [&](std::time_t instant) {
+                    std::tm local{};
+                    localtime_r(&instant, &local);
+                    return local.tm_hour == hour && local.tm_min == 30 && local.tm_mday == date.tm_mday;
+                };
+                if (!shows(expected) || shows(expected - 3600) || shows(expected + 3600)) continue;
+                auto time = converter.to_unix(2024, date.tm_mon + 1, date.tm_mday, hour, 30, 0);
+                ASSERT_TRUE(time);
+                ASSERT_EQ(*time, static_cast<double>(expected)) << zone << " day " << day_of_year << " hour " << hour;
+                ++compared;
+            }
+        }
+        EXPECT_GT(compared, 366 * 24 - 4) << zone;
+    }
 }
 
 TEST(ParseTimestamp, RejectsMalformedAndImpossibleDates) {

@@ -146,7 +146,7 @@ table="| figure | target | in process | end to end (binary) |
 | resident memory after the full index | ≤ 300 MB | $(fmt cold.rss_mib 0) MiB (history $(fmt cold.history_mib 0) MiB) | $(r e2e.rss) MiB |
 | ${many} x 100: cold overview | ≤ 3 s | $(fmt many.cold_seconds 3) s (+ $(fmt many.list_seconds 3) s to list them) | $(fmt many_e2e.serve_cold_seconds 3) s (exec → first complete GET /runs) |
 | ${many} x 100: resident memory after the full index | – | $(fmt many.rss_mib 0) MiB (history $(fmt many.history_mib 0) MiB) | – |"
-note="Data: \`../shared/bench/gen_runs.py\` (page cache warm). simdjson kernel: ${kernel}. Reproduce: \`bench/runs_bench.sh build\` (add \`--save\` to rewrite this section)."
+note="Data: \`../shared/bench/gen_runs.py\` (logs in the page cache). simdjson kernel: ${kernel}. Shared 2-core VM with other builds running: timings carry ±10 % noise. The generator's \"dead\" runs end at progress 1.0 in epoch 10/10, which the state rules call done. Why the full index stays under ½ of raw simdjson: src/runs/README.md, \"Full index speed\". Reproduce: \`bench/runs_bench.sh build --save\`."
 echo
 echo "## Runs"
 echo

@@ -44,9 +44,7 @@ FileIdentity stat_identity(const std::string& path, int& errno_value) {
     return identity_of(status);
 }
 
-namespace {
-
-ssize_t pread_fully(int fd, char* data, std::size_t length, std::uint64_t offset) {
+ssize_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < length) {
         ssize_t n = ::pread(fd, data + done, length - done, static_cast<off_t>(offset + done));
@@ -59,6 +57,8 @@ ssize_t pread_fully(int fd, char* data, std::size_t length, std::uint64_t offset
     }
     return static_cast<ssize_t>(done);
 }
+
+namespace {
 
 // Reads lines from state.offset until the end of the file, end_offset, or (at a buffer boundary)
 // after max_bytes, handing complete lines to the sink.
@@ -79,7 +79,7 @@ ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink,
     ScanEnd result = ScanEnd::end_of_file;
     while (position < end_offset) {
         std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(capacity - carried, end_offset - position));
-        ssize_t n = pread_fully(fd, data + carried, wanted, position);
+        ssize_t n = read_at(fd, data + carried, wanted, position);
         if (n < 0) return ScanEnd::error;
         if (n == 0) break;
         std::size_t filled = carried + static_cast<std::size_t>(n);
@@ -157,7 +157,7 @@ ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink
     // The first bytes tell a rewrite in place (open(..., "w") and written past the old size).
     char head[head_bytes];
     auto head_wanted = static_cast<std::size_t>(std::min<std::int64_t>(seen.size, head_bytes));
-    ssize_t head_read = head_wanted > 0 ? pread_fully(fd.get(), head, head_wanted, 0) : 0;
+    ssize_t head_read = head_wanted > 0 ? read_at(fd.get(), head, head_wanted, 0) : 0;
     if (head_read < 0) {
         error_ = std::strerror(errno);
         return ReadStatus::unreadable;

@@ -115,6 +115,10 @@ private:
 bool read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink,
                 std::string& error);
 
+// pread() until `length` bytes are read or the file ends; returns the count, or -1 on an error
+// (errno set). Retries on EINTR.
+ssize_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset);
+
 // stat() of a path as a FileIdentity; nullopt-like: size -1 and errno_value set when it failed.
 FileIdentity stat_identity(const std::string& path, int& errno_value);
 FileIdentity identity_of(const struct stat& status);

@@ -107,14 +107,9 @@ std::optional<std::string> read_small_file(const std::string& path) {
     struct stat status {};
     if (::fstat(fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) return std::nullopt;
     std::string text(static_cast<std::size_t>(std::min<off_t>(status.st_size, max_side_file_bytes)), '\0');
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::pread(fd.get(), text.data() + done, text.size() - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        done += static_cast<std::size_t>(n);
-    }
-    text.resize(done);
+    ssize_t done = read_at(fd.get(), text.data(), text.size(), 0);
+    if (done < 0) return std::nullopt;
+    text.resize(static_cast<std::size_t>(done));
     return text;
 }
 
@@ -238,18 +233,6 @@ std::optional<double> first_timestamp(std::string_view head, LineParser& parser)
     return std::nullopt;
 }
 
-ssize_t pread_some(int fd, char* data, std::size_t length, std::uint64_t offset) {
-    std::size_t done = 0;
-    while (done < length) {
-        ssize_t n = ::pread(fd, data + done, length - done, static_cast<off_t>(offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        if (n == 0) break;
-        done += static_cast<std::size_t>(n);
-    }
-    return static_cast<ssize_t>(done);
-}
-
 // The cold start of one run: reads the log's first line (started_at) and last lines (the state),
 // a few KB whatever the log's size. Touches only fields nobody else can see yet.
 void cold_read(Run& run, LineParser& parser, std::vector<char>& buffer) {
@@ -272,7 +255,7 @@ void cold_read(Run& run, LineParser& parser, std::vector<char>& buffer) {
         auto length = static_cast<std::size_t>(std::min<std::uint64_t>(size, window));
         std::uint64_t start = size - length;
         buffer.resize(length + line_padding);
-        ssize_t n = pread_some(fd.get(), buffer.data(), length, start);
+        ssize_t n = read_at(fd.get(), buffer.data(), length, start);
         if (n < 0) {
             run.access = LogAccess::unreadable;
             return;
@@ -290,7 +273,7 @@ void cold_read(Run& run, LineParser& parser, std::vector<char>& buffer) {
     }
     // started_at from the head of a longer file.
     buffer.resize(cold_tail_window + line_padding);
-    ssize_t n = pread_some(fd.get(), buffer.data(), cold_tail_window, 0);
+    ssize_t n = read_at(fd.get(), buffer.data(), cold_tail_window, 0);
     if (n > 0) {
         std::fill(buffer.begin() + n, buffer.end(), '\0');
         run.cold.set_started_at(first_timestamp(std::string_view(buffer.data(), static_cast<std::size_t>(n)), parser));

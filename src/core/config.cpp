@@ -140,7 +140,7 @@ std::string expand_variables(const std::string& value, const std::string& file_l
     };
     std::string out;
     std::size_t i = 0;
-    if (value.size() >= 1 && value[0] == '~' && (value.size() == 1 || value[1] == '/')) {
+    if (!value.empty() && value[0] == '~' && (value.size() == 1 || value[1] == '/')) {
         out = lookup("HOME");
         i = 1;
     }
@@ -319,11 +319,13 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
 
     config.cluster = reader.boolean("cluster", false);
     config.metrics_public = reader.boolean("metrics_public", false);
-    config.dead_after_minutes = static_cast<int>(reader.integer("dead_after_minutes", 90, 1, 60 * 24 * 365));
+    config.dead_after_minutes =
+        static_cast<int>(reader.integer("dead_after_minutes", 90, 1, std::int64_t{60} * 24 * 365));
     config.discovery_depth = static_cast<int>(reader.integer("discovery_depth", 5, 1, 32));
     config.poll_interval = std::chrono::milliseconds(reader.integer("poll_interval_ms", 1000, 50, 3'600'000));
     config.sample_interval = std::chrono::milliseconds(reader.integer("sample_interval_ms", 1000, 100, 3'600'000));
-    config.token_lifetime = std::chrono::hours(reader.integer("token_lifetime_hours", 24 * 7, 1, 24 * 366));
+    config.token_lifetime =
+        std::chrono::hours(reader.integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
     config.threads = static_cast<int>(reader.integer("threads", 2, 1, 64));
     return config;
 }

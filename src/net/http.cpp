@@ -51,9 +51,9 @@ std::string_view Request::header(std::string_view name) const {
     return {};
 }
 
-std::string Request::query_or(const std::string& key, std::string fallback) const {
+std::string Request::query_or(const std::string& key, const std::string& fallback) const {
     auto it = query.find(key);
-    return it == query.end() ? std::move(fallback) : it->second;
+    return it == query.end() ? fallback : it->second;
 }
 
 void Response::set_header(std::string name, std::string value) {

@@ -32,7 +32,7 @@ struct Request {
     // Case-insensitive header lookup; "" when absent.
     std::string_view header(std::string_view name) const;
     // Query parameter or fallback.
-    std::string query_or(const std::string& key, std::string fallback) const;
+    std::string query_or(const std::string& key, const std::string& fallback) const;
 };
 
 struct Response {

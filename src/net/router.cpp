@@ -20,7 +20,8 @@ std::vector<std::string> split_path(std::string_view path) {
 }
 
 void Router::add(Method method, std::string pattern, Access access, Handler handler) {
-    Route route{RouteInfo{method, pattern, access}, split_path(pattern), std::move(handler)};
+    auto segments = split_path(pattern);
+    Route route{RouteInfo{method, std::move(pattern), access}, std::move(segments), std::move(handler)};
     routes_.push_back(std::move(route));
 }
 

@@ -116,7 +116,9 @@ void scan_open_folder(int fd, const std::string& relative, int depth, int max_de
     for (const auto& name : listing.subfolders) {
         FileDescriptor child(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!child) continue;
-        std::string child_relative = relative.empty() ? name : relative + "/" + name;
+        std::string child_relative = relative;
+        if (!child_relative.empty()) child_relative += '/';
+        child_relative += name;
         scan_open_folder(child.get(), child_relative, depth + 1, max_depth, result);
     }
 }

@@ -34,7 +34,8 @@ constexpr std::string_view topic = "runs";
 // The worker reads at most this much of one log before it looks at other work again.
 constexpr std::size_t slice_bytes = std::size_t{8} << 20;
 // WebSocket batching: a batch goes out when its first change is 100 ms old at the latest, and
-// batches are at least this far apart (so at most 10 a second).
+// batches are at least this far apart. A batch is one WebSocket message (a lone event as itself,
+// several as {"type":"runs.batch","events":[...]}), so a client gets at most 10 a second.
 constexpr auto batch_window = 100ms;
 // Points kept per run per batch for runs.points (a client that needs more re-fetches /metrics).
 constexpr std::size_t max_pending_points = 1000;
@@ -54,9 +55,7 @@ std::size_t history_capacity_for(std::size_t runs) {
     return capacity;
 }
 
-double unix_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string name_of(const std::string& path) {
     auto slash = path.rfind('/');
@@ -69,7 +68,8 @@ std::string child_path(const std::string& parent, const std::string& name) {
 
 bool is_same_or_below(const std::string& path, const std::string& ancestor) {
     if (ancestor.empty()) return true;
-    return path == ancestor || (path.size() > ancestor.size() && path.starts_with(ancestor) && path[ancestor.size()] == '/');
+    return path == ancestor ||
+           (path.size() > ancestor.size() && path.starts_with(ancestor) && path[ancestor.size()] == '/');
 }
 
 // File systems where inotify does not see changes made by other machines.
@@ -77,23 +77,22 @@ bool is_network_file_system(const fs::path& path) {
     struct statfs info {};
     if (::statfs(path.c_str(), &info) != 0) return false;
     switch (static_cast<unsigned long>(info.f_type)) {
-        case 0x6969:      // NFS
-        case 0x517B:      // SMB
-        case 0xFF534D42:  // CIFS
-        case 0xFE534D42:  // SMB2
-        case 0x65735546:  // FUSE (sshfs, s3fs, ...)
-        case 0x00C36400:  // Ceph
-        case 0x73757245:  // Coda
-        case 0x5346414F:  // AFS
-        case 0x01021997:  // 9p
-        case 0x564C:      // NCP
-        case 0x0BD00BD0:  // Lustre
-        case 0x47504653:  // GPFS
-        case 0x01161970:  // GFS2
-        case 0x7461636F:  // OCFS2
-            return true;
-        default:
-            return false;
+    case 0x6969:      // NFS
+    case 0x517B:      // SMB
+    case 0xFF534D42:  // CIFS
+    case 0xFE534D42:  // SMB2
+    case 0x65735546:  // FUSE (sshfs, s3fs, ...)
+    case 0x00C36400:  // Ceph
+    case 0x73757245:  // Coda
+    case 0x5346414F:  // AFS
+    case 0x01021997:  // 9p
+    case 0x564C:      // NCP
+    case 0x0BD00BD0:  // Lustre
+    case 0x47504653:  // GPFS
+    case 0x01161970:  // GFS2
+    case 0x7461636F:  // OCFS2
+        return true;
+    default: return false;
     }
 }
 
@@ -142,14 +141,14 @@ struct RunService::Run {
     // Worker thread only (and start() before the worker runs).
     std::string log_path;
     LogReader reader;
-    bool ever_read = false;               // the reader has read this log once
+    bool ever_read = false;                // the reader has read this log once
     std::uint64_t points_from_offset = 0;  // lines starting here or later go out as runs.points
-    int watch = -1;                       // inotify watch of the run folder
+    int watch = -1;                        // inotify watch of the run folder
     bool removed = false;
-    bool urgent = false;     // queued in Worker::urgent
-    bool changed = false;    // queued in Worker::changed
-    bool announce = false;   // queued in Worker::added
-    bool active = true;      // polled every poll_interval when not watched
+    bool urgent = false;    // queued in Worker::urgent
+    bool changed = false;   // queued in Worker::changed
+    bool announce = false;  // queued in Worker::added
+    bool active = true;     // polled every poll_interval when not watched
     RunState last_state = RunState::empty;
     std::optional<RunSummary> published;  // what WebSocket clients were last told (or GET /runs at start)
     std::vector<PendingPoint> pending_points;
@@ -158,12 +157,12 @@ struct RunService::Run {
     mutable std::mutex mutex;
     std::string log_file;
     LogAccess access = LogAccess::readable;
-    bool indexed = false;        // fold and history cover the whole log (else `cold` is shown)
-    RunFold fold;                // every line, folded by the worker
+    bool indexed = false;  // fold and history cover the whole log (else `cold` is shown)
+    RunFold fold;          // every line, folded by the worker
     MetricHistory history;
-    RunFold cold;                // head and tail lines, from the cold start
+    RunFold cold;  // head and tail lines, from the cold start
     std::vector<std::string> cold_metrics;
-    FileIdentity identity;       // of the log when last looked at
+    FileIdentity identity;             // of the log when last looked at
     std::uint64_t indexed_offset = 0;  // bytes of complete lines in fold/history
 
     // The fold shown: the full one once the log was read whole, else the cold start's.
@@ -265,7 +264,8 @@ void cold_read(Run& run, LineParser& parser, std::vector<char>& buffer) {
         run.cold_metrics.clear();
         fold_cold_lines(std::string_view(buffer.data(), static_cast<std::size_t>(n)), start == 0, parser, run);
         if (start == 0) {
-            run.cold.set_started_at(first_timestamp(std::string_view(buffer.data(), static_cast<std::size_t>(n)), parser));
+            run.cold.set_started_at(
+                first_timestamp(std::string_view(buffer.data(), static_cast<std::size_t>(n)), parser));
             return;
         }
         if (run.cold.lines() > 0 || window >= 4 * max_line_bytes) break;
@@ -345,8 +345,10 @@ private:
 // The worker's own state. Every member is touched by the worker thread only, except `tasks`
 // (guarded by tasks_mutex) and `wake` (an eventfd, thread-safe).
 struct RunService::Worker {
-    explicit Worker(RunService& owner) : service(owner), inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)),
-                                         wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+    explicit Worker(RunService& owner)
+        : service(owner),
+          inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)),
+          wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
     struct Folder {
         int depth = 0;
@@ -438,7 +440,7 @@ void RunService::start() {
     auto started = Clock::now();
     unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
     ScanResult found = scan_whole_tree(results_, std::max(config_.discovery_depth, 1), threads);
-    if (found.folders.empty() || found.folders.front().path != "") {
+    if (found.folders.empty() || !found.folders.front().path.empty()) {
         spdlog::warn("runs: results folder {} cannot be read; watching for it", results_.string());
         found.folders.insert(found.folders.begin(), FoundFolder{"", 0, 0});
     }
@@ -474,7 +476,8 @@ void RunService::start() {
             runs_by_id_.emplace(run->id, run);
         }
     }
-    for (const auto& folder : found.folders) worker.folders[folder.path] = Worker::Folder{folder.depth, folder.mtime_ns, -1, {}};
+    for (const auto& folder : found.folders)
+        worker.folders[folder.path] = Worker::Folder{folder.depth, folder.mtime_ns, -1, {}};
     for (const auto& folder : found.folders) {
         if (!folder.path.empty()) worker.folders[parent_path(folder.path)].children.insert(name_of(folder.path));
     }
@@ -500,9 +503,10 @@ void RunService::start() {
     auto milliseconds = [](Clock::duration duration) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
     };
-    spdlog::info("runs: {} runs in {} folders under {}, states known after {} ms (finding {} ms, heads and tails {} ms)",
-                 runs.size(), found.folders.size(), results_.string(), milliseconds(Clock::now() - started),
-                 milliseconds(scanned - started), milliseconds(read - scanned));
+    spdlog::info(
+        "runs: {} runs in {} folders under {}, states known after {} ms (finding {} ms, heads and tails {} ms)",
+        runs.size(), found.folders.size(), results_.string(), milliseconds(Clock::now() - started),
+        milliseconds(scanned - started), milliseconds(read - scanned));
     stopping_ = false;
     thread_ = std::thread([this] { worker_->main(); });
 }
@@ -779,8 +783,10 @@ std::optional<MetricsResult> RunService::metrics(const std::string& id, const Me
                 it = names.end() - 1;
             }
             auto index = static_cast<std::size_t>(it - names.begin());
-            if (known_count) streams[index].add(line_number, x_value, metric.value);
-            else collected[index].push_back(Aggregate{metric.value, metric.value, x_value, x_value, true});
+            if (known_count)
+                streams[index].add(line_number, x_value, metric.value);
+            else
+                collected[index].push_back(Aggregate{metric.value, metric.value, x_value, x_value, true});
         }
     };
     ReplaySink sink(reader.parser, visit);
@@ -803,7 +809,8 @@ std::optional<MetricsResult> RunService::metrics(const std::string& id, const Me
     return result;
 }
 
-bool RunService::export_points(const std::string& id, ExportFormat format, std::string& out, std::string& file_name) const {
+bool RunService::export_points(const std::string& id, ExportFormat format, std::string& out,
+                               std::string& file_name) const {
     auto run = find(id);
     if (!run) return false;
     std::string log_path;
@@ -915,7 +922,8 @@ CleanupResult RunService::cleanup(const std::vector<std::string>& ids, bool forc
 
 std::vector<TrashItem> RunService::trash() const {
     auto items = list_trash(results_, std::max(config_.discovery_depth, 1));
-    std::sort(items.begin(), items.end(), [](const TrashItem& a, const TrashItem& b) { return a.moved_at > b.moved_at; });
+    std::sort(items.begin(), items.end(),
+              [](const TrashItem& a, const TrashItem& b) { return a.moved_at > b.moved_at; });
     return items;
 }
 
@@ -929,7 +937,7 @@ RestoreResult RunService::restore(const std::vector<std::string>& trash_paths) {
                 result.restored.push_back({trash_path, path, run_id(path)});
                 // Rescan the nearest folder we know, so the run is listed when this returns.
                 std::string folder = parent_path(path);
-                while (!folder.empty() && !worker_->folders.count(folder)) folder = parent_path(folder);
+                while (!folder.empty() && !worker_->folders.contains(folder)) folder = parent_path(folder);
                 worker_->rescan_folder(folder);
             } catch (const std::exception& error) {
                 result.errors.push_back({trash_path, error.what()});
@@ -946,7 +954,8 @@ RestoreResult RunService::restore(const std::vector<std::string>& trash_paths) {
 
 int RunService::Worker::add_watch(const std::string& relative, bool is_run) {
     if (!inotify || watch_limit_reached) return -1;
-    std::uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+    std::uint32_t mask =
+        IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
     if (is_run) mask |= IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB;
     std::string path = join_path(service.results_, relative);
     int watch = ::inotify_add_watch(inotify.get(), path.c_str(), mask);
@@ -954,8 +963,9 @@ int RunService::Worker::add_watch(const std::string& relative, bool is_run) {
         if (errno == ENOSPC) {
             watch_limit_reached = true;
             service.watching_ = false;
-            spdlog::warn("runs: inotify watch limit reached (fs.inotify.max_user_watches); the rest is polled every {} ms",
-                         service.config_.poll_interval.count());
+            spdlog::warn(
+                "runs: inotify watch limit reached (fs.inotify.max_user_watches); the rest is polled every {} ms",
+                service.config_.poll_interval.count());
         }
         return -1;
     }
@@ -1057,8 +1067,10 @@ void RunService::Worker::rescan_folder(const std::string& path) {
     FolderListing listing = list_folder(join_path(service.results_, path));
     if (!listing.exists) {
         remove_subtree(path);
-        if (!path.empty()) dirty_folders.insert(parent_path(path));
-        else folders[""].mtime_ns = 0;
+        if (!path.empty())
+            dirty_folders.insert(parent_path(path));
+        else
+            folders[""].mtime_ns = 0;
         return;
     }
     if (!path.empty() && !listing.log_file.empty()) {
@@ -1075,17 +1087,18 @@ void RunService::Worker::rescan_folder(const std::string& path) {
     std::set<std::string> present(listing.subfolders.begin(), listing.subfolders.end());
     std::vector<std::string> gone;
     for (const auto& name : folder.children) {
-        if (!present.count(name)) gone.push_back(name);
+        if (!present.contains(name)) gone.push_back(name);
     }
     int depth = folder.depth;
     std::vector<std::string> fresh;
     for (const auto& name : present) {
-        if (!folder.children.count(name)) fresh.push_back(name);
+        if (!folder.children.contains(name)) fresh.push_back(name);
     }
     for (const auto& name : gone) remove_subtree(child_path(path, name));
     for (const auto& name : fresh) {
         ScanResult found;
-        scan_tree(service.results_, child_path(path, name), depth + 1, std::max(service.config_.discovery_depth, 1), found);
+        scan_tree(service.results_, child_path(path, name), depth + 1, std::max(service.config_.discovery_depth, 1),
+                  found);
         add_found(found, true);
     }
 }
@@ -1282,8 +1295,9 @@ void RunService::Worker::flush(bool force) {
     last_flush = now;
     bool listening = service.hub_.subscriber_count(topic) > 0;
     double wall = unix_now();
+    std::vector<std::string> events;
     for (const auto& id : removed) {
-        if (listening) service.hub_.publish(topic, removed_event(id));
+        if (listening) events.push_back(removed_event(id));
     }
     for (const auto& run : added) {
         if (run->removed || !run->announce) continue;
@@ -1291,7 +1305,7 @@ void RunService::Worker::flush(bool force) {
         run->pending_points.clear();
         auto summary = service.make_summary(*run, wall);
         run->last_state = summary.state;
-        if (listening) service.hub_.publish(topic, added_event(summary));
+        if (listening) events.push_back(added_event(summary));
         run->published = std::move(summary);
     }
     for (const auto& run : changed) {
@@ -1301,17 +1315,32 @@ void RunService::Worker::flush(bool force) {
             auto summary = service.make_summary(*run, wall);
             run->last_state = summary.state;
             if (!run->published) run->published = RunSummary{};
-            if (auto event = updated_event(*run->published, summary)) service.hub_.publish(topic, std::move(*event));
+            if (auto event = updated_event(*run->published, summary)) events.push_back(std::move(*event));
             if (!run->pending_points.empty()) {
                 std::vector<PointValues> points;
                 points.reserve(run->pending_points.size());
                 for (const auto& point : run->pending_points)
                     points.push_back(PointValues{point.step, point.time, point.epoch, point.values});
-                service.hub_.publish(topic, points_event(run->id, points, run->history.metric_names()));
+                events.push_back(points_event(run->id, points, run->history.metric_names()));
             }
             run->published = std::move(summary);
         }
         run->pending_points.clear();
+    }
+    if (events.size() == 1) {
+        service.hub_.publish(topic, std::move(events.front()));
+    } else if (!events.empty()) {
+        std::size_t size = 40;
+        for (const auto& event : events) size += event.size() + 1;
+        std::string batch;
+        batch.reserve(size);
+        batch += R"({"type":"runs.batch","events":[)";
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            if (i) batch += ',';
+            batch += events[i];
+        }
+        batch += "]}";
+        service.hub_.publish(topic, std::move(batch));
     }
     added.clear();
     changed.clear();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -44,10 +45,8 @@ namespace {
 
 bool is_date(const std::string& text) {
     if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-        if (text[i] < '0' || text[i] > '9') return false;
-    }
-    return true;
+    constexpr std::size_t digit_positions[] = {0, 1, 2, 3, 5, 6, 8, 9};
+    return std::ranges::all_of(digit_positions, [&text](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; });
 }
 
 // Renames without ever replacing an existing target.

@@ -106,10 +106,11 @@ void GpuSampler::load() {
     f.shutdown = symbol<nvml::ShutdownFunction>(handle, "nvmlShutdown");
     f.get_count = symbol<nvml::DeviceGetCountFunction>(handle, "nvmlDeviceGetCount_v2");
     f.get_handle = symbol<nvml::DeviceGetHandleByIndexFunction>(handle, "nvmlDeviceGetHandleByIndex_v2");
-    for (const auto& [pointer, name] : {std::pair{reinterpret_cast<void*>(f.init), "nvmlInit_v2"},
-                                        std::pair{reinterpret_cast<void*>(f.shutdown), "nvmlShutdown"},
-                                        std::pair{reinterpret_cast<void*>(f.get_count), "nvmlDeviceGetCount_v2"},
-                                        std::pair{reinterpret_cast<void*>(f.get_handle), "nvmlDeviceGetHandleByIndex_v2"}}) {
+    for (const auto& [pointer, name] :
+         {std::pair{reinterpret_cast<void*>(f.init), "nvmlInit_v2"},
+          std::pair{reinterpret_cast<void*>(f.shutdown), "nvmlShutdown"},
+          std::pair{reinterpret_cast<void*>(f.get_count), "nvmlDeviceGetCount_v2"},
+          std::pair{reinterpret_cast<void*>(f.get_handle), "nvmlDeviceGetHandleByIndex_v2"}}) {
         if (pointer == nullptr) {
             status_ = GpuStatus::error;
             status_text_ = std::string("error: ") + options_.library + " has no " + name;
@@ -120,7 +121,8 @@ void GpuSampler::load() {
     }
     f.error_string = symbol<nvml::ErrorStringFunction>(handle, "nvmlErrorString");
     f.get_pci_info = symbol<nvml::DeviceGetPciInfoFunction>(handle, "nvmlDeviceGetPciInfo_v3");
-    if (f.get_pci_info == nullptr) f.get_pci_info = symbol<nvml::DeviceGetPciInfoFunction>(handle, "nvmlDeviceGetPciInfo_v2");
+    if (f.get_pci_info == nullptr)
+        f.get_pci_info = symbol<nvml::DeviceGetPciInfoFunction>(handle, "nvmlDeviceGetPciInfo_v2");
     f.get_name = symbol<nvml::DeviceGetStringFunction>(handle, "nvmlDeviceGetName");
     f.get_uuid = symbol<nvml::DeviceGetStringFunction>(handle, "nvmlDeviceGetUUID");
     f.get_utilization = symbol<nvml::DeviceGetUtilizationRatesFunction>(handle, "nvmlDeviceGetUtilizationRates");
@@ -174,7 +176,8 @@ void GpuSampler::load() {
         std::get<0>(item.key) = true;
         if (const nvml::Return code = f.get_handle(index, &item.device.handle); code != nvml::success) {
             item.device.handle = nullptr;
-            item.device.enumeration_error = "nvmlDeviceGetHandleByIndex_v2(" + std::to_string(index) + "): " + error_text(code);
+            item.device.enumeration_error =
+                "nvmlDeviceGetHandleByIndex_v2(" + std::to_string(index) + "): " + error_text(code);
         }
         if (item.device.handle != nullptr && f.get_pci_info != nullptr) {
             nvml::PciInfo pci{};
@@ -252,9 +255,9 @@ void GpuSampler::sample_device(Device& device, GpuSample& gpu) {
     if (device.handle == nullptr) {
         gpu.name.clear();
         gpu.uuid.clear();
-        gpu.error = !device.enumeration_error.empty()
-                        ? device.enumeration_error
-                        : "no GPU with id " + std::to_string(device.id) + " (" + std::to_string(devices_.size()) + " found)";
+        gpu.error = !device.enumeration_error.empty() ? device.enumeration_error
+                                                      : "no GPU with id " + std::to_string(device.id) + " (" +
+                                                            std::to_string(devices_.size()) + " found)";
         return;
     }
 
@@ -331,7 +334,8 @@ void GpuSampler::sample_device(Device& device, GpuSample& gpu) {
     }
     if (f.get_power_limit != nullptr) {
         unsigned int milliwatts = 0;
-        if (check(f.get_power_limit(device.handle, &milliwatts), "power limit")) gpu.power_limit_w = milliwatts / 1000.0;
+        if (check(f.get_power_limit(device.handle, &milliwatts), "power limit"))
+            gpu.power_limit_w = milliwatts / 1000.0;
         if (gone) return;
     }
     if (f.get_processes != nullptr) sample_processes(device, gpu);

@@ -29,8 +29,8 @@ inline constexpr const char* default_nvml_library = "libnvidia-ml.so.1";
 
 struct GpuSamplerOptions {
     std::string library = default_nvml_library;  // soname (searched as dlopen does) or a path
-    std::vector<int> selected_ids;                // CUDA-style ids to report; empty = every GPU
-    std::filesystem::path proc_root = "/proc";    // for the user and command of GPU processes
+    std::vector<int> selected_ids;               // CUDA-style ids to report; empty = every GPU
+    std::filesystem::path proc_root = "/proc";   // for the user and command of GPU processes
 };
 
 // Not thread-safe: one owner thread calls sample().
@@ -58,7 +58,7 @@ public:
 private:
     struct Functions;
     struct Device {
-        int id = 0;                  // position in PCI bus id order
+        int id = 0;                     // position in PCI bus id order
         nvml::Device handle = nullptr;  // nullptr for a selected id that does not exist
         std::string pci_bus_id;
         std::string name;
@@ -84,7 +84,7 @@ private:
     bool memory_v2_works_ = true;
     unsigned int process_capacity_ = 16;
     unsigned int process_entry_bytes_ = 0;
-    int process_measure_attempts_ = 0;  // after 3 inconclusive tries the documented layout is kept
+    int process_measure_attempts_ = 0;           // after 3 inconclusive tries the documented layout is kept
     std::vector<unsigned char> process_buffer_;  // process_capacity_ * largest_process_info_bytes
     std::vector<unsigned char> probe_buffer_;
     ProcessInfoCache process_info_;

@@ -8,8 +8,8 @@
 namespace ailab::sys {
 namespace {
 
-constexpr std::int64_t hour_ms = 3600 * 1000;
-constexpr std::size_t day_minutes = 24 * 60;
+constexpr std::int64_t hour_ms = std::int64_t{3600} * 1000;
+constexpr std::size_t day_minutes = std::size_t{24} * 60;
 constexpr std::size_t largest_hour_capacity = 36000;  // sampling faster than 10 Hz keeps less than an hour
 constexpr double not_available = std::numeric_limits<double>::quiet_NaN();
 
@@ -119,8 +119,6 @@ std::size_t History::capacity(HistoryRange range) const {
     return range == HistoryRange::hour ? hour_.capacity() : day_.capacity();
 }
 
-std::size_t History::size(HistoryRange range) const {
-    return range == HistoryRange::hour ? hour_.size() : day_.size();
-}
+std::size_t History::size(HistoryRange range) const { return range == HistoryRange::hour ? hour_.size() : day_.size(); }
 
 }  // namespace ailab::sys

@@ -7,7 +7,7 @@
 
 namespace ailab::sys::nvml {
 
-using Return = int;  // nvmlReturn_t
+using Return = int;                    // nvmlReturn_t
 using Device = struct nvmlDevice_st*;  // nvmlDevice_t, an opaque handle
 
 inline constexpr Return success = 0;
@@ -18,7 +18,7 @@ inline constexpr Return error_gpu_is_lost = 15;
 inline constexpr Return error_reset_required = 16;
 inline constexpr Return error_argument_version_mismatch = 25;
 
-inline constexpr unsigned int temperature_gpu = 0;  // NVML_TEMPERATURE_GPU
+inline constexpr unsigned int temperature_gpu = 0;                // NVML_TEMPERATURE_GPU
 inline constexpr unsigned long long value_not_available = ~0ull;  // NVML_VALUE_NOT_AVAILABLE
 inline constexpr unsigned int device_name_buffer_bytes = 96;      // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 inline constexpr unsigned int device_uuid_buffer_bytes = 96;      // NVML_DEVICE_UUID_V2_BUFFER_SIZE

@@ -95,10 +95,12 @@ void write_system(Writer& writer, const SystemSample& sample) {
     writer.family("ailab_system_sample_timestamp_seconds", "gauge", "Unix time of the latest system sample.");
     writer.sample({}, sample.time);
 
-    writer.family("ailab_cpu_utilization_ratio", "gauge", "Busy share of all CPUs over the last sample interval (0 to 1).");
+    writer.family("ailab_cpu_utilization_ratio", "gauge",
+                  "Busy share of all CPUs over the last sample interval (0 to 1).");
     writer.sample({}, sample.cpu.percent / 100.0);
     if (!sample.cpu.cores_percent.empty()) {
-        writer.family("ailab_cpu_core_utilization_ratio", "gauge", "Busy share of one CPU over the last sample interval (0 to 1).");
+        writer.family("ailab_cpu_core_utilization_ratio", "gauge",
+                      "Busy share of one CPU over the last sample interval (0 to 1).");
         for (std::size_t i = 0; i < sample.cpu.cores_percent.size(); ++i) {
             const std::string core = std::to_string(i);
             writer.sample({{"core", core}}, sample.cpu.cores_percent[i] / 100.0);
@@ -113,7 +115,8 @@ void write_system(Writer& writer, const SystemSample& sample) {
     writer.sample({}, sample.memory.total_bytes);
     writer.family("ailab_memory_used_bytes", "gauge", "Physical memory in use: total minus available.");
     writer.sample({}, sample.memory.used_bytes);
-    writer.family("ailab_memory_available_bytes", "gauge", "Memory available for new work without swapping (MemAvailable).");
+    writer.family("ailab_memory_available_bytes", "gauge",
+                  "Memory available for new work without swapping (MemAvailable).");
     writer.sample({}, sample.memory.available_bytes);
     writer.family("ailab_swap_total_bytes", "gauge", "Swap space.");
     writer.sample({}, sample.memory.swap_total_bytes);
@@ -127,13 +130,15 @@ void write_system(Writer& writer, const SystemSample& sample) {
         for (const DiskSample& disk : sample.disks) {
             if (disk.total_bytes) writer.sample({{"role", disk.role}, {"path", disk.path}}, *disk.total_bytes);
         }
-        writer.family("ailab_disk_free_bytes", "gauge", "Bytes free for unprivileged users on the filesystem holding the folder.");
+        writer.family("ailab_disk_free_bytes", "gauge",
+                      "Bytes free for unprivileged users on the filesystem holding the folder.");
         for (const DiskSample& disk : sample.disks) {
             if (disk.free_bytes) writer.sample({{"role", disk.role}, {"path", disk.path}}, *disk.free_bytes);
         }
     }
 
-    writer.family("ailab_gpu_status", "gauge", "1 for the current state of GPU monitoring (ok, no library, no devices, error, disabled).");
+    writer.family("ailab_gpu_status", "gauge",
+                  "1 for the current state of GPU monitoring (ok, no library, no devices, error, disabled).");
     const std::string_view status = std::string_view(sample.gpu_status).substr(0, sample.gpu_status.find(':'));
     writer.sample({{"status", status}}, std::uint64_t{1});
     if (sample.gpus.empty()) return;
@@ -162,7 +167,8 @@ void write_system(Writer& writer, const SystemSample& sample) {
                    if (!gpu.temperature_c) return std::nullopt;
                    return static_cast<double>(*gpu.temperature_c);
                });
-    gpu_family(writer, sample, "ailab_gpu_power_watts", "GPU power draw.", [](const GpuSample& gpu) { return gpu.power_w; });
+    gpu_family(writer, sample, "ailab_gpu_power_watts", "GPU power draw.",
+               [](const GpuSample& gpu) { return gpu.power_w; });
     gpu_family(writer, sample, "ailab_gpu_power_limit_watts", "Power limit the driver enforces on the GPU.",
                [](const GpuSample& gpu) { return gpu.power_limit_w; });
     writer.family("ailab_gpu_processes", "gauge", "Compute processes on the GPU.");
@@ -198,7 +204,8 @@ std::string render_metrics(const MetricsInput& input) {
         writer.sample({}, input.stats->samples);
         writer.family("ailab_system_sample_duration_seconds", "gauge", "Wall time the latest system sample took.");
         writer.sample({}, input.stats->last_sample_seconds);
-        writer.family("ailab_system_sampler_cpu_seconds_total", "counter", "CPU time used by the system sampler thread.");
+        writer.family("ailab_system_sampler_cpu_seconds_total", "counter",
+                      "CPU time used by the system sampler thread.");
         writer.sample({}, input.stats->cpu_seconds);
     }
     if (input.run_counts != nullptr && !input.run_counts->empty()) {

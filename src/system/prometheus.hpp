@@ -30,9 +30,9 @@ namespace ailab::sys {
 inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
 struct SamplerStats {
-    std::uint64_t samples = 0;          // samples taken since start
-    double last_sample_seconds = 0.0;   // wall time the last sample took
-    double cpu_seconds = 0.0;           // CPU time the sampler thread used since start
+    std::uint64_t samples = 0;         // samples taken since start
+    double last_sample_seconds = 0.0;  // wall time the last sample took
+    double cpu_seconds = 0.0;          // CPU time the sampler thread used since start
 };
 
 struct MetricsInput {

@@ -18,37 +18,39 @@ void register_system_routes(net::Router& router, SystemService& service, const c
         return net::json_response(sample_to_json(*sample));
     });
 
-    router.add(net::Method::get, "/api/v1/system/history", net::Access::token_required, [&service](net::Request& request) {
-        const std::string range = request.query_or("range", "1h");
-        HistoryRange parsed = HistoryRange::hour;
-        if (range == "1h") {
-            parsed = HistoryRange::hour;
-        } else if (range == "24h") {
-            parsed = HistoryRange::day;
-        } else {
-            throw net::HttpError(400, "range must be 1h or 24h");
-        }
-        return net::json_response(history_to_json(service.history(parsed)));
-    });
+    router.add(net::Method::get, "/api/v1/system/history", net::Access::token_required,
+               [&service](net::Request& request) {
+                   const std::string range = request.query_or("range", "1h");
+                   HistoryRange parsed = HistoryRange::hour;
+                   if (range == "1h") {
+                       parsed = HistoryRange::hour;
+                   } else if (range == "24h") {
+                       parsed = HistoryRange::day;
+                   } else {
+                       throw net::HttpError(400, "range must be 1h or 24h");
+                   }
+                   return net::json_response(history_to_json(service.history(parsed)));
+               });
 
     const net::Access metrics_access = config.metrics_public ? net::Access::public_route : net::Access::token_required;
-    router.add(net::Method::get, "/metrics", metrics_access, [&service, run_counts = std::move(run_counts)](net::Request&) {
-        MetricsInput input;
-        std::optional<SystemSample> sample;
-        SamplerStats stats;
-        if (!service.cluster()) {
-            sample = service.latest();
-            stats = service.stats();
-            input.stats = &stats;
-        }
-        if (sample) input.sample = &*sample;
-        std::map<std::string, std::size_t> counts;
-        if (run_counts) {
-            counts = run_counts();
-            input.run_counts = &counts;
-        }
-        return net::Response::text(200, render_metrics(input), std::string(metrics_content_type));
-    });
+    router.add(net::Method::get, "/metrics", metrics_access,
+               [&service, run_counts = std::move(run_counts)](net::Request&) {
+                   MetricsInput input;
+                   std::optional<SystemSample> sample;
+                   SamplerStats stats;
+                   if (!service.cluster()) {
+                       sample = service.latest();
+                       stats = service.stats();
+                       input.stats = &stats;
+                   }
+                   if (sample) input.sample = &*sample;
+                   std::map<std::string, std::size_t> counts;
+                   if (run_counts) {
+                       counts = run_counts();
+                       input.run_counts = &counts;
+                   }
+                   return net::Response::text(200, render_metrics(input), std::string(metrics_content_type));
+               });
 }
 
 }  // namespace ailab::sys

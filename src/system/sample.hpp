@@ -35,18 +35,18 @@ struct DiskSample {
 
 struct GpuProcess {
     std::uint32_t pid = 0;
-    std::optional<std::string> user;     // user name, or the numeric uid when it has no name
-    std::optional<std::string> command;  // /proc/<pid>/cmdline with spaces between arguments
+    std::optional<std::string> user;            // user name, or the numeric uid when it has no name
+    std::optional<std::string> command;         // /proc/<pid>/cmdline with spaces between arguments
     std::optional<std::uint64_t> memory_bytes;  // nullopt when NVML cannot tell (NVML_VALUE_NOT_AVAILABLE)
 };
 
 // One GPU. A field NVML does not support (or failed to read) is nullopt; `error` says what failed
 // ("" when nothing did). A lost GPU keeps id, bus id and what was read before it was lost.
 struct GpuSample {
-    int id = 0;              // index as CUDA_VISIBLE_DEVICES counts it (PCI bus id order)
-    std::string pci_bus_id;  // "00000000:41:00.0"; not part of the API, used by the GPU probe
-    std::string name;        // "" when unknown
-    std::string uuid;        // "" when unknown
+    int id = 0;                         // index as CUDA_VISIBLE_DEVICES counts it (PCI bus id order)
+    std::string pci_bus_id;             // "00000000:41:00.0"; not part of the API, used by the GPU probe
+    std::string name;                   // "" when unknown
+    std::string uuid;                   // "" when unknown
     std::optional<double> utilization;  // percent, 0..100
     std::optional<std::uint64_t> memory_used_bytes;
     std::optional<std::uint64_t> memory_total_bytes;

@@ -15,8 +15,8 @@ Sampler::Sampler(SamplerOptions options)
     // The baseline for the first sample's CPU percentages.
     if (const auto text = stat_file_.read("cpu")) parse_proc_stat(*text, previous_total_, previous_cores_);
     if (options_.gpu_monitoring == GpuMonitoring::enabled) {
-        gpu_ = std::make_unique<GpuSampler>(
-            GpuSamplerOptions{.library = options_.nvml_library, .selected_ids = options_.gpus, .proc_root = options_.proc_root});
+        gpu_ = std::make_unique<GpuSampler>(GpuSamplerOptions{
+            .library = options_.nvml_library, .selected_ids = options_.gpus, .proc_root = options_.proc_root});
     }
 }
 
@@ -64,8 +64,9 @@ void Sampler::sample_host(SystemSample& out) {
         out.memory.total_bytes = memory.total_bytes;
         out.memory.available_bytes = memory.available_bytes;
         out.memory.used_bytes = memory.total_bytes - memory.available_bytes;
-        out.memory.percent =
-            memory.total_bytes > 0 ? 100.0 * static_cast<double>(out.memory.used_bytes) / static_cast<double>(memory.total_bytes) : 0.0;
+        out.memory.percent = memory.total_bytes > 0 ? 100.0 * static_cast<double>(out.memory.used_bytes) /
+                                                          static_cast<double>(memory.total_bytes)
+                                                    : 0.0;
         out.memory.swap_total_bytes = memory.swap_total_bytes;
         out.memory.swap_used_bytes =
             memory.swap_total_bytes > memory.swap_free_bytes ? memory.swap_total_bytes - memory.swap_free_bytes : 0;

@@ -46,12 +46,10 @@ void fill_sample(json::object& object, const SystemSample& sample) {
                      {"cores", std::move(cores)},
                      {"load", json::array{sample.cpu.load[0], sample.cpu.load[1], sample.cpu.load[2]}}};
 
-    object["memory"] = {{"total_bytes", sample.memory.total_bytes},
-                        {"used_bytes", sample.memory.used_bytes},
-                        {"available_bytes", sample.memory.available_bytes},
-                        {"percent", rounded(sample.memory.percent)},
-                        {"swap_total_bytes", sample.memory.swap_total_bytes},
-                        {"swap_used_bytes", sample.memory.swap_used_bytes}};
+    object["memory"] = {
+        {"total_bytes", sample.memory.total_bytes},           {"used_bytes", sample.memory.used_bytes},
+        {"available_bytes", sample.memory.available_bytes},   {"percent", rounded(sample.memory.percent)},
+        {"swap_total_bytes", sample.memory.swap_total_bytes}, {"swap_used_bytes", sample.memory.swap_used_bytes}};
 
     json::array disks;
     for (const DiskSample& disk : sample.disks) {
@@ -114,10 +112,11 @@ json::object history_to_json(const HistorySnapshot& snapshot) {
         gpus.reserve(gpu_count);
         for (std::size_t g = 0; g < gpu_count; ++g) {
             const HistoryGpuValue& value = snapshot.gpu_values[i * gpu_count + g];
-            gpus.push_back(json::object{{"id", snapshot.gpu_ids[g]},
-                                        {"utilization", std::isnan(value.utilization) ? json::value(nullptr)
-                                                                                      : json::value(rounded(value.utilization))},
-                                        {"memory_used_bytes", bytes_or_null(value.memory_used_bytes)}});
+            gpus.push_back(
+                json::object{{"id", snapshot.gpu_ids[g]},
+                             {"utilization", std::isnan(value.utilization) ? json::value(nullptr)
+                                                                           : json::value(rounded(value.utilization))},
+                             {"memory_used_bytes", bytes_or_null(value.memory_used_bytes)}});
         }
         samples.push_back(json::object{{"time", point.time},
                                        {"cpu_percent", rounded(point.cpu_percent)},

@@ -33,7 +33,7 @@ SamplerOptions make_options(const core::Config& config, const SamplerSources& so
 
 }  // namespace
 
-SystemService::SystemService(const core::Config& config, net::Hub& hub, SamplerSources sources)
+SystemService::SystemService(const core::Config& config, net::Hub& hub, const SamplerSources& sources)
     : cluster_(config.cluster),
       sample_interval_(std::max(config.sample_interval, std::chrono::milliseconds{10})),
       options_(make_options(config, sources)),
@@ -75,7 +75,7 @@ void SystemService::stop() {
 
 void SystemService::sample_now() { take_sample(); }
 
-void SystemService::run(std::stop_token stop) {
+void SystemService::run(const std::stop_token& stop) {
     auto next = std::chrono::steady_clock::now() + sample_interval_;
     while (!stop.stop_requested()) {
         {

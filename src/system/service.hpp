@@ -33,7 +33,7 @@ class SystemService {
 public:
     // Reads config.cluster, gpus, sample_interval and the results/workspace/queue folders (for the
     // disks); keeps copies, so `config` need not outlive the service. Samples nothing until start().
-    SystemService(const core::Config& config, net::Hub& hub, SamplerSources sources = {});
+    SystemService(const core::Config& config, net::Hub& hub, const SamplerSources& sources = {});
     ~SystemService();  // stop()
     SystemService(const SystemService&) = delete;
     SystemService& operator=(const SystemService&) = delete;
@@ -57,7 +57,7 @@ public:
     SamplerStats stats() const;
 
 private:
-    void run(std::stop_token stop);
+    void run(const std::stop_token& stop);
     void take_sample();
     void log_changes();
 

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <deque>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -259,6 +260,8 @@ HttpResult ServerProcess::post(const std::string& target, const std::string& bod
 
 struct WsClient::Impl {
     asio::io_context io;
+    std::deque<std::string> pending;  // events of a "<topic>.batch" message not read yet
+    std::size_t batches = 0;
     websocket::stream<beast::tcp_stream> ws{io};
     bool closed = false;
     int close_code = 0;
@@ -300,6 +303,32 @@ bool WsClient::send(const std::string& text) {
 }
 
 std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
+    if (!impl_->pending.empty()) {
+        auto event = std::move(impl_->pending.front());
+        impl_->pending.pop_front();
+        return event;
+    }
+    auto message = read_message(timeout);
+    if (!message) return message;
+    // A batch ({"type":"runs.batch","events":[...]}) is read as its events, in order.
+    boost::system::error_code error;
+    auto value = boost::json::parse(*message, error);
+    if (error || !value.is_object()) return message;
+    const auto* type = value.as_object().if_contains("type");
+    const auto* events = value.as_object().if_contains("events");
+    if (!type || !type->is_string() || !type->as_string().ends_with(".batch") || !events || !events->is_array())
+        return message;
+    ++impl_->batches;
+    for (const auto& event : events->as_array()) impl_->pending.push_back(boost::json::serialize(event));
+    if (impl_->pending.empty()) return read(timeout);
+    auto first = std::move(impl_->pending.front());
+    impl_->pending.pop_front();
+    return first;
+}
+
+std::size_t WsClient::batches_read() const { return impl_->batches; }
+
+std::optional<std::string> WsClient::read_message(std::chrono::milliseconds timeout) {
     if (impl_->closed) return std::nullopt;
     beast::flat_buffer buffer;
     std::optional<boost::system::error_code> result;

@@ -14,7 +14,12 @@ export class AppStores {
   constructor(servers: ServersStore) {
     this.servers = servers;
     servers.onEvent((id, msg) => {
-      if (msg.type.startsWith('runs.')) this.runs.apply(id, msg);
+      if (msg.type === 'runs.batch') {
+        // One message per server batch (at most 10 a second): the events in order.
+        for (const event of (msg.events as Array<Record<string, unknown> & { type: string }>) ?? []) {
+          if (event.type.startsWith('runs.')) this.runs.apply(id, event as typeof msg);
+        }
+      } else if (msg.type.startsWith('runs.')) this.runs.apply(id, msg);
       else if (msg.type === 'system.sample') this.system.push(id, msg as unknown as SystemSample);
     });
     servers.onReady((id) => {

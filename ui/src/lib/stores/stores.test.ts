@@ -245,6 +245,18 @@ describe('AppStores wiring', () => {
     expect(app.runs.all().map((r) => r.key).sort()).toEqual([`${e.id}:a`, `${e.id}:b`]);
     socket.receive({ type: 'runs.updated', id: 'a', changes: { state: 'done' } });
     expect(app.runs.get(e.id, 'a')!.run.state).toBe('done');
+    // A batch applies its events in order.
+    socket.receive({
+      type: 'runs.batch',
+      events: [
+        { type: 'runs.updated', id: 'a', changes: { state: 'failed' } },
+        { type: 'runs.removed', id: 'b' },
+        { type: 'runs.updated', id: 'a', changes: { phase: 'val' } },
+      ],
+    });
+    expect(app.runs.get(e.id, 'a')!.run.state).toBe('failed');
+    expect(app.runs.get(e.id, 'a')!.run.phase).toBe('val');
+    expect(app.runs.get(e.id, 'b')).toBeUndefined();
     socket.receive({ type: 'system.sample', ...{ cluster: false, time: 200, cpu: { percent: 77, cores: [], load: [] }, gpus: [], gpu_status: 'no devices' } });
     expect(app.system.latest[e.id].cpu!.percent).toBe(77);
     expect((app.system.latest[e.id] as { type?: string }).type).toBeUndefined();

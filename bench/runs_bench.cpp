@@ -104,9 +104,10 @@ std::string local_timestamp() {
 }
 
 void append_line(const fs::path& log, long step) {
-    std::string line = "{\"timestamp\": \"" + local_timestamp() +
-                       "\", \"goal\": \"train 10/10\", \"progress\": 0.999, \"loss\": 0.123, \"step\": " +
-                       std::to_string(step) + "}\n";
+    std::string line =
+        "{\"timestamp\": \"" + local_timestamp() +
+        "\", \"goal\": \"train 10/10\", \"progress\": 0.999, \"loss\": 0.123, \"step\": " + std::to_string(step) +
+        "}\n";
     int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open " + log.string());
     [[maybe_unused]] auto written = ::write(fd, line.data(), line.size());
@@ -122,7 +123,9 @@ struct Percentiles {
 Percentiles percentiles(std::vector<double> values) {
     if (values.empty()) return {-1, -1, -1};
     std::sort(values.begin(), values.end());
-    auto at = [&](double q) { return values[std::min(values.size() - 1, static_cast<std::size_t>(q * values.size()))]; };
+    auto at = [&](double q) {
+        return values[std::min(values.size() - 1, static_cast<std::size_t>(q * values.size()))];
+    };
     return {at(0.5), at(0.99), values.back()};
 }
 
@@ -169,8 +172,10 @@ std::vector<double> measure_appends(const fs::path& log, StepArrivals& arrivals,
         auto sent = Clock::now();
         append_line(log, step);
         auto arrived = arrivals.wait(step, 5s);
-        if (arrived) latencies.push_back(std::chrono::duration<double, std::milli>(*arrived - sent).count());
-        else std::cerr << "step " << step << ": no runs.points within 5 s\n";
+        if (arrived)
+            latencies.push_back(std::chrono::duration<double, std::milli>(*arrived - sent).count());
+        else
+            std::cerr << "step " << step << ": no runs.points within 5 s\n";
         std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
     }
     return latencies;
@@ -223,8 +228,8 @@ int cold_mode(const fs::path& results, int idle_seconds, int appends) {
     double index_cpu = cpu_seconds() - cpu_before_index;
     auto logs = find_logs(results);
     double gigabytes = static_cast<double>(total_bytes(logs)) / 1e9;
-    std::cout << "full index: " << gigabytes << " GB in " << index_seconds << " s after start() returned = "
-              << gigabytes / index_seconds << " GB/s (" << index_cpu << " s CPU)\n";
+    std::cout << "full index: " << gigabytes << " GB in " << index_seconds
+              << " s after start() returned = " << gigabytes / index_seconds << " GB/s (" << index_cpu << " s CPU)\n";
     result("index_gigabytes", gigabytes);
     result("index_seconds", index_seconds);
     result("index_gb_per_s", gigabytes / index_seconds);
@@ -341,7 +346,8 @@ int raw_mode(const fs::path& results, int rounds) {
               << " documents)\n";
     std::cout << "raw simdjson DOM parse_many (whole file): " << gigabytes / best_many << " GB/s (" << many_documents
               << " documents)\n";
-    std::cout << "LineParser + fold, in memory: " << gigabytes / best_module << " GB/s (" << module_lines << " lines)\n";
+    std::cout << "LineParser + fold, in memory: " << gigabytes / best_module << " GB/s (" << module_lines
+              << " lines)\n";
     std::cout << "full index / raw DOM per line: " << best_dom / best_index << "\n";
     result("best_index_gb_per_s", gigabytes / best_index);
     result("raw_dom_gb_per_s", gigabytes / best_dom);
@@ -351,7 +357,8 @@ int raw_mode(const fs::path& results, int rounds) {
     return 0;
 }
 
-int ws_mode(const std::string& port, const std::string& token, const fs::path& log, const std::string& id, int appends) {
+int ws_mode(const std::string& port, const std::string& token, const fs::path& log, const std::string& id,
+            int appends) {
     namespace beast = boost::beast;
     namespace websocket = beast::websocket;
     boost::asio::io_context io;
@@ -521,7 +528,8 @@ int main(int argc, char** argv) {
         if (mode == "raw" && argc >= 3) return raw_mode(argv[2], option(argc, argv, "--rounds", 3));
         if (mode == "serve" && argc >= 8)
             return serve_mode(argv[2], argv[3], argv[4], argv[5], std::stoul(argv[6]), argv[7]);
-        if (mode == "ws" && argc >= 6) return ws_mode(argv[2], argv[3], argv[4], argv[5], option(argc, argv, "--appends", 100));
+        if (mode == "ws" && argc >= 6)
+            return ws_mode(argv[2], argv[3], argv[4], argv[5], option(argc, argv, "--appends", 100));
     } catch (const std::exception& error) {
         std::cerr << "error: " << error.what() << "\n";
         return 1;

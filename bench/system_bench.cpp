@@ -89,8 +89,10 @@ void gpu_sample(benchmark::State& state, const std::string& library, const char*
     sys::Sampler sampler(options);
     const sys::GpuSampler* gpu = sampler.gpu();
     if (gpu == nullptr || gpu->status() != sys::GpuStatus::ok) {
-        const std::string why = std::string("no GPU (") + label + ": " +
-                                (gpu != nullptr ? gpu->status_text() + (gpu->detail().empty() ? "" : ", " + gpu->detail()) : "disabled") + ")";
+        const std::string why =
+            std::string("no GPU (") + label + ": " +
+            (gpu != nullptr ? gpu->status_text() + (gpu->detail().empty() ? "" : ", " + gpu->detail()) : "disabled") +
+            ")";
         state.SkipWithError(why.c_str());
         for (auto _ : state) {
         }
@@ -105,7 +107,8 @@ void gpu_sample(benchmark::State& state, const std::string& library, const char*
     const double gpus = static_cast<double>(sample.gpus.size());
     state.counters["gpus"] = gpus;
     // Seconds per GPU per sample.
-    state.counters["per_gpu"] = benchmark::Counter(gpus, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+    state.counters["per_gpu"] =
+        benchmark::Counter(gpus, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
     state.SetLabel(label);
 }
 

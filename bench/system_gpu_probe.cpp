@@ -49,7 +49,8 @@ std::string number(const std::optional<T>& value, const char* unit = "", double 
 }
 
 int usage(const char* name) {
-    std::fprintf(stderr, "usage: %s [--nvml LIBRARY] [--proc-root DIR] [--gpus 0,1] [--repeat N] [--disk PATH]\n", name);
+    std::fprintf(stderr, "usage: %s [--nvml LIBRARY] [--proc-root DIR] [--gpus 0,1] [--repeat N] [--disk PATH]\n",
+                 name);
     return 2;
 }
 
@@ -84,29 +85,33 @@ int main(int argc, char** argv) {
 
     const auto load_start = std::chrono::steady_clock::now();
     Sampler sampler(options);
-    const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
+    const double load_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
     SystemSample sample;
     sampler.sample(sample);
 
     const auto* gpu = sampler.gpu();
-    std::printf("library: %s\ngpu_status: %s%s%s\nnvml_devices: %zu\nload_and_init_ms: %.1f\n", options.nvml_library.c_str(),
-                sample.gpu_status.c_str(), gpu != nullptr && !gpu->detail().empty() ? " -- " : "",
-                gpu != nullptr ? gpu->detail().c_str() : "", gpu != nullptr ? gpu->device_count() : 0, load_ms);
-    std::printf("cpu: %.1f %% of %zu cores, load %.2f %.2f %.2f; memory: %.0f of %.0f MiB used; swap %.0f of %.0f MiB\n",
-                sample.cpu.percent, sample.cpu.cores_percent.size(), sample.cpu.load[0], sample.cpu.load[1], sample.cpu.load[2],
-                static_cast<double>(sample.memory.used_bytes) / mib, static_cast<double>(sample.memory.total_bytes) / mib,
-                static_cast<double>(sample.memory.swap_used_bytes) / mib, static_cast<double>(sample.memory.swap_total_bytes) / mib);
+    std::printf("library: %s\ngpu_status: %s%s%s\nnvml_devices: %zu\nload_and_init_ms: %.1f\n",
+                options.nvml_library.c_str(), sample.gpu_status.c_str(),
+                gpu != nullptr && !gpu->detail().empty() ? " -- " : "", gpu != nullptr ? gpu->detail().c_str() : "",
+                gpu != nullptr ? gpu->device_count() : 0, load_ms);
+    std::printf(
+        "cpu: %.1f %% of %zu cores, load %.2f %.2f %.2f; memory: %.0f of %.0f MiB used; swap %.0f of %.0f MiB\n",
+        sample.cpu.percent, sample.cpu.cores_percent.size(), sample.cpu.load[0], sample.cpu.load[1], sample.cpu.load[2],
+        static_cast<double>(sample.memory.used_bytes) / mib, static_cast<double>(sample.memory.total_bytes) / mib,
+        static_cast<double>(sample.memory.swap_used_bytes) / mib,
+        static_cast<double>(sample.memory.swap_total_bytes) / mib);
 
     std::printf("\n# GPUs as the sampler reads them (id = CUDA_DEVICE_ORDER=PCI_BUS_ID index)\n");
-    std::printf("index, pci.bus_id, name, uuid, utilization.gpu [%%], memory.used [MiB], memory.total [MiB], "
-                "temperature.gpu, power.draw [W], power.limit [W], error\n");
+    std::printf(
+        "index, pci.bus_id, name, uuid, utilization.gpu [%%], memory.used [MiB], memory.total [MiB], "
+        "temperature.gpu, power.draw [W], power.limit [W], error\n");
     for (const GpuSample& g : sample.gpus) {
         std::printf("%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", g.id, or_na(g.pci_bus_id).c_str(),
                     or_na(g.name).c_str(), or_na(g.uuid).c_str(), number(g.utilization, " %").c_str(),
                     number(g.memory_used_bytes, " MiB", mib).c_str(), number(g.memory_total_bytes, " MiB", mib).c_str(),
                     number(g.temperature_c).c_str(), number(g.power_w, " W", 1.0, 2).c_str(),
-                    number(g.power_limit_w, " W", 1.0, 2).c_str(),
-                    g.error.empty() ? "-" : g.error.c_str());
+                    number(g.power_limit_w, " W", 1.0, 2).c_str(), g.error.empty() ? "-" : g.error.c_str());
     }
     std::printf("\n# compute processes as the sampler reads them\ngpu, pid, used_memory [MiB], user, command\n");
     for (const GpuSample& g : sample.gpus) {
@@ -122,10 +127,12 @@ int main(int argc, char** argv) {
     // Cost: the mean over `repeat` samples after the one above.
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < repeat; ++i) sampler.sample_host(sample);
-    const double host_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / repeat;
+    const double host_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / repeat;
     start = std::chrono::steady_clock::now();
     for (int i = 0; i < repeat; ++i) sampler.sample_gpus(sample);
-    const double gpus_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / repeat;
+    const double gpus_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / repeat;
     std::printf("\n# cost, mean of %d samples\ncpu+memory+disk sample: %.1f us (goal <= 200 us)\n", repeat, host_us);
     if (sample.gpus.empty()) {
         std::printf("GPU sample: no GPU (%s)\n", sample.gpu_status.c_str());

@@ -21,7 +21,7 @@ inline constexpr std::string_view log_file_names[] = {"ailab.log", "log.txt"};
 struct FolderListing {
     bool exists = false;
     std::int64_t mtime_ns = 0;
-    std::string log_file;                // "" when it holds no log
+    std::string log_file;                 // "" when it holds no log
     std::vector<std::string> subfolders;  // names, sorted; dot-folders left out
 };
 

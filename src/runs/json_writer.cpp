@@ -63,17 +63,17 @@ void append_json_string(std::string& out, std::string_view text) {
         }
         out.push_back('\\');
         switch (c) {
-            case '"': out.push_back('"'); break;
-            case '\\': out.push_back('\\'); break;
-            case '\n': out.push_back('n'); break;
-            case '\r': out.push_back('r'); break;
-            case '\t': out.push_back('t'); break;
-            case '\b': out.push_back('b'); break;
-            case '\f': out.push_back('f'); break;
-            default:
-                out.append("u00");
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 0xF]);
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '\n': out.push_back('n'); break;
+        case '\r': out.push_back('r'); break;
+        case '\t': out.push_back('t'); break;
+        case '\b': out.push_back('b'); break;
+        case '\f': out.push_back('f'); break;
+        default:
+            out.append("u00");
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xF]);
         }
         ++i;
     }

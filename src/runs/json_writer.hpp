@@ -16,10 +16,24 @@ class JsonWriter {
 public:
     explicit JsonWriter(std::string& out) : out_(out) {}
 
-    void begin_object() { separate(); out_.push_back('{'); push(); }
-    void end_object() { pop(); out_.push_back('}'); }
-    void begin_array() { separate(); out_.push_back('['); push(); }
-    void end_array() { pop(); out_.push_back(']'); }
+    void begin_object() {
+        separate();
+        out_.push_back('{');
+        push();
+    }
+    void end_object() {
+        pop();
+        out_.push_back('}');
+    }
+    void begin_array() {
+        separate();
+        out_.push_back('[');
+        push();
+    }
+    void end_array() {
+        pop();
+        out_.push_back(']');
+    }
 
     // Writes "key": and arranges for the next value not to get a comma.
     void key(std::string_view name);

@@ -24,9 +24,7 @@ XAxis parse_axis(const std::string& text) {
     throw net::HttpError(400, "x must be step, time or epoch, not \"" + text + "\"");
 }
 
-std::string_view axis_name(XAxis axis) {
-    return axis == XAxis::step ? "step" : axis == XAxis::time ? "time" : "epoch";
-}
+std::string_view axis_name(XAxis axis) { return axis == XAxis::step ? "step" : axis == XAxis::time ? "time" : "epoch"; }
 
 std::size_t parse_max_points(const std::string& text) {
     std::size_t value = 0;
@@ -88,12 +86,17 @@ net::Response run_detail(RunService& service, const std::string& id) {
     boost::system::error_code error;
     boost::json::value config;
     if (detail->config_json) config = boost::json::parse(*detail->config_json, error);
-    if (detail->config_json && !error && config.is_object()) writer.raw(boost::json::serialize(config));
-    else writer.null();
+    if (detail->config_json && !error && config.is_object())
+        writer.raw(boost::json::serialize(config));
+    else
+        writer.null();
     writer.key("config_text");
-    if (detail->hparams_text) writer.string(*detail->hparams_text);
-    else if (detail->config_json && (error || !config.is_object())) writer.string(*detail->config_json);
-    else writer.null();
+    if (detail->hparams_text)
+        writer.string(*detail->hparams_text);
+    else if (detail->config_json && (error || !config.is_object()))
+        writer.string(*detail->config_json);
+    else
+        writer.null();
     writer.key("files");
     writer.begin_array();
     for (const auto& name : detail->files) writer.string(name);
@@ -127,8 +130,10 @@ net::Response run_metrics(RunService& service, net::Request& request) {
         writer.begin_array();
         // Values are held as floats in memory; print them in float's shortest form either way.
         for (double y : series.y) {
-            if (static_cast<double>(static_cast<float>(y)) == y) writer.number(static_cast<float>(y));
-            else writer.number(y);
+            if (static_cast<double>(static_cast<float>(y)) == y)
+                writer.number(static_cast<float>(y));
+            else
+                writer.number(y);
         }
         writer.end_array();
         writer.end_object();
@@ -144,15 +149,18 @@ net::Response run_export(RunService& service, net::Request& request) {
     const auto& id = request.params["id"];
     auto format_name = request.query_or("format", "csv");
     ExportFormat format;
-    if (format_name == "csv") format = ExportFormat::csv;
-    else if (format_name == "jsonl") format = ExportFormat::jsonl;
-    else throw net::HttpError(400, "format must be csv or jsonl, not \"" + format_name + "\"");
+    if (format_name == "csv")
+        format = ExportFormat::csv;
+    else if (format_name == "jsonl")
+        format = ExportFormat::jsonl;
+    else
+        throw net::HttpError(400, "format must be csv or jsonl, not \"" + format_name + "\"");
     std::string body;
     std::string file_name;
     if (!service.export_points(id, format, body, file_name)) throw net::HttpError(404, no_run(id));
-    auto response = net::Response::text(200, std::move(body),
-                                        format == ExportFormat::csv ? "text/csv; charset=utf-8"
-                                                                    : "application/x-ndjson; charset=utf-8");
+    auto response = net::Response::text(
+        200, std::move(body),
+        format == ExportFormat::csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
     std::string quoted;
     append_json_string(quoted, file_name);  // a quoted, escaped name is a valid quoted-string here
     response.set_header("Content-Disposition", "attachment; filename=" + quoted);
@@ -250,7 +258,8 @@ void register_run_routes(net::Router& router, RunService& service) {
     auto* runs = &service;
     router.add(Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); });
     // Literal routes before /runs/{id}: the router takes the first match.
-    router.add(Method::get, "/api/v1/runs/trash", Access::token_required, [runs](net::Request&) { return trash(*runs); });
+    router.add(Method::get, "/api/v1/runs/trash", Access::token_required,
+               [runs](net::Request&) { return trash(*runs); });
     router.add(Method::post, "/api/v1/runs/cleanup", Access::token_required,
                [runs](net::Request& request) { return cleanup(*runs, request); });
     router.add(Method::post, "/api/v1/runs/restore", Access::token_required,

@@ -6,14 +6,14 @@ namespace ailab::runs {
 
 std::string_view state_name(RunState state) {
     switch (state) {
-        case RunState::running: return "running";
-        case RunState::done: return "done";
-        case RunState::failed: return "failed";
-        case RunState::paused: return "paused";
-        case RunState::waiting: return "waiting";
-        case RunState::dead: return "dead";
-        case RunState::empty: return "empty";
-        case RunState::unreadable: return "unreadable";
+    case RunState::running: return "running";
+    case RunState::done: return "done";
+    case RunState::failed: return "failed";
+    case RunState::paused: return "paused";
+    case RunState::waiting: return "waiting";
+    case RunState::dead: return "dead";
+    case RunState::empty: return "empty";
+    case RunState::unreadable: return "unreadable";
     }
     return "unknown";
 }
@@ -65,9 +65,7 @@ LineX RunFold::add(const ParsedLine& line) {
     return LineX{step, line.timestamp, fractional_epoch(line, goal_epoch_, current_.epochs)};
 }
 
-const Snapshot& RunFold::meaningful() const {
-    return current_.plain_train_or_val && lines_ > 1 ? previous_ : current_;
-}
+const Snapshot& RunFold::meaningful() const { return current_.plain_train_or_val && lines_ > 1 ? previous_ : current_; }
 
 double fractional_epoch(const ParsedLine& line, std::optional<double> epoch, std::optional<int> epochs) {
     if (present(line.epoch)) return line.epoch;

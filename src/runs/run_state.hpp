@@ -15,8 +15,8 @@
 namespace ailab::runs {
 
 enum class RunState { running, done, failed, paused, waiting, dead, empty, unreadable };
-inline constexpr RunState all_run_states[] = {RunState::running, RunState::done,  RunState::failed,
-                                              RunState::paused,  RunState::waiting, RunState::dead,
+inline constexpr RunState all_run_states[] = {RunState::running, RunState::done,      RunState::failed,
+                                              RunState::paused,  RunState::waiting,   RunState::dead,
                                               RunState::empty,   RunState::unreadable};
 std::string_view state_name(RunState state);
 
@@ -25,8 +25,8 @@ enum class LogAccess { readable, unreadable, vanished };
 
 // The latest known values after some line, each carried forward from the last line that had it.
 struct Snapshot {
-    std::string goal;   // the raw goal text ("train 3/10"), "" when no line had one
-    std::string phase;  // "train", "val", "warmup", "done", ... ("" when unknown)
+    std::string goal;                 // the raw goal text ("train 3/10"), "" when no line had one
+    std::string phase;                // "train", "val", "warmup", "done", ... ("" when unknown)
     bool plain_train_or_val = false;  // this line's goal was exactly "train" or "val"
     std::optional<double> epoch;      // the goal's epoch ("train 3/10" -> 3) or the numeric epoch field
     std::optional<int> epochs;
@@ -52,7 +52,7 @@ public:
 
     std::uint64_t lines() const { return lines_; }
     std::uint64_t bad_lines() const { return bad_lines_; }
-    std::optional<double> started_at() const { return started_at_; }     // first line's timestamp
+    std::optional<double> started_at() const { return started_at_; }          // first line's timestamp
     std::optional<double> last_timestamp() const { return last_timestamp_; }  // last line's timestamp
 
     // For the cold start, which folds only the head and the tail of a log.
@@ -79,7 +79,7 @@ double fractional_epoch(const ParsedLine& line, std::optional<double> epoch, std
 // Inputs of the state rules, gathered by the caller.
 struct StateInputs {
     LogAccess access = LogAccess::readable;
-    std::uint64_t lines = 0;        // valid lines seen (tail lines during the cold start)
+    std::uint64_t lines = 0;  // valid lines seen (tail lines during the cold start)
     const Snapshot* meaningful = nullptr;
     std::optional<double> updated_at;  // Unix seconds
 };

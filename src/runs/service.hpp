@@ -124,8 +124,8 @@ public:
     // Bytes of metric history held in memory (all runs).
     std::size_t history_bytes() const;
 
-    struct Run;       // one run (service.cpp)
-    struct Worker;    // the worker's own state (service.cpp)
+    struct Run;     // one run (service.cpp)
+    struct Worker;  // the worker's own state (service.cpp)
 
 private:
     using Clock = std::chrono::steady_clock;

@@ -5,8 +5,10 @@ namespace ailab::runs {
 namespace {
 
 void write_phase(JsonWriter& writer, const std::string& phase) {
-    if (phase.empty()) writer.null();
-    else writer.string(phase);
+    if (phase.empty())
+        writer.null();
+    else
+        writer.string(phase);
 }
 
 void write_metrics(JsonWriter& writer, const std::vector<std::string>& metrics) {

@@ -44,8 +44,8 @@ void write_summary_fields(JsonWriter& writer, const RunSummary& summary);
 // One metric point of a runs.points event.
 struct PointValues {
     double step;
-    double time;   // NaN -> null
-    double epoch;  // NaN -> null
+    double time;                                   // NaN -> null
+    double epoch;                                  // NaN -> null
     std::span<const MetricHistory::Value> values;  // metric index -> value
 };
 

@@ -146,7 +146,8 @@ TEST(System, ClusterModeSamplesNothing) {
 
 TEST(System, FindsNvmlByItsSonameAndOrdersGpusByBusId) {
     const auto folder = fake_nvml_folder();
-    if (!std::filesystem::exists(folder / "libnvidia-ml.so.1")) GTEST_SKIP() << "the fake NVML is not built: " << folder;
+    if (!std::filesystem::exists(folder / "libnvidia-ml.so.1"))
+        GTEST_SKIP() << "the fake NVML is not built: " << folder;
     std::optional<ServerProcess> server;
     {
         // The server's dlopen("libnvidia-ml.so.1") searches LD_LIBRARY_PATH first.

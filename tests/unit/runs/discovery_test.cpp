@@ -27,7 +27,7 @@ TEST(Discovery, FindsRunsUpToTheDepthLimit) {
     write_file(root.path() / "1/2/3/4/5/ailab.log", "");    // depth 5: found
     write_file(root.path() / "1/2/3/4/5/6/ailab.log", "");  // depth 6: too deep (and inside a run)
     write_file(root.path() / "x/2/3/4/5/6/ailab.log", "");  // depth 6: too deep
-    write_file(root.path() / "ailab.log", "");               // the root itself is no run
+    write_file(root.path() / "ailab.log", "");              // the root itself is no run
     ScanResult result;
     scan_tree(root.path(), "", 0, 5, result);
     EXPECT_EQ(run_paths(result), (std::vector<std::string>{"1/2/3/4/5", "a", "p/q"}));
@@ -113,7 +113,8 @@ TEST(Discovery, WholeTreeOnSeveralThreadsFindsTheSameAsOne) {
     testing::TempFolder root;
     for (int project = 0; project < 5; ++project) {
         for (int run = 0; run < 7; ++run)
-            testing::write_file(root.path() / ("p" + std::to_string(project)) / ("r" + std::to_string(run)) / "ailab.log", "");
+            testing::write_file(
+                root.path() / ("p" + std::to_string(project)) / ("r" + std::to_string(run)) / "ailab.log", "");
     }
     testing::write_file(root.path() / "p0/deep/er/run/log.txt", "");
     ScanResult one;

@@ -65,8 +65,10 @@ public:
         ::tzset();
     }
     ~ZoneScope() {
-        if (saved_) ::setenv("TZ", saved_->c_str(), 1);
-        else ::unsetenv("TZ");
+        if (saved_)
+            ::setenv("TZ", saved_->c_str(), 1);
+        else
+            ::unsetenv("TZ");
         ::tzset();
     }
 
@@ -190,7 +192,8 @@ TEST_F(LineParserTest, ReadsEveryKnownFieldAndMetrics) {
 }
 
 TEST_F(LineParserTest, NumericTimestampAndEtaAndIntegerMetrics) {
-    ASSERT_EQ(parser.parse(R"({"timestamp": 1704189600.25, "eta": 42, "tokens": 123456789012})", line), LineError::none);
+    ASSERT_EQ(parser.parse(R"({"timestamp": 1704189600.25, "eta": 42, "tokens": 123456789012})", line),
+              LineError::none);
     EXPECT_DOUBLE_EQ(line.timestamp, 1704189600.25);
     EXPECT_DOUBLE_EQ(line.eta, 42.0);
     ASSERT_EQ(line.metrics.size(), 1u);
@@ -237,9 +240,11 @@ TEST_F(LineParserTest, CarriageReturnIsIgnored) {
 }
 
 TEST_F(LineParserTest, PythonNanAndInfinityKeepTheRestOfTheLine) {
-    ASSERT_EQ(parser.parse(R"({"goal": "train 1/2", "loss": NaN, "grad": Infinity, "low": -Infinity, "acc": 0.5, "note": "NaN"})",
-                           line),
-              LineError::none);
+    ASSERT_EQ(
+        parser.parse(
+            R"({"goal": "train 1/2", "loss": NaN, "grad": Infinity, "low": -Infinity, "acc": 0.5, "note": "NaN"})",
+            line),
+        LineError::none);
     EXPECT_EQ(line.goal, "train 1/2");
     ASSERT_EQ(line.metrics.size(), 1u);
     EXPECT_EQ(line.metrics[0].name, "acc");

@@ -155,7 +155,8 @@ TEST_F(RunRoutesTest, CleanupTrashAndRestore) {
     EXPECT_EQ(call(net::Method::post, "/api/v1/runs/cleanup", "not json").status, 400);
     EXPECT_EQ(call(net::Method::post, "/api/v1/runs/cleanup", R"({"ids": "x"})").status, 400);
     EXPECT_EQ(call(net::Method::post, "/api/v1/runs/cleanup", R"({"ids": [], "force": 1})").status, 400);
-    auto response = call(net::Method::post, "/api/v1/runs/cleanup", R"({"ids": [")" + old_id + R"(", ")" + run1 + R"("]})");
+    auto response =
+        call(net::Method::post, "/api/v1/runs/cleanup", R"({"ids": [")" + old_id + R"(", ")" + run1 + R"("]})");
     ASSERT_EQ(response.status, 200);
     auto body = json(response);
     ASSERT_EQ(body.at("moved").as_array().size(), 1u);

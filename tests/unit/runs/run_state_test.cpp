@@ -166,7 +166,8 @@ TEST(RunFoldGoals, ARepeatedGoalStillSetsItsEpochAfterAnEpochField) {
     LineParser parser;
     ParsedLine line;
     RunFold fold;
-    for (const char* json : {R"({"goal": "train 3/10"})", R"({"goal": "train 3/10", "epoch": 2.5})", R"({"goal": "train 3/10"})"}) {
+    for (const char* json :
+         {R"({"goal": "train 3/10"})", R"({"goal": "train 3/10", "epoch": 2.5})", R"({"goal": "train 3/10"})"}) {
         ASSERT_EQ(parser.parse(json, line), LineError::none);
         fold.add(line);
     }

@@ -61,14 +61,16 @@ inline std::string local_timestamp(double unix_seconds) {
     char text[40];
     std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
     char fraction[16];
-    std::snprintf(fraction, sizeof fraction, ".%06d", static_cast<int>((unix_seconds - static_cast<double>(whole)) * 1e6));
+    std::snprintf(fraction, sizeof fraction, ".%06d",
+                  static_cast<int>((unix_seconds - static_cast<double>(whole)) * 1e6));
     return std::string(text) + fraction;
 }
 
 // One log line with the usual fields.
 inline std::string log_line(double time, const std::string& goal, double progress, double loss, int step) {
-    return "{\"timestamp\": \"" + local_timestamp(time) + "\", \"goal\": \"" + goal + "\", \"progress\": " +
-           std::to_string(progress) + ", \"eta\": \"0:10:00\", \"score\": 0.5, \"loss\": " + std::to_string(loss) +
+    return "{\"timestamp\": \"" + local_timestamp(time) + "\", \"goal\": \"" + goal +
+           "\", \"progress\": " + std::to_string(progress) +
+           ", \"eta\": \"0:10:00\", \"score\": 0.5, \"loss\": " + std::to_string(loss) +
            ", \"step\": " + std::to_string(step) + "}\n";
 }
 

@@ -160,10 +160,24 @@ void load_scenario() {
     state.device_count = 2;
     state.memory_v2 = true;
     state.wide_entries = false;
-    state.devices[0] = FakeDevice{"00000000:C1:00.0", 0xC1, "Fake GPU B", "GPU-fake-b", 0, 40 * GIB, 1 * GIB, 50,
-                                  SUCCESS, 0, ERROR_NOT_SUPPORTED, 300000, false, {}, 0};
-    state.devices[1] = FakeDevice{"00000000:41:00.0", 0x41, "Fake GPU A", "GPU-fake-a", 35, 80 * GIB, 10 * GIB, 40,
-                                  SUCCESS, 120500, SUCCESS, 700000, false, {{4242, 8 * GIB}}, 1};
+    state.devices[0] =
+        FakeDevice{"00000000:C1:00.0",  0xC1,   "Fake GPU B", "GPU-fake-b", 0, 40 * GIB, 1 * GIB, 50, SUCCESS, 0,
+                   ERROR_NOT_SUPPORTED, 300000, false,        {},           0};
+    state.devices[1] = FakeDevice{"00000000:41:00.0",
+                                  0x41,
+                                  "Fake GPU A",
+                                  "GPU-fake-a",
+                                  35,
+                                  80 * GIB,
+                                  10 * GIB,
+                                  40,
+                                  SUCCESS,
+                                  120500,
+                                  SUCCESS,
+                                  700000,
+                                  false,
+                                  {{4242, 8 * GIB}},
+                                  1};
     const std::string& s = state.scenario;
     if (s == "no_devices") state.device_count = 0;
     if (s == "no_permission") state.devices[1].temperature_answer = ERROR_NO_PERMISSION;

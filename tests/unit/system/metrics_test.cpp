@@ -207,9 +207,14 @@ SystemSample two_gpu_sample() {
     sample.cpu.percent = 12.5;
     sample.cpu.cores_percent = {10.0, 15.0};
     sample.cpu.load = {0.5, 0.4, 0.3};
-    sample.memory = {.total_bytes = 16ull << 30, .used_bytes = 4ull << 30, .available_bytes = 12ull << 30, .percent = 25.0,
-                     .swap_total_bytes = 1ull << 30, .swap_used_bytes = 0};
-    sample.disks = {{"results", "/data/\"odd\" \\name\n", 1000, 250}, {"queue", "/missing", std::nullopt, std::nullopt}};
+    sample.memory = {.total_bytes = 16ull << 30,
+                     .used_bytes = 4ull << 30,
+                     .available_bytes = 12ull << 30,
+                     .percent = 25.0,
+                     .swap_total_bytes = 1ull << 30,
+                     .swap_used_bytes = 0};
+    sample.disks = {{"results", "/data/\"odd\" \\name\n", 1000, 250},
+                    {"queue", "/missing", std::nullopt, std::nullopt}};
     GpuSample a;
     a.id = 0;
     a.name = "NVIDIA H100 80GB HBM3";
@@ -245,7 +250,8 @@ TEST(Metrics, ParsesStrictlyWithEveryFamilyOnce) {
     EXPECT_EQ(exposition.series.at("ailab_memory_used_bytes"), double(4ull << 30));
     EXPECT_EQ(exposition.series.at("ailab_swap_total_bytes"), double(1ull << 30));
     EXPECT_EQ(exposition.series.at("ailab_disk_free_bytes{path=\"/data/\"odd\" \\name\n\",role=\"results\"}"), 250.0);
-    EXPECT_EQ(exposition.series.count("ailab_disk_free_bytes{path=\"/missing\",role=\"queue\"}"), 0u);  // unknown: left out
+    EXPECT_EQ(exposition.series.count("ailab_disk_free_bytes{path=\"/missing\",role=\"queue\"}"),
+              0u);  // unknown: left out
     EXPECT_DOUBLE_EQ(exposition.series.at("ailab_gpu_utilization_ratio{gpu=\"0\"}"), 0.35);
     EXPECT_EQ(exposition.series.count("ailab_gpu_utilization_ratio{gpu=\"1\"}"), 0u);
     EXPECT_EQ(exposition.series.at("ailab_gpu_memory_used_bytes{gpu=\"0\"}"), double(10ull << 30));
@@ -282,26 +288,27 @@ TEST(Metrics, GpuStatusKeepsOnlyTheKindOfError) {
 // The parser itself must reject what the format forbids, or the tests above prove nothing.
 TEST(MetricsParser, RejectsMalformedExpositions) {
     const char* bad[] = {
-        "# HELP a x\n# TYPE a gauge\na 1",                          // no final line feed
-        "a 1\n",                                                     // sample before TYPE
+        "# HELP a x\n# TYPE a gauge\na 1",                                          // no final line feed
+        "a 1\n",                                                                    // sample before TYPE
         "# HELP a x\n# TYPE a gauge\na 1\n# HELP b y\n# TYPE b gauge\nb 1\na 2\n",  // family twice
-        "# HELP 1a x\n# TYPE 1a gauge\n1a 1\n",                     // bad metric name
-        "# HELP a x\n# TYPE a gauge\na{l=\"x} 1\n",                  // unterminated label value
-        "# HELP a x\n# TYPE a gauge\na{l=\"\\t\"} 1\n",              // bad escape
-        "# HELP a x\n# TYPE a gauge\na{__l=\"x\"} 1\n",              // reserved label name
-        "# HELP a x\n# TYPE a gauge\na{l=\"x\",l=\"y\"} 1\n",        // duplicate label
-        "# HELP a x\n# TYPE a gauge\na one\n",                       // bad value
-        "# HELP a x\n# TYPE a gauge\na 1\na 2\n",                    // duplicate series
-        "# HELP a x\n# TYPE a gauges\na 1\n",                        // bad type
-        "# TYPE a gauge\na 1\n",                                     // no HELP
-        "# HELP a x\n# TYPE a gauge\n\na 1\n",                       // empty line
-        "# HELP a x\n# TYPE a gauge\na 1e\n",                       // exponent without digits
-        "# HELP a x\n# TYPE a gauge\na 1 soon\n",                   // bad timestamp
-        "# HELP a x\n# TYPE a gauge\na{l=\"x\"}1\n",                // no space before the value
-        "# COMMENT a x\n# TYPE a gauge\na 1\n",                     // neither HELP nor TYPE
+        "# HELP 1a x\n# TYPE 1a gauge\n1a 1\n",                                     // bad metric name
+        "# HELP a x\n# TYPE a gauge\na{l=\"x} 1\n",                                 // unterminated label value
+        "# HELP a x\n# TYPE a gauge\na{l=\"\\t\"} 1\n",                             // bad escape
+        "# HELP a x\n# TYPE a gauge\na{__l=\"x\"} 1\n",                             // reserved label name
+        "# HELP a x\n# TYPE a gauge\na{l=\"x\",l=\"y\"} 1\n",                       // duplicate label
+        "# HELP a x\n# TYPE a gauge\na one\n",                                      // bad value
+        "# HELP a x\n# TYPE a gauge\na 1\na 2\n",                                   // duplicate series
+        "# HELP a x\n# TYPE a gauges\na 1\n",                                       // bad type
+        "# TYPE a gauge\na 1\n",                                                    // no HELP
+        "# HELP a x\n# TYPE a gauge\n\na 1\n",                                      // empty line
+        "# HELP a x\n# TYPE a gauge\na 1e\n",                                       // exponent without digits
+        "# HELP a x\n# TYPE a gauge\na 1 soon\n",                                   // bad timestamp
+        "# HELP a x\n# TYPE a gauge\na{l=\"x\"}1\n",                                // no space before the value
+        "# COMMENT a x\n# TYPE a gauge\na 1\n",                                     // neither HELP nor TYPE
     };
     for (const char* text : bad) EXPECT_THROW(parse_exposition(text), std::runtime_error) << text;
-    EXPECT_NO_THROW(parse_exposition("# HELP a x\n# TYPE a gauge\na{l=\"\\\"\\n\\\\\",} -1.5e3\na NaN 1700000000000\n"));
+    EXPECT_NO_THROW(
+        parse_exposition("# HELP a x\n# TYPE a gauge\na{l=\"\\\"\\n\\\\\",} -1.5e3\na NaN 1700000000000\n"));
 }
 
 TEST(Metrics, EscapesLabelValues) { EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd"); }

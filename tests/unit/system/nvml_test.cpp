@@ -10,8 +10,8 @@
 namespace ailab::sys {
 namespace {
 
-using testing::FakeNvml;
 using testing::fake_nvml_path;
+using testing::FakeNvml;
 using testing::fixtures;
 
 constexpr std::uint64_t gib = 1024ull * 1024 * 1024;
@@ -21,7 +21,8 @@ protected:
     void TearDown() override { FakeNvml::instance().set_scenario(""); }
 
     static GpuSamplerOptions options(std::vector<int> ids = {}) {
-        return GpuSamplerOptions{.library = fake_nvml_path(), .selected_ids = std::move(ids), .proc_root = fixtures() / "many_cores"};
+        return GpuSamplerOptions{
+            .library = fake_nvml_path(), .selected_ids = std::move(ids), .proc_root = fixtures() / "many_cores"};
     }
 };
 
@@ -55,7 +56,7 @@ TEST_F(Nvml, ReportsEveryFieldInApiUnits) {
     EXPECT_EQ(a.memory_used_bytes, 10 * gib);  // v2: reserved memory not counted, as nvidia-smi shows it
     EXPECT_EQ(a.memory_total_bytes, 80 * gib);
     EXPECT_EQ(a.temperature_c, 40);
-    EXPECT_EQ(a.power_w, 120.5);        // mW -> W
+    EXPECT_EQ(a.power_w, 120.5);  // mW -> W
     EXPECT_EQ(a.power_limit_w, 700.0);
     EXPECT_EQ(a.error, "");
     ASSERT_EQ(a.processes.size(), 1u);

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <atomic>
+#include <boost/json.hpp>
 #include <mutex>
 #include <thread>
 
@@ -18,8 +18,8 @@ namespace ailab::sys {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FakeNvml;
 using testing::fake_nvml_path;
+using testing::FakeNvml;
 using testing::fixtures;
 using testing::TempDir;
 
@@ -53,8 +53,8 @@ protected:
     void TearDown() override { FakeNvml::instance().set_scenario(""); }
 
     std::unique_ptr<SystemService> make_service() {
-        return std::make_unique<SystemService>(config_, hub_, SamplerSources{.proc_root = fixtures() / "many_cores",
-                                                                            .nvml_library = fake_nvml_path()});
+        return std::make_unique<SystemService>(
+            config_, hub_, SamplerSources{.proc_root = fixtures() / "many_cores", .nvml_library = fake_nvml_path()});
     }
 
     net::Response get(const net::Router& router, const std::string& path, std::map<std::string, std::string> query = {},
@@ -70,7 +70,9 @@ protected:
         });
     }
 
-    static boost::json::object body(const net::Response& response) { return boost::json::parse(response.body).as_object(); }
+    static boost::json::object body(const net::Response& response) {
+        return boost::json::parse(response.body).as_object();
+    }
 
     TempDir folder_;
     core::Config config_;
@@ -93,7 +95,8 @@ TEST_F(SystemRoutes, SystemAnswersTheDocumentedShape) {
     EXPECT_EQ(cpu.at("load").as_array().size(), 3u);
     EXPECT_TRUE(cpu.at("percent").is_number());
     const auto& memory = object.at("memory").as_object();
-    for (const char* key : {"total_bytes", "used_bytes", "available_bytes", "percent", "swap_total_bytes", "swap_used_bytes"}) {
+    for (const char* key :
+         {"total_bytes", "used_bytes", "available_bytes", "percent", "swap_total_bytes", "swap_used_bytes"}) {
         EXPECT_TRUE(memory.contains(key)) << key;
     }
     EXPECT_EQ(memory.at("total_bytes").to_number<std::uint64_t>(), 528280576ull * 1024);
@@ -139,7 +142,9 @@ TEST_F(SystemRoutes, MetricsArePublicWhenConfigured) {
     auto service = make_service();
     service->start();
     net::Router router;
-    register_system_routes(router, *service, config_, [] { return std::map<std::string, std::size_t>{{"running", 3}}; });
+    register_system_routes(router, *service, config_, [] {
+        return std::map<std::string, std::size_t>{{"running", 3}};
+    });
     const net::Response response = get(router, "/metrics", {}, false);
     ASSERT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(response.content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -221,7 +226,8 @@ TEST_F(SystemRoutes, SamplerThreadPublishesOnlyWhenSomeoneListens) {
 
     hub_.subscribe(client, "system");
     const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (client->messages().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    while (client->messages().size() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
     service->stop();
     const auto messages = client->messages();
     ASSERT_GE(messages.size(), 2u);
@@ -272,8 +278,9 @@ TEST_F(SystemRoutes, ReadersAndTheSamplerRunTogether) {
 }
 
 TEST_F(SystemRoutes, WithoutTheLibraryTheServiceRunsAndSaysSo) {
-    SystemService service(config_, hub_, SamplerSources{.proc_root = fixtures() / "two_cores",
-                                                        .nvml_library = "/nonexistent/libnvidia-ml.so.1"});
+    SystemService service(
+        config_, hub_,
+        SamplerSources{.proc_root = fixtures() / "two_cores", .nvml_library = "/nonexistent/libnvidia-ml.so.1"});
     service.start();
     const auto sample = service.latest();
     ASSERT_TRUE(sample.has_value());

@@ -50,7 +50,8 @@ public:
     }
     const std::filesystem::path& path() const { return temp_.path(); }
     void advance() {
-        std::filesystem::copy_file(path() / "stat.next", path() / "stat", std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::copy_file(path() / "stat.next", path() / "stat",
+                                   std::filesystem::copy_options::overwrite_existing);
     }
 
 private:

@@ -22,12 +22,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ailab_log import RunLog  # noqa: E402
 
 
-def write_history(folder, start, lines, epochs, end_goal=None, warmup_only=False):
-    """A finished run's log with timestamps from `start`, one line a minute."""
+def write_history(folder, start, lines, epochs, end_goal=None, warmup_only=False, stop_after=None):
+    """A finished run's log with timestamps from `start`, one line a minute; a run that died
+    stops writing after `stop_after` of its `lines` (so it never reaches progress 1.0)."""
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "ailab.log"), "w") as out:
         t = start
-        for i in range(lines):
+        for i in range(stop_after or lines):
             t = start + dt.timedelta(minutes=i)
             line = {"timestamp": t.strftime("%Y-%m-%d %H:%M:%S.%f")}
             if warmup_only:
@@ -84,7 +85,7 @@ def main():
     history = os.path.join(args.out, "history")
     write_history(os.path.join(history, "baseline_done"), now - dt.timedelta(days=2), 120, 10, "done")
     write_history(os.path.join(history, "lr_sweep_0.1_failed"), now - dt.timedelta(days=1), 40, 10, "failed")
-    write_history(os.path.join(history, "big_model_dead"), now - dt.timedelta(hours=8), 90, 10)
+    write_history(os.path.join(history, "big_model_dead"), now - dt.timedelta(hours=8), 90, 10, stop_after=55)
     write_history(os.path.join(history, "oom_in_warmup"), now - dt.timedelta(hours=5), 3, 10, warmup_only=True)
     print("demo: finished runs written under %s; 3 live runs writing (Ctrl-C stops)" % args.out, flush=True)
 

@@ -63,8 +63,8 @@ namespace {
 // Reads lines from state.offset until the end of the file, end_offset, or (at a buffer boundary)
 // after max_bytes, handing complete lines to the sink.
 struct ScanState {
-    std::uint64_t offset;      // just after the last complete line
-    bool skipping_long_line;   // inside a line longer than max_line_bytes
+    std::uint64_t offset;        // just after the last complete line
+    bool skipping_long_line;     // inside a line longer than max_line_bytes
     std::uint64_t position = 0;  // where reading stopped
 };
 enum class ScanEnd { end_of_file, budget, error };
@@ -78,7 +78,8 @@ ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink,
     std::uint64_t read_total = 0;
     ScanEnd result = ScanEnd::end_of_file;
     while (position < end_offset) {
-        std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(capacity - carried, end_offset - position));
+        std::size_t wanted =
+            static_cast<std::size_t>(std::min<std::uint64_t>(capacity - carried, end_offset - position));
         ssize_t n = read_at(fd, data + carried, wanted, position);
         if (n < 0) return ScanEnd::error;
         if (n == 0) break;
@@ -180,7 +181,8 @@ ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink
     identity_ = seen;
     error_.clear();
 
-    if (static_cast<std::uint64_t>(seen.size) <= offset_) return was_reset ? ReadStatus::appended : ReadStatus::unchanged;
+    if (static_cast<std::uint64_t>(seen.size) <= offset_)
+        return was_reset ? ReadStatus::appended : ReadStatus::unchanged;
 
     ScanState state{offset_, skipping_long_line_};
     auto end = scan_lines(fd.get(), state, buffer, sink, max_bytes, UINT64_MAX);

@@ -88,8 +88,7 @@ enum class ReadStatus {
 class LogReader {
 public:
     // Reads what was appended since the last call, at most about max_bytes.
-    ReadStatus read(const std::string& path, ReadBuffer& buffer, LineSink& sink,
-                    std::size_t max_bytes = SIZE_MAX);
+    ReadStatus read(const std::string& path, ReadBuffer& buffer, LineSink& sink, std::size_t max_bytes = SIZE_MAX);
 
     // Where the next read starts: just after the last complete line.
     std::uint64_t offset() const { return offset_; }

@@ -22,9 +22,12 @@ Aggregate merge(const Aggregate& earlier, const Aggregate& later) {
         result.maximum = later.maximum;
         result.x_of_maximum = later.x_of_maximum;
     }
-    if (minimum_from_later && maximum_from_later) result.minimum_first = later.minimum_first;
-    else if (minimum_from_later) result.minimum_first = false;
-    else if (maximum_from_later) result.minimum_first = true;
+    if (minimum_from_later && maximum_from_later)
+        result.minimum_first = later.minimum_first;
+    else if (minimum_from_later)
+        result.minimum_first = false;
+    else if (maximum_from_later)
+        result.minimum_first = true;
     return result;
 }
 
@@ -38,9 +41,8 @@ Series downsample(std::span<const Aggregate> aggregates, std::size_t max_points)
     bool all_single = std::all_of(aggregates.begin(), aggregates.end(), [](const Aggregate& a) {
         return a.minimum == a.maximum && a.x_of_minimum == a.x_of_maximum;
     });
-    std::size_t group_size = (all_single && aggregates.size() <= max_points)
-                                 ? 1
-                                 : (aggregates.size() + groups - 1) / groups;
+    std::size_t group_size =
+        (all_single && aggregates.size() <= max_points) ? 1 : (aggregates.size() + groups - 1) / groups;
     series.x.reserve(std::min(aggregates.size() * 2, max_points));
     series.y.reserve(series.x.capacity());
     for (std::size_t start = 0; start < aggregates.size(); start += group_size) {
@@ -75,7 +77,7 @@ std::optional<std::uint32_t> MetricHistory::find_metric(std::string_view name) c
     return std::nullopt;
 }
 
-std::uint32_t MetricHistory::metric_index(std::string_view name) {
+std::uint32_t MetricHistory::metric_index_search(std::string_view name) {
     auto count = static_cast<std::uint32_t>(names_.size());
     for (std::uint32_t n = 0; n < count; ++n) {
         std::uint32_t i = name_hint_ + n < count ? name_hint_ + n : name_hint_ + n - count;
@@ -146,15 +148,16 @@ void MetricHistory::add_line(std::uint64_t offset, const LineX& x, std::span<con
     for (const auto& [metric, number] : values) {
         Cell& cell = columns_[metric][bucket];
         float value = static_cast<float>(number);
-        if (std::isnan(cell.minimum)) {
-            cell = Cell{value, value, true};
-        } else if (value < cell.minimum) {
-            cell.minimum = value;
-            cell.minimum_first = false;
-        } else if (value > cell.maximum) {
-            cell.maximum = value;
-            cell.minimum_first = true;
-        }
+        // Without branches: whether a noisy value is a new minimum or maximum is unpredictable.
+        // An empty cell (NaN) compares false both ways, so `empty` takes the value as both.
+        bool empty = std::isnan(cell.minimum);
+        bool lower = empty || value < cell.minimum;
+        bool higher = empty || value > cell.maximum;
+        float minimum = lower ? value : cell.minimum;
+        float maximum = higher ? value : cell.maximum;
+        // A new minimum alone: the maximum came first; a new maximum (or a first value): not.
+        bool minimum_first = (lower && !higher) ? false : higher ? true : cell.minimum_first;
+        cell = Cell{minimum, maximum, minimum_first};
     }
     ++line_count_;
 }
@@ -187,9 +190,8 @@ std::optional<Series> MetricHistory::series(std::uint32_t metric, XAxis axis, st
 std::size_t MetricHistory::memory_bytes() const {
     std::size_t bytes = sizeof(*this);
     bytes += buckets_.capacity() * sizeof(Bucket);
-    for (const auto& column : columns_)
-        bytes += column.capacity() * sizeof(Cell);
-    for (const auto& name : names_) bytes += sizeof(name) + name.capacity();
+    for (const auto& column : columns_) bytes += column.capacity() * sizeof(Cell);
+    for (const auto& name : names_) bytes += sizeof(std::string) + name.capacity();
     return bytes;
 }
 

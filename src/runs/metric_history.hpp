@@ -53,8 +53,19 @@ public:
 
     void clear();
 
-    // Returns the metric's index, adding the name when it is new.
-    std::uint32_t metric_index(std::string_view name);
+    // Returns the metric's index, adding the name when it is new. Lines repeat their key order, so
+    // the name after the last one found is tried first, inline (the indexer calls this per value).
+    std::uint32_t metric_index(std::string_view name) {
+        if (name_hint_ < names_.size()) {
+            const std::string& known = names_[name_hint_];
+            if (known.size() == name.size() && same_bytes(known.data(), name.data(), name.size())) {
+                std::uint32_t found = name_hint_;
+                name_hint_ = found + 1 < names_.size() ? found + 1 : 0;
+                return found;
+            }
+        }
+        return metric_index_search(name);
+    }
     const std::vector<std::string>& metric_names() const { return names_; }
     std::optional<std::uint32_t> find_metric(std::string_view name) const;
 
@@ -79,6 +90,14 @@ public:
     std::size_t memory_bytes() const;
 
 private:
+    // Metric names are short: a byte loop beats a call to memcmp.
+    static bool same_bytes(const char* a, const char* b, std::size_t size) {
+        for (std::size_t i = 0; i < size; ++i) {
+            if (a[i] != b[i]) return false;
+        }
+        return true;
+    }
+    std::uint32_t metric_index_search(std::string_view name);
     void halve();
 
     // One metric in one bucket; together so that adding a value touches one cache line.

@@ -60,7 +60,7 @@ void SystemService::start() {
         if (latest_) history_.add(*latest_);
         history_sized_ = true;
     }
-    thread_ = std::jthread([this](std::stop_token stop) { run(std::move(stop)); });
+    thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
 }
 
 void SystemService::stop() {

@@ -140,6 +140,14 @@ public:
         if (error || !value.is_object()) return;
         const auto& object = value.as_object();
         auto type = object.if_contains("type");
+        if (type && type->as_string() == "runs.batch") {
+            for (const auto& event : object.at("events").as_array()) record(event.as_object(), now);
+        } else {
+            record(object, now);
+        }
+    }
+    void record(const boost::json::object& object, Clock::time_point now) {
+        auto type = object.if_contains("type");
         auto id = object.if_contains("id");
         if (!type || !id || type->as_string() != "runs.points" || id->as_string() != id_) return;
         std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,6 +190,8 @@ void ServerProcess::start() {
     auto log = (temp_.path() / "server.log").string();
     pid_ = fork();
     if (pid_ == 0) {
+        // A test process that crashes must not leave its server behind.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, 1);
         dup2(fd, 2);

@@ -1,7 +1,11 @@
 // Config parsing: every key good and bad, variable expansion, CHANGE_THIS, hashed and plain passwords.
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
 #include <boost/json.hpp>
+
+#include <cstdlib>
 #include <fstream>
 
 #include "core/config.hpp"
@@ -117,11 +121,26 @@ TEST(Config, FoldersAreRequiredAndExpanded) {
     EXPECT_NE(error_of(with("results", "${DATA/x")).find("unclosed"), std::string::npos);
 }
 
-TEST(Config, ProcessEnvironmentFallsBackForUser) {
+TEST(Config, ProcessEnvironmentFallsBackForUserAndHome) {
+    // Services and CI often run without $USER/$HOME: the passwd entry stands in.
+    std::optional<std::string> saved_user, saved_home;
+    if (const char* value = std::getenv("USER")) saved_user = value;
+    if (const char* value = std::getenv("HOME")) saved_home = value;
+    unsetenv("USER");
+    unsetenv("HOME");
     auto env = process_environment();
-    EXPECT_TRUE(env("USER").has_value());
-    EXPECT_TRUE(env("HOME").has_value());
+    const passwd* entry = getpwuid(geteuid());
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(env("USER"), std::string(entry->pw_name));
+    EXPECT_EQ(env("HOME"), std::string(entry->pw_dir));
     EXPECT_FALSE(env("AILAB_SURELY_UNSET_VARIABLE_42").has_value());
+    setenv("USER", "someone-else", 1);
+    EXPECT_EQ(env("USER"), "someone-else");  // the environment wins when set
+    if (saved_user)
+        setenv("USER", saved_user->c_str(), 1);
+    else
+        unsetenv("USER");
+    if (saved_home) setenv("HOME", saved_home->c_str(), 1);
 }
 
 TEST(Config, AutoDetectAcceptsBothSpellings) {

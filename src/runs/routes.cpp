@@ -167,6 +167,19 @@ net::Response run_export(RunService& service, net::Request& request) {
     return response;
 }
 
+// Writes "key": [{...}, ...], one object per item, its fields written by write_fields(item).
+template <class Items, class WriteFields>
+void write_objects(JsonWriter& writer, std::string_view key, const Items& items, WriteFields write_fields) {
+    writer.key(key);
+    writer.begin_array();
+    for (const auto& item : items) {
+        writer.begin_object();
+        write_fields(item);
+        writer.end_object();
+    }
+    writer.end_array();
+}
+
 net::Response cleanup(RunService& service, net::Request& request) {
     auto body = net::parse_json_object(request.body);
     auto ids = string_list(body, "ids");
@@ -179,25 +192,15 @@ net::Response cleanup(RunService& service, net::Request& request) {
     std::string out;
     JsonWriter writer(out);
     writer.begin_object();
-    writer.key("moved");
-    writer.begin_array();
-    for (const auto& moved : result.moved) {
-        writer.begin_object();
+    write_objects(writer, "moved", result.moved, [&writer](const auto& moved) {
         writer.field("id", moved.id);
         writer.field("path", moved.path);
         writer.field("trash_path", moved.trash_path);
-        writer.end_object();
-    }
-    writer.end_array();
-    writer.key("errors");
-    writer.begin_array();
-    for (const auto& failed : result.errors) {
-        writer.begin_object();
+    });
+    write_objects(writer, "errors", result.errors, [&writer](const auto& failed) {
         writer.field("id", failed.id);
         writer.field("error", failed.error);
-        writer.end_object();
-    }
-    writer.end_array();
+    });
     writer.end_object();
     return json_text(std::move(out));
 }
@@ -207,16 +210,11 @@ net::Response trash(RunService& service) {
     std::string out;
     JsonWriter writer(out);
     writer.begin_object();
-    writer.key("items");
-    writer.begin_array();
-    for (const auto& item : items) {
-        writer.begin_object();
+    write_objects(writer, "items", items, [&writer](const auto& item) {
         writer.field("trash_path", item.trash_path);
         writer.field("path", item.path);
         writer.field("moved_at", item.moved_at);
-        writer.end_object();
-    }
-    writer.end_array();
+    });
     writer.end_object();
     return json_text(std::move(out));
 }
@@ -227,25 +225,15 @@ net::Response restore(RunService& service, net::Request& request) {
     std::string out;
     JsonWriter writer(out);
     writer.begin_object();
-    writer.key("restored");
-    writer.begin_array();
-    for (const auto& restored : result.restored) {
-        writer.begin_object();
+    write_objects(writer, "restored", result.restored, [&writer](const auto& restored) {
         writer.field("trash_path", restored.trash_path);
         writer.field("path", restored.path);
         writer.field("id", restored.id);
-        writer.end_object();
-    }
-    writer.end_array();
-    writer.key("errors");
-    writer.begin_array();
-    for (const auto& failed : result.errors) {
-        writer.begin_object();
+    });
+    write_objects(writer, "errors", result.errors, [&writer](const auto& failed) {
         writer.field("trash_path", failed.trash_path);
         writer.field("error", failed.error);
-        writer.end_object();
-    }
-    writer.end_array();
+    });
     writer.end_object();
     return json_text(std::move(out));
 }

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/config_reader.hpp"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -14,105 +16,6 @@
 
 namespace ailab::core {
 namespace json = boost::json;
-
-namespace {
-
-// Renders a JSON value for an error message: strings quoted, long values cut.
-std::string describe(const json::value& value) {
-    std::string text = json::serialize(value);
-    if (text.size() > 60) text = text.substr(0, 57) + "...";
-    return text;
-}
-
-class Reader {
-public:
-    Reader(const json::object& root, std::string label, const EnvLookup& env)
-        : root_(root), label_(std::move(label)), env_(env) {}
-
-    [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-        throw ConfigError(label_ + ": \"" + key + "\" " + what);
-    }
-
-    const json::value* find(const std::string& key) const {
-        auto it = root_.find(key);
-        return it == root_.end() ? nullptr : &it->value();
-    }
-
-    std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t low, std::int64_t high) const {
-        const auto* value = find(key);
-        if (!value) return fallback;
-        std::int64_t result = 0;
-        if (value->is_int64()) {
-            result = value->as_int64();
-        } else if (value->is_uint64() && value->as_uint64() <= static_cast<std::uint64_t>(high)) {
-            result = static_cast<std::int64_t>(value->as_uint64());
-        } else {
-            fail(key, "must be an integer from " + std::to_string(low) + " to " + std::to_string(high) + ", got " +
-                          describe(*value));
-        }
-        if (result < low || result > high)
-            fail(key, "must be an integer from " + std::to_string(low) + " to " + std::to_string(high) + ", got " +
-                          describe(*value));
-        return result;
-    }
-
-    bool boolean(const std::string& key, bool fallback) const {
-        const auto* value = find(key);
-        if (!value) return fallback;
-        if (!value->is_bool()) fail(key, "must be true or false, got " + describe(*value));
-        return value->as_bool();
-    }
-
-    std::string string(const std::string& key, const std::string& fallback) const {
-        const auto* value = find(key);
-        if (!value) return fallback;
-        if (!value->is_string()) fail(key, "must be a string, got " + describe(*value));
-        return std::string(value->as_string());
-    }
-
-    std::filesystem::path folder(const std::string& key, bool required) const {
-        const auto* value = find(key);
-        if (!value) {
-            if (required) fail(key, "is missing: it must name a folder");
-            return {};
-        }
-        if (!value->is_string() || value->as_string().empty())
-            fail(key, "must be a folder path (a non-empty string), got " + describe(*value));
-        return std::filesystem::path(expand_variables(std::string(value->as_string()), label_, key, env_))
-            .lexically_normal();
-    }
-
-    const std::string& label() const { return label_; }
-    const EnvLookup& env() const { return env_; }
-
-private:
-    const json::object& root_;
-    std::string label_;
-    const EnvLookup& env_;
-};
-
-const std::set<std::string, std::less<>> known_keys = {"host",
-                                                       "port",
-                                                       "users",
-                                                       "workspace",
-                                                       "results",
-                                                       "queue",
-                                                       "auto_detect_experiments",
-                                                       "auto_detect_projects",
-                                                       "projects",
-                                                       "gpus",
-                                                       "tls",
-                                                       "allowed_origins",
-                                                       "cluster",
-                                                       "metrics_public",
-                                                       "dead_after_minutes",
-                                                       "discovery_depth",
-                                                       "poll_interval_ms",
-                                                       "sample_interval_ms",
-                                                       "token_lifetime_hours",
-                                                       "threads"};
-
-}  // namespace
 
 bool Config::password_is_hashed(const std::string& user) const {
     auto it = users.find(user);
@@ -155,7 +58,7 @@ std::string expand_variables(const std::string& value, const std::string& file_l
             auto close = value.find('}', i + 2);
             if (close == std::string::npos)
                 throw ConfigError(file_label + ": \"" + key + "\" has an unclosed ${ in " +
-                                  describe(json::value(value)));
+                                  describe_json(json::value(value)));
             out += lookup(value.substr(i + 2, close - i - 2));
             i = close + 1;
             continue;
@@ -194,14 +97,9 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     json::value root = json::parse(text, error, {}, options);
     if (error) throw ConfigError(file_label + ": not valid JSON: " + error.message());
     if (!root.is_object()) throw ConfigError(file_label + ": the config must be a JSON object");
-    const auto& object = root.as_object();
-    Reader reader(object, file_label, env);
     Config config;
-
-    for (const auto& entry : object) {
-        if (!known_keys.contains(entry.key()))
-            config.warnings.push_back(file_label + ": unknown key \"" + std::string(entry.key()) + "\" is ignored");
-    }
+    config.settings = std::make_shared<ConfigReader>(std::move(root.as_object()), file_label, env);
+    ConfigReader& reader = *config.settings;
 
     config.host = reader.string("host", "127.0.0.1");
     if (config.host.empty()) reader.fail("host", "must not be empty; use \"*\" for every interface");
@@ -212,7 +110,7 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
             return std::isdigit(static_cast<unsigned char>(c));
         });
         if (!digits || std::stoi(std::string(s)) < 1 || std::stoi(std::string(s)) > 65535)
-            reader.fail("port", "must be an integer from 1 to 65535, got " + describe(*port));
+            reader.fail("port", "must be an integer from 1 to 65535, got " + describe_json(*port));
         config.port = static_cast<std::uint16_t>(std::stoi(std::string(s)));
     } else {
         config.port = static_cast<std::uint16_t>(reader.integer("port", 12345, 1, 65535));
@@ -221,7 +119,7 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     const auto* users = reader.find("users");
     if (!users) reader.fail("users", "is missing: add {\"name\": \"password\"} (hash it with `ailab hash-password`)");
     if (!users->is_object() || users->as_object().empty())
-        reader.fail("users", "must be a non-empty object of user name to password, got " + describe(*users));
+        reader.fail("users", "must be a non-empty object of user name to password, got " + describe_json(*users));
     for (const auto& entry : users->as_object()) {
         std::string name(entry.key());
         if (name.empty()) reader.fail("users", "has an empty user name");
@@ -240,9 +138,9 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
                                       "\" is plain text; store a hash instead: run `ailab hash-password`");
     }
 
-    config.workspace = reader.folder("workspace", true);
-    config.results = reader.folder("results", true);
-    config.queue = reader.folder("queue", true);
+    config.workspace = reader.folder("workspace", ConfigReader::Presence::required);
+    config.results = reader.folder("results", ConfigReader::Presence::required);
+    config.queue = reader.folder("queue", ConfigReader::Presence::required);
 
     if (reader.find("auto_detect_experiments") && reader.find("auto_detect_projects"))
         config.warnings.push_back(file_label +
@@ -253,7 +151,7 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
 
     if (const auto* projects = reader.find("projects")) {
         if (!projects->is_object())
-            reader.fail("projects", "must be an object of project name to folder, got " + describe(*projects));
+            reader.fail("projects", "must be an object of project name to folder, got " + describe_json(*projects));
         for (const auto& entry : projects->as_object()) {
             std::string name(entry.key());
             const json::value* path = &entry.value();
@@ -270,12 +168,12 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     }
 
     if (const auto* gpus = reader.find("gpus")) {
-        if (!gpus->is_array()) reader.fail("gpus", "must be a list of GPU ids like [0, 1], got " + describe(*gpus));
+        if (!gpus->is_array()) reader.fail("gpus", "must be a list of GPU ids like [0, 1], got " + describe_json(*gpus));
         std::set<int> seen;
         for (const auto& id : gpus->as_array()) {
             if (!id.is_int64() || id.as_int64() < 0 || id.as_int64() > 1023)
                 reader.fail("gpus",
-                            "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " + describe(id));
+                            "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " + describe_json(id));
             if (!seen.insert(static_cast<int>(id.as_int64())).second)
                 reader.fail("gpus", "lists GPU " + std::to_string(id.as_int64()) + " twice");
             config.gpus.push_back(static_cast<int>(id.as_int64()));
@@ -292,7 +190,7 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
             auto cert = t.find("cert");
             auto key = t.find("key");
             if (cert == t.end() || !cert->value().is_string() || key == t.end() || !key->value().is_string())
-                reader.fail("tls", "must be \"auto\" or {\"cert\": file, \"key\": file}, got " + describe(*tls));
+                reader.fail("tls", "must be \"auto\" or {\"cert\": file, \"key\": file}, got " + describe_json(*tls));
             config.tls.mode = TlsMode::files;
             config.tls.cert_file = expand_variables(std::string(cert->value().as_string()), file_label, "tls", env);
             config.tls.key_file = expand_variables(std::string(key->value().as_string()), file_label, "tls", env);
@@ -301,7 +199,7 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
                 if (!probe) reader.fail("tls", "names " + file.string() + ", which cannot be read");
             }
         } else {
-            reader.fail("tls", "must be \"auto\" or {\"cert\": file, \"key\": file}, got " + describe(*tls));
+            reader.fail("tls", "must be \"auto\" or {\"cert\": file, \"key\": file}, got " + describe_json(*tls));
         }
     }
 
@@ -312,7 +210,7 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
             std::string normal = origin.is_string() ? normalise_origin(origin.as_string()) : std::string();
             if (normal.empty())
                 reader.fail("allowed_origins",
-                            "entries must be origins like \"https://host:port\" (no path), got " + describe(origin));
+                            "entries must be origins like \"https://host:port\" (no path), got " + describe_json(origin));
             config.allowed_origins.push_back(normal);
         }
     }

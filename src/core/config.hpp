@@ -6,12 +6,15 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace ailab::core {
+
+class ConfigReader;
 
 // One line naming the file, the key and what was wrong; main() prints it and exits with code 2.
 class ConfigError : public std::runtime_error {
@@ -50,8 +53,13 @@ struct Config {
     std::chrono::hours token_lifetime{24 * 7};
     int threads = 2;  // I/O threads
 
-    // Non-fatal findings (unknown keys, plain-text passwords), for the caller to log.
+    // Non-fatal findings (plain-text passwords, ...), for the caller to log. Unknown keys are
+    // found once every feature has read its section: settings->unread_keys().
     std::vector<std::string> warnings;
+
+    // The reader of the config file, kept so that each feature reads its own section from it when
+    // it is built (null for a Config built in code: features then use their defaults).
+    std::shared_ptr<ConfigReader> settings;
 
     bool password_is_hashed(const std::string& user) const;
 };

@@ -16,8 +16,6 @@
 #include "net/auth.hpp"
 #include "net/embedded_assets.hpp"
 #include "net/server.hpp"
-#include "runs/service.hpp"
-#include "system/service.hpp"
 
 namespace ailab::app {
 namespace {
@@ -35,7 +33,6 @@ int serve(const std::string& config_path) {
         std::cerr << error.what() << '\n';
         return 2;
     }
-    for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
     try {
         std::filesystem::create_directories(config.queue);
     } catch (const std::exception& error) {
@@ -43,11 +40,17 @@ int serve(const std::string& config_path) {
                   << " cannot be created: " << error.what() << '\n';
         return 2;
     }
+    std::unique_ptr<App> app;
     try {
-        auto app = build_app(config);
-        app->runs->start();
-        app->system->start();
-        net::Server server(app->config, app->router, app->hub, *app->auth, net::embedded_assets());
+        app = build_app(std::move(config));
+    } catch (const core::ConfigError& error) {
+        std::cerr << error.what() << '\n';
+        return 2;
+    }
+    for (const auto& warning : app->config.warnings) spdlog::warn("{}", warning);
+    try {
+        app->start();
+        net::Server server(app->config, app->router, app->websockets, app->verify_token, net::embedded_assets());
         server.run([&](const net::ServerInfo& info) {
             spdlog::info("AI Lab {} listening on {}", ailab::version, info.url);
             if (!info.tls_fingerprint.empty())
@@ -58,8 +61,7 @@ int serve(const std::string& config_path) {
             std::cout << "AI Lab is running at " << info.url << "/" << std::endl;
         });
         spdlog::info("stopping services");
-        app->system->stop();
-        app->runs->stop();
+        app->stop();
         spdlog::info("stopped cleanly");
         return 0;
     } catch (const std::exception& error) {

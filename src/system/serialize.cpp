@@ -82,7 +82,7 @@ void fill_sample(json::object& object, const SystemSample& sample) {
                                     {"processes", std::move(processes)}});
     }
     object["gpus"] = std::move(gpus);
-    object["gpu_status"] = sample.gpu_status;
+    object["gpu_status"] = gpu_status_text(sample);
 }
 
 }  // namespace
@@ -126,6 +126,24 @@ json::object history_to_json(const HistorySnapshot& snapshot) {
     return json::object{{"range", snapshot.range == HistoryRange::hour ? "1h" : "24h"},
                         {"interval_s", snapshot.interval_s},
                         {"samples", std::move(samples)}};
+}
+
+std::string_view gpu_status_name(GpuStatus status) {
+    switch (status) {
+    case GpuStatus::ok: return "ok";
+    case GpuStatus::no_library: return "no library";
+    case GpuStatus::no_devices: return "no devices";
+    case GpuStatus::error: return "error";
+    case GpuStatus::disabled: return "disabled";
+    }
+    return "error";
+}
+
+std::string gpu_status_text(const SystemSample& sample) {
+    std::string text(gpu_status_name(sample.gpu_status));
+    if (sample.gpu_status == GpuStatus::error && !sample.gpu_status_detail.empty())
+        text += ": " + sample.gpu_status_detail;
+    return text;
 }
 
 }  // namespace ailab::sys

@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <termios.h>
@@ -25,7 +26,16 @@ void configure_logging() {
     if (const char* level = std::getenv("AILAB_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
 }
 
+// Large buffers (request bodies, big WebSocket messages, exports) are mapped and unmapped on
+// their own instead of staying in the heap after use, so memory goes back to idle once a flood is
+// over. Fixing the threshold also stops glibc from raising it after the first big free.
+void return_big_buffers_to_the_system() {
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 int serve(const std::string& config_path) {
+    return_big_buffers_to_the_system();
     core::Config config;
     try {
         config = core::load_config(config_path);

@@ -78,10 +78,15 @@ TEST(Http, PercentDecodingAndQueries) {
     EXPECT_FALSE(percent_decode("%4", DecodeMode::path).has_value());
     EXPECT_FALSE(percent_decode("%00", DecodeMode::path).has_value());
     auto query = parse_query("keys=loss%2Cscore&x=step&&max_points=10&flag");
-    EXPECT_EQ(query.at("keys"), "loss,score");
-    EXPECT_EQ(query.at("x"), "step");
-    EXPECT_EQ(query.at("max_points"), "10");
-    EXPECT_EQ(query.at("flag"), "");
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->at("keys"), "loss,score");
+    EXPECT_EQ(query->at("x"), "step");
+    EXPECT_EQ(query->at("max_points"), "10");
+    EXPECT_EQ(query->at("flag"), "");
+    // A bad escape anywhere makes the whole query malformed (the server answers 400).
+    EXPECT_FALSE(parse_query("format=%zz").has_value());
+    EXPECT_FALSE(parse_query("a=1&%g1=2").has_value());
+    EXPECT_FALSE(parse_query("a=%").has_value());
     EXPECT_EQ(split_path("//a/b/"), (std::vector<std::string>{"a", "b"}));
 }
 

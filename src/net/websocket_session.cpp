@@ -62,8 +62,11 @@ public:
     }
 
     // --- WebSocketPeer: thread-safe, everything is posted onto the strand ------------------
+    // Counts the bytes at once (not when the strand gets to them), so that a producer sending in a
+    // loop sees its own backlog in queued_bytes().
     void send(SharedMessage message, FrameKind kind) override {
-        if (open_flag_.load(std::memory_order_relaxed) == false) return;
+        if (!open_flag_.load(std::memory_order_relaxed)) return;
+        queued_bytes_ += message->size();
         asio::post(ws_.get_executor(), [self = this->shared_from_this(), message = std::move(message), kind]() mutable {
             self->enqueue(std::move(message), kind);
         });
@@ -111,9 +114,10 @@ private:
             co_return;
         }
         user_ = *user;
-        enqueue(std::make_shared<const std::string>(
-                    boost::json::serialize(boost::json::object{{"type", "auth.ok"}, {"user", user_}})),
-                FrameKind::text);
+        auto ok = std::make_shared<const std::string>(
+            boost::json::serialize(boost::json::object{{"type", "auth.ok"}, {"user", user_}}));
+        queued_bytes_ += ok->size();
+        enqueue(std::move(ok), FrameKind::text);
 
         WebSocketOpen open{this->shared_from_this(), params_, user_, connection_->remote_address};
         try {
@@ -157,17 +161,20 @@ private:
         return user;
     }
 
-    // On the strand. Queue a message; enforce the endpoint's limits.
+    // On the strand. Queue a message whose bytes send() already counted; enforce the limits.
     void enqueue(SharedMessage message, FrameKind kind) {
-        if (closed_ || closing_) return;
+        if (closed_ || closing_) {
+            queued_bytes_ -= message->size();
+            return;
+        }
         const auto& limits = endpoint_.limits;
-        if (queue_.size() >= limits.max_queued_messages || queued_bytes_ + message->size() > limits.max_queued_bytes) {
+        if (queue_.size() >= limits.max_queued_messages || queued_bytes_ > limits.max_queued_bytes) {
+            queued_bytes_ -= message->size();
             spdlog::warn("websocket {}: client of user \"{}\" at {} fell {} messages / {} bytes behind; closing",
                          endpoint_.pattern, user_, connection_->remote_address, queue_.size(), queued_bytes_.load());
             close_hard();
             return;
         }
-        queued_bytes_ += message->size();
         queue_.push_back(Queued{std::move(message), kind});
         start_writing();
     }
@@ -187,7 +194,7 @@ private:
                 self->close_hard();
                 break;
             }
-            if (self->queue_.empty()) break;  // cleared by a close while writing
+            if (self->queue_.empty()) break;  // dropped by a close while writing
             self->queue_.pop_front();
             self->queued_bytes_ -= item.message->size();
             self->notify_drained();
@@ -223,8 +230,7 @@ private:
         if (closed_) return;
         closed_ = closed_hard_ = true;
         open_flag_ = false;
-        queue_.clear();
-        queued_bytes_ = 0;
+        drop_queue();
         beast::get_lowest_layer(ws_).close();
     }
 
@@ -237,9 +243,14 @@ private:
             handler_.reset();
         }
         drain_waiter_ = nullptr;
-        queue_.clear();
-        queued_bytes_ = 0;
+        drop_queue();
         connection_->socket = nullptr;
+    }
+
+    // Messages still posted to the strand subtract their own bytes when they find it closed.
+    void drop_queue() {
+        for (const auto& item : queue_) queued_bytes_ -= item.message->size();
+        queue_.clear();
     }
 
     struct Queued {

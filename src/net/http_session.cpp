@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -137,8 +139,19 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
             co_return;
         }
         Request request = to_request(raw, remote);
-        auto response = to_beast(handle_request(state, request, std::string_view(raw.target())), request.method,
-                                 raw.version());
+        Response answer;
+        if (auto refused = prepare_request(request, std::string_view(raw.target()))) {
+            answer = std::move(*refused);
+        } else if (state.router.execution_of(request) == Execution::worker) {
+            // Hop to the worker pool and back to this connection's strand.
+            auto strand = co_await asio::this_coro::executor;
+            co_await asio::post(state.workers, asio::use_awaitable);
+            answer = respond(state, request);
+            co_await asio::post(strand, asio::use_awaitable);
+        } else {
+            answer = respond(state, request);
+        }
+        auto response = to_beast(std::move(answer), request.method, raw.version());
         response.keep_alive(raw.keep_alive() && !state.stopping);
         auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
         if (write_error || !response.keep_alive()) break;
@@ -149,7 +162,7 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
 
 }  // namespace
 
-Response handle_request(const ServerState& state, Request& request, std::string_view target) {
+std::optional<Response> prepare_request(Request& request, std::string_view target) {
     const auto question = target.find('?');
     auto decoded = percent_decode(target.substr(0, question), DecodeMode::path);
     bool bad_path = !decoded || decoded->empty() || decoded->front() != '/';
@@ -164,7 +177,10 @@ Response handle_request(const ServerState& state, Request& request, std::string_
         if (!query) return Response::error(400, "bad %-escape in the query string");
         request.query = std::move(*query);
     }
+    return std::nullopt;
+}
 
+Response respond(const ServerState& state, Request& request) {
     const bool api = is_api_path(request.path);
     const auto origin = request.header("origin");
     Response response;

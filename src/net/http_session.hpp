@@ -17,8 +17,10 @@ namespace ailab::net {
 boost::asio::awaitable<void> run_http_session(ServerState& state, boost::asio::ip::tcp::socket socket,
                                               std::shared_ptr<Connection> connection);
 
-// The part of a request's handling that needs no socket: path decoding and checks, CORS, the
-// router or the static files. `host_present` is false for an HTTP/1.1 request without Host.
-Response handle_request(const ServerState& state, Request& request, std::string_view raw_target);
+// The parts of a request's handling that need no socket. prepare_request decodes and checks the
+// target (path, query) into request and returns the error answer when it is refused;
+// respond() then answers it: CORS preflight, the router, or the static files.
+std::optional<Response> prepare_request(Request& request, std::string_view raw_target);
+Response respond(const ServerState& state, Request& request);
 
 }  // namespace ailab::net

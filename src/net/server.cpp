@@ -133,6 +133,7 @@ void Server::run(const std::function<void(const ServerInfo&)>& on_listening) {
     state.io.run();
     for (auto& thread : threads) thread.join();
     signals.cancel();
+    state.workers.join();
 }
 
 }  // namespace ailab::net

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -93,6 +94,9 @@ struct ServerState {
     bool tls = false;      // set before the first accept
 
     boost::asio::io_context io;
+    // Runs the handlers of Execution::worker routes (long file reads, password checks), so that
+    // an I/O thread is never held for long. Joined after the io_context stopped.
+    boost::asio::thread_pool workers{2};
     boost::asio::ssl::context ssl_context;
     ConnectionTable connections;
     std::atomic<bool> stopping{false};

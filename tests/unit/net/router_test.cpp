@@ -101,3 +101,23 @@ TEST(Http, HeaderLookupIsCaseInsensitive) {
     EXPECT_EQ(response.headers.size(), 1u);
     EXPECT_EQ(response.header("ETAG"), "\"2\"");
 }
+
+TEST(Router, ExecutionIsPerRouteAndUnexpectedErrorsHideTheirText) {
+    Router router;
+    router.add(Method::get, "/api/v1/runs/{id}/export", Access::public_route,
+               [](Request&) -> Response { throw std::runtime_error("cannot read /secret/server/path"); },
+               Execution::worker);
+    router.add(Method::get, "/api/v1/runs", Access::public_route, [](Request&) { return Response::text(200, "ok"); });
+    Request slow;
+    slow.method = Method::get;
+    slow.path = "/api/v1/runs/abc/export";
+    EXPECT_EQ(router.execution_of(slow), Execution::worker);
+    Request fast = slow;
+    fast.path = "/api/v1/runs";
+    EXPECT_EQ(router.execution_of(fast), Execution::io_thread);
+    fast.path = "/unknown";
+    EXPECT_EQ(router.execution_of(fast), Execution::io_thread);
+    auto response = router.dispatch(slow, [](std::string_view) { return std::nullopt; });
+    EXPECT_EQ(response.status, 500);
+    EXPECT_EQ(response.body.find("/secret"), std::string::npos) << response.body;
+}

@@ -222,8 +222,6 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     config.discovery_depth = static_cast<int>(reader.integer("discovery_depth", 5, 1, 32));
     config.poll_interval = std::chrono::milliseconds(reader.integer("poll_interval_ms", 1000, 50, 3'600'000));
     config.sample_interval = std::chrono::milliseconds(reader.integer("sample_interval_ms", 1000, 100, 3'600'000));
-    config.token_lifetime =
-        std::chrono::hours(reader.integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
     config.threads = static_cast<int>(reader.integer("threads", 2, 1, 64));
     return config;
 }

@@ -50,8 +50,7 @@ struct Config {
     int discovery_depth = 5;
     std::chrono::milliseconds poll_interval{1000};    // stat polling of the results folder
     std::chrono::milliseconds sample_interval{1000};  // system sampler period
-    std::chrono::hours token_lifetime{24 * 7};
-    int threads = 2;  // I/O threads
+    int threads = 2;                                  // I/O threads
 
     // Non-fatal findings (plain-text passwords, ...), for the caller to log. Unknown keys are
     // found once every feature has read its section: settings->unread_keys().

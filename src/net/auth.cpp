@@ -269,8 +269,9 @@ void register_auth_routes(Router& router, Auth& auth) {
         auto password = require_string(body, "password");
         auto result = auth.login(user, password, request.remote_address);
         if (result.status == LoginStatus::rate_limited) {
-            auto response = Response::error(429, "too many failed logins from this address; try again in " +
-                                                     std::to_string(result.retry_after.count()) + " s");
+            auto response =
+                Response::error(429, "too many failed logins from this address or for this user; try again in " +
+                                         std::to_string(result.retry_after.count()) + " s");
             response.set_header("Retry-After", std::to_string(result.retry_after.count()));
             return response;
         }

@@ -162,15 +162,16 @@ void LoginRateLimiter::record_success(const LoginAttempt& attempt, TimePoint now
     forgive(by_user_, user_key(attempt.user), failures);
 }
 
-AuthSettings AuthSettings::read(core::ConfigReader& reader) {
+AuthSettings AuthSettings::read(core::ConfigReader* reader) {
     AuthSettings settings;
+    if (reader == nullptr) return settings;
     settings.token_lifetime =
-        std::chrono::hours(reader.integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
+        std::chrono::hours(reader->integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
     return settings;
 }
 
 Auth::Auth(const core::Config& config, const std::filesystem::path& state_folder)
-    : Auth(config, config.settings ? AuthSettings::read(*config.settings) : AuthSettings{}, state_folder) {}
+    : Auth(config, AuthSettings::read(config.settings.get()), state_folder) {}
 
 Auth::Auth(const core::Config& config, const AuthSettings& settings, const std::filesystem::path& state_folder)
     : users_(hashed_users(config)),

@@ -228,15 +228,16 @@ TEST(Auth, PlainTextPasswordsAreHashedAtStartUp) {
 TEST(AuthSettings, TokenLifetimeIsReadFromTheAuthSection) {
     ailab::core::ConfigReader reader(boost::json::object{{"token_lifetime_hours", 2}}, "config.json",
                                      [](const std::string&) { return std::optional<std::string>(); });
-    EXPECT_EQ(AuthSettings::read(reader).token_lifetime, std::chrono::hours(2));
+    EXPECT_EQ(AuthSettings::read(&reader).token_lifetime, std::chrono::hours(2));
     EXPECT_TRUE(reader.unread_keys().empty());
     ailab::core::ConfigReader defaults(boost::json::object{}, "config.json",
                                        [](const std::string&) { return std::optional<std::string>(); });
-    EXPECT_EQ(AuthSettings::read(defaults).token_lifetime, std::chrono::hours(24 * 7));
+    EXPECT_EQ(AuthSettings::read(&defaults).token_lifetime, std::chrono::hours(24 * 7));
+    EXPECT_EQ(AuthSettings::read(nullptr).token_lifetime, std::chrono::hours(24 * 7));
     ailab::core::ConfigReader bad(boost::json::object{{"token_lifetime_hours", 0}}, "config.json",
                                   [](const std::string&) { return std::optional<std::string>(); });
     try {
-        (void)AuthSettings::read(bad);
+        (void)AuthSettings::read(&bad);
         FAIL() << "no error";
     } catch (const ailab::core::ConfigError& error) {
         EXPECT_NE(std::string(error.what()).find("\"token_lifetime_hours\""), std::string::npos) << error.what();

@@ -220,8 +220,6 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
         static_cast<int>(reader.integer("dead_after_minutes", 90, 1, std::int64_t{60} * 24 * 365));
     config.discovery_depth = static_cast<int>(reader.integer("discovery_depth", 5, 1, 32));
     config.poll_interval = std::chrono::milliseconds(reader.integer("poll_interval_ms", 1000, 50, 3'600'000));
-    config.token_lifetime =
-        std::chrono::hours(reader.integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
     config.threads = static_cast<int>(reader.integer("threads", 2, 1, 64));
     config.max_connections = static_cast<std::size_t>(reader.integer("max_connections", 4096, 16, 1'000'000));
     config.max_connections_per_address = static_cast<std::size_t>(reader.integer(

@@ -48,7 +48,6 @@ struct Config {
     int dead_after_minutes = 90;
     int discovery_depth = 5;
     std::chrono::milliseconds poll_interval{1000};    // stat polling of the results folder
-    std::chrono::hours token_lifetime{24 * 7};
     int threads = 2;  // I/O threads
     std::size_t max_connections = 4096;              // open connections in all
     std::size_t max_connections_per_address = 1024;  // from one remote address

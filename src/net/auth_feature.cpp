@@ -7,7 +7,8 @@ namespace {
 
 class AuthFeature final : public Feature {
 public:
-    explicit AuthFeature(FeatureContext& context) : auth_(context.config, context.config.queue) {
+    explicit AuthFeature(FeatureContext& context)
+        : auth_(context.config, AuthSettings::read(&context.settings), context.config.queue) {
         register_auth_routes(context.router, auth_);
         context.verify_token = [this](std::string_view token) { return auth_.verify(token); };
     }

@@ -906,14 +906,14 @@ CleanupResult RunService::cleanup(const std::vector<std::string>& ids, bool forc
                                                  "\"force\": true"});
                 continue;
             }
-            try {
-                auto trash_path = move_to_trash(results_, run->path, date);
-                spdlog::info("runs: moved {} to {}", run->path, trash_path);
-                result.moved.push_back({id, run->path, trash_path});
-                worker_->remove_subtree(run->path);
-            } catch (const std::exception& error) {
-                result.errors.push_back({id, error.what()});
+            auto trash_path = move_to_trash(results_, run->path, date);
+            if (!trash_path) {
+                result.errors.push_back({id, trash_path.error().message});
+                continue;
             }
+            spdlog::info("runs: moved {} to {}", run->path, *trash_path);
+            result.moved.push_back({id, run->path, *trash_path});
+            worker_->remove_subtree(run->path);
         }
         worker_->flush(false);
     });
@@ -931,17 +931,17 @@ RestoreResult RunService::restore(const std::vector<std::string>& trash_paths) {
     RestoreResult result;
     run_on_worker([&] {
         for (const auto& trash_path : trash_paths) {
-            try {
-                auto path = restore_from_trash(results_, trash_path);
-                spdlog::info("runs: restored {} from {}", path, trash_path);
-                result.restored.push_back({trash_path, path, run_id(path)});
-                // Rescan the nearest folder we know, so the run is listed when this returns.
-                std::string folder = parent_path(path);
-                while (!folder.empty() && !worker_->folders.contains(folder)) folder = parent_path(folder);
-                worker_->rescan_folder(folder);
-            } catch (const std::exception& error) {
-                result.errors.push_back({trash_path, error.what()});
+            auto path = restore_from_trash(results_, trash_path);
+            if (!path) {
+                result.errors.push_back({trash_path, path.error().message});
+                continue;
             }
+            spdlog::info("runs: restored {} from {}", *path, trash_path);
+            result.restored.push_back({trash_path, *path, run_id(*path)});
+            // Rescan the nearest folder we know, so the run is listed when this returns.
+            std::string folder = parent_path(*path);
+            while (!folder.empty() && !worker_->folders.contains(folder)) folder = parent_path(folder);
+            worker_->rescan_folder(folder);
         }
         worker_->process_urgent(true);
         worker_->flush(false);
@@ -1064,7 +1064,7 @@ void RunService::Worker::remove_subtree(const std::string& path) {
 void RunService::Worker::rescan_folder(const std::string& path) {
     auto it = folders.find(path);
     if (it == folders.end()) return;
-    FolderListing listing = list_folder(join_path(service.results_, path));
+    FolderListing listing = list_folder(service.results_, path);
     if (!listing.exists) {
         remove_subtree(path);
         if (!path.empty())
@@ -1191,7 +1191,7 @@ bool RunService::Worker::read_run(const std::shared_ptr<Run>& run_pointer) {
     auto status = run.reader.read(run.log_path, buffer, indexer, slice_bytes);
     if (status == ReadStatus::vanished) {
         // The log is gone. Another log name, or the folder gone, or shown as vanished.
-        FolderListing listing = list_folder(join_path(service.results_, run.path));
+        FolderListing listing = list_folder(service.results_, run.path);
         if (!listing.exists) {
             dirty_folders.insert(run.group);
             return false;

@@ -4,9 +4,9 @@
 
 #include <charconv>
 
+#include "core/json_writer.hpp"
 #include "net/json.hpp"
 #include "net/router.hpp"
-#include "runs/json_writer.hpp"
 #include "runs/service.hpp"
 
 namespace ailab::runs {
@@ -65,7 +65,7 @@ net::Response list_runs(RunService& service) {
     auto runs = service.list();
     std::string out;
     out.reserve(runs.size() * 512 + 16);
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.key("runs");
     writer.begin_array();
@@ -79,7 +79,7 @@ net::Response run_detail(RunService& service, const std::string& id) {
     auto detail = service.detail(id);
     if (!detail) throw net::HttpError(404, no_run(id));
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_summary_fields(writer, detail->summary);
     writer.key("config");
@@ -114,7 +114,7 @@ net::Response run_metrics(RunService& service, net::Request& request) {
     auto result = service.metrics(id, query);
     if (!result) throw net::HttpError(404, no_run(id));
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.field("x", axis_name(query.axis));
     writer.key("series");
@@ -162,14 +162,14 @@ net::Response run_export(RunService& service, net::Request& request) {
         200, std::move(body),
         format == ExportFormat::csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
     std::string quoted;
-    append_json_string(quoted, file_name);  // a quoted, escaped name is a valid quoted-string here
+    core::append_json_string(quoted, file_name);  // a quoted, escaped name is a valid quoted-string here
     response.set_header("Content-Disposition", "attachment; filename=" + quoted);
     return response;
 }
 
 // Writes "key": [{...}, ...], one object per item, its fields written by write_fields(item).
 template <class Items, class WriteFields>
-void write_objects(JsonWriter& writer, std::string_view key, const Items& items, WriteFields write_fields) {
+void write_objects(core::JsonWriter& writer, std::string_view key, const Items& items, WriteFields write_fields) {
     writer.key(key);
     writer.begin_array();
     for (const auto& item : items) {
@@ -190,7 +190,7 @@ net::Response cleanup(RunService& service, net::Request& request) {
     }
     auto result = service.cleanup(ids, force);
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_objects(writer, "moved", result.moved, [&writer](const auto& moved) {
         writer.field("id", moved.id);
@@ -208,7 +208,7 @@ net::Response cleanup(RunService& service, net::Request& request) {
 net::Response trash(RunService& service) {
     auto items = service.trash();
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_objects(writer, "items", items, [&writer](const auto& item) {
         writer.field("trash_path", item.trash_path);
@@ -223,7 +223,7 @@ net::Response restore(RunService& service, net::Request& request) {
     auto body = net::parse_json_object(request.body);
     auto result = service.restore(string_list(body, "items"));
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_objects(writer, "restored", result.restored, [&writer](const auto& restored) {
         writer.field("trash_path", restored.trash_path);

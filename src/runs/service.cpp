@@ -837,7 +837,7 @@ bool RunService::export_points(const std::string& id, ExportFormat format, std::
             values.push_back(MetricHistory::Value{static_cast<std::uint32_t>(it - names.begin()), metric.value});
         }
         if (format == ExportFormat::jsonl) {
-            JsonWriter writer(body);
+            core::JsonWriter writer(body);
             write_point(writer, PointValues{x.step, x.time, x.epoch, values}, names);
             body.push_back('\n');
             return;
@@ -846,14 +846,14 @@ bool RunService::export_points(const std::string& id, ExportFormat format, std::
         // later leaves earlier rows shorter (the header, written last, names every column).
         row.assign(names.size(), absent);
         for (const auto& value : values) row[value.metric] = value.value;
-        append_number(body, x.step);
+        core::append_number(body, x.step);
         body.push_back(',');
-        append_number(body, x.time);
+        core::append_number(body, x.time);
         body.push_back(',');
-        append_number(body, x.epoch);
+        core::append_number(body, x.epoch);
         for (double value : row) {
             body.push_back(',');
-            append_number(body, value);
+            core::append_number(body, value);
         }
         body.push_back('\n');
     };

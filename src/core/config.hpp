@@ -43,12 +43,9 @@ struct Config {
     std::map<std::string, std::filesystem::path> projects;  // project name -> folder
     std::vector<int> gpus;                                  // CUDA_VISIBLE_DEVICES-style indices
     TlsConfig tls;
-    std::vector<std::string> allowed_origins;  // normalised: scheme://host[:port], lower case, no slash
-    bool cluster = false;                      // cluster mode: no resource monitoring
-    bool metrics_public = false;               // GET /metrics without a token
-    int dead_after_minutes = 90;
-    int discovery_depth = 5;
-    std::chrono::milliseconds poll_interval{1000};    // stat polling of the results folder
+    std::vector<std::string> allowed_origins;         // normalised: scheme://host[:port], lower case, no slash
+    bool cluster = false;                             // cluster mode: no resource monitoring
+    bool metrics_public = false;                      // GET /metrics without a token
     std::chrono::milliseconds sample_interval{1000};  // system sampler period
     std::chrono::hours token_lifetime{24 * 7};
     int threads = 2;  // I/O threads

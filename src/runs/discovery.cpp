@@ -9,7 +9,7 @@
 #include <cstring>
 #include <thread>
 
-#include "runs/log_reader.hpp"
+#include "core/fd.hpp"
 
 namespace ailab::runs {
 
@@ -69,7 +69,7 @@ FolderListing list_open_folder(int fd) {
 }  // namespace
 
 FolderListing list_folder(const std::string& path) {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    core::OwnedFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return FolderListing{};
     return list_open_folder(fd.get());
 }
@@ -114,7 +114,7 @@ void scan_open_folder(int fd, const std::string& relative, int depth, int max_de
     result.folders.push_back(FoundFolder{relative, depth, listing.mtime_ns});
     if (depth >= max_depth) return;
     for (const auto& name : listing.subfolders) {
-        FileDescriptor child(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        core::OwnedFd child(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!child) continue;
         std::string child_relative = relative;
         if (!child_relative.empty()) child_relative += '/';
@@ -127,7 +127,7 @@ void scan_open_folder(int fd, const std::string& relative, int depth, int max_de
 
 void scan_tree(const std::filesystem::path& root, const std::string& relative, int depth, int max_depth,
                ScanResult& result) {
-    FileDescriptor fd(::open(join_path(root, relative).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    core::OwnedFd fd(::open(join_path(root, relative).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return;
     scan_open_folder(fd.get(), relative, depth, max_depth, result);
 }

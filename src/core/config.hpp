@@ -45,9 +45,6 @@ struct Config {
     TlsConfig tls;
     std::vector<std::string> allowed_origins;  // normalised: scheme://host[:port], lower case, no slash
     bool cluster = false;                      // cluster mode: no resource monitoring
-    int dead_after_minutes = 90;
-    int discovery_depth = 5;
-    std::chrono::milliseconds poll_interval{1000};    // stat polling of the results folder
     int threads = 2;  // I/O threads
     std::size_t max_connections = 4096;              // open connections in all
     std::size_t max_connections_per_address = 1024;  // from one remote address

@@ -17,29 +17,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.hpp"
+
 namespace ailab::runs {
-
-// An owned file descriptor.
-class FileDescriptor {
-public:
-    FileDescriptor() = default;
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor();
-    FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-    FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int release() {
-        int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
 
 struct FileIdentity {
     dev_t device = 0;
@@ -110,16 +90,15 @@ private:
 };
 
 // Reads the complete lines of [0, end_offset) of a file into the sink (serving full resolution from
-// disk). Returns false, with the reason in `error`, when the file cannot be read.
-bool read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink,
-                std::string& error);
+// disk). Error: the file cannot be opened or read ("cannot read <path>: <reason>").
+core::Status read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink);
 
-// pread() until `length` bytes are read or the file ends; returns the count, or -1 on an error
-// (errno set). Retries on EINTR.
-ssize_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset);
+// pread() until `length` bytes are read or the file ends; returns the count (less than length at
+// the end of the file). Retries on EINTR.
+core::Result<std::size_t> read_at(int fd, char* data, std::size_t length, std::uint64_t offset);
 
-// stat() of a path as a FileIdentity; nullopt-like: size -1 and errno_value set when it failed.
-FileIdentity stat_identity(const std::string& path, int& errno_value);
+// stat() of a path as a FileIdentity.
+core::Result<FileIdentity> stat_identity(const std::string& path);
 FileIdentity identity_of(const struct stat& status);
 
 }  // namespace ailab::runs

@@ -66,7 +66,6 @@ TEST(Config, TheUsersExistingConfigParses) {
     EXPECT_EQ(config.queue, "/tmp/ailab_queue");
     EXPECT_EQ(config.gpus, std::vector<int>{0});
     EXPECT_FALSE(config.auto_detect_experiments);
-    EXPECT_EQ(config.dead_after_minutes, 90);
     EXPECT_EQ(config.tls.mode, TlsMode::off);
     // A plain-text password is accepted, with a warning naming `ailab hash-password`.
     ASSERT_EQ(config.warnings.size(), 1u);
@@ -203,10 +202,7 @@ TEST(Config, FlagsAndNumbers) {
     EXPECT_EQ(parse(with("max_connections", 100)).max_connections, 100u);
     EXPECT_EQ(parse(with("max_connections", 100)).max_connections_per_address, 100u);
     EXPECT_NE(error_of(with("max_connections", 3)).find("\"max_connections\""), std::string::npos);
-    EXPECT_EQ(parse(with("dead_after_minutes", 5)).dead_after_minutes, 5);
-    EXPECT_NE(error_of(with("dead_after_minutes", 0)).find("\"dead_after_minutes\""), std::string::npos);
     EXPECT_NE(error_of(with("cluster", 1)).find("\"cluster\" must be true or false"), std::string::npos);
-    EXPECT_EQ(parse(with("poll_interval_ms", 250)).poll_interval.count(), 250);
     EXPECT_NE(error_of(with("host", "")).find("\"host\""), std::string::npos);
 }
 

@@ -173,11 +173,13 @@ TEST_F(LogReaderTest, LinesAcrossBufferBoundariesAndSlices) {
 TEST_F(LogReaderTest, ReadLinesStopsAtTheEndOffset) {
     write_file(path, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
     RecordingSink range;
-    std::string error;
-    ASSERT_TRUE(read_lines(path, 16, buffer, range, error));
+    ASSERT_TRUE(read_lines(path, 16, buffer, range));
     EXPECT_EQ(range.lines.size(), 2u);
-    EXPECT_FALSE(read_lines((folder.path() / "missing").string(), 16, buffer, range, error));
-    EXPECT_FALSE(error.empty());
+    auto missing = (folder.path() / "missing").string();
+    auto status = read_lines(missing, 16, buffer, range);
+    ASSERT_FALSE(status);
+    EXPECT_TRUE(status.error().is(boost::system::errc::no_such_file_or_directory));
+    EXPECT_EQ(status.error().message, "cannot read " + missing + ": No such file or directory");
 }
 
 }  // namespace

@@ -85,11 +85,16 @@ std::optional<double> first_timestamp(std::string_view head, LineParser& parser)
 }  // namespace
 
 void ColdReader::read(Run& run) {
-    core::OwnedFd fd(::open(run.log_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) {
-        run.access = (errno == ENOENT || errno == ENOTDIR) ? LogAccess::vanished : LogAccess::unreadable;
+    auto opened = root_.open_for_reading(run.log_relative);
+    if (!opened) {
+        const auto& error = opened.error();
+        run.access = error.is(boost::system::errc::no_such_file_or_directory) ||
+                             error.is(boost::system::errc::not_a_directory)
+                         ? LogAccess::vanished
+                         : LogAccess::unreadable;
         return;
     }
+    core::OwnedFd fd = std::move(*opened);
     struct stat status {};
     if (::fstat(fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
         run.access = LogAccess::unreadable;
@@ -130,7 +135,8 @@ void ColdReader::read(Run& run) {
     }
 }
 
-ColdStart cold_start(const std::filesystem::path& results, const Settings& settings, RunTable& table) {
+ColdStart cold_start(const std::filesystem::path& results, const ResultsRoot& root, const Settings& settings,
+                     RunTable& table) {
     auto started = Clock::now();
     auto dead_after = dead_after_seconds(settings);
     unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
@@ -148,8 +154,8 @@ ColdStart cold_start(const std::filesystem::path& results, const Settings& setti
     runs.reserve(found.runs.size());
     for (const auto& found_run : found.runs)
         runs.push_back(std::make_shared<Run>(found_run.path, found_run.log_file, results, cold.history_capacity));
-    auto cold_range = [&runs](std::size_t begin, std::size_t end) {
-        ColdReader reader;
+    auto cold_range = [&runs, &root](std::size_t begin, std::size_t end) {
+        ColdReader reader(root);
         for (std::size_t i = begin; i < end; ++i) reader.read(*runs[i]);
     };
     if (runs.size() >= 256 && threads > 1) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "runs/results_root.hpp"
 #include "runs/line_parser.hpp"
 #include "runs/run_table.hpp"
 #include "runs/settings.hpp"
@@ -21,9 +22,11 @@ namespace ailab::runs {
 // identity). Touches only fields nobody else can see yet. One reader per thread.
 class ColdReader {
 public:
+    explicit ColdReader(const ResultsRoot& root) : root_(root) {}
     void read(Run& run);
 
 private:
+    const ResultsRoot& root_;
     LineParser parser_;
     std::vector<char> buffer_;
 };
@@ -38,6 +41,7 @@ struct ColdStart {
 // Scans results, creates every run with its cold fold (on two threads when there are many), puts
 // them in the table, and sets each run's baseline (published, last_state, active). Returns when
 // every run's state is known.
-ColdStart cold_start(const std::filesystem::path& results, const Settings& settings, RunTable& table);
+ColdStart cold_start(const std::filesystem::path& results, const ResultsRoot& root, const Settings& settings,
+                     RunTable& table);
 
 }  // namespace ailab::runs

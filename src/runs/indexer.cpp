@@ -73,8 +73,8 @@ private:
 
 }  // namespace
 
-Indexer::Indexer(std::filesystem::path results, Publisher& publisher)
-    : results_(std::move(results)), publisher_(publisher) {}
+Indexer::Indexer(std::filesystem::path results, const ResultsRoot& root, Publisher& publisher)
+    : results_(std::move(results)), root_(root), publisher_(publisher) {}
 
 void Indexer::set_backlog(std::deque<RunPointer> backlog) {
     backlog_ = std::move(backlog);
@@ -95,7 +95,7 @@ Indexer::ReadOutcome Indexer::read(const RunPointer& run_pointer, std::set<std::
     if (run.removed) return ReadOutcome::done;
     bool collect = run.ever_read && publisher_.listening();
     RunIndexer indexer(run, parser_, collect ? PointCollection::collect : PointCollection::skip);
-    auto status = run.reader.read(run.log_path, buffer_, indexer, slice_bytes);
+    auto status = run.reader.read(root_, run.log_relative, buffer_, indexer, slice_bytes);
     if (status == ReadStatus::vanished) {
         // The log is gone. Another log name, or the folder gone, or shown as vanished.
         FolderListing listing = list_folder(results_, run.path);
@@ -109,6 +109,7 @@ Indexer::ReadOutcome Indexer::read(const RunPointer& run_pointer, std::set<std::
                 run.log_file = listing.log_file;
             }
             run.log_path = join_path(results_, run.path + "/" + listing.log_file);
+            run.log_relative = run.path + "/" + listing.log_file;
             run.reader = LogReader{};
             run.ever_read = false;
             publisher_.changed(run_pointer);

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "runs/results_root.hpp"
 #include "runs/line_parser.hpp"
 #include "runs/log_reader.hpp"
 #include "runs/publisher.hpp"
@@ -32,7 +33,7 @@ enum class QueueDrain {
 
 class Indexer {
 public:
-    Indexer(std::filesystem::path results, Publisher& publisher);
+    Indexer(std::filesystem::path results, const ResultsRoot& root, Publisher& publisher);
 
     // The full index's order (from the cold start). Call before the worker runs.
     void set_backlog(std::deque<RunPointer> backlog);
@@ -56,6 +57,7 @@ private:
     void report_indexed();
 
     std::filesystem::path results_;
+    const ResultsRoot& root_;
     Publisher& publisher_;
     LineParser parser_;
     ReadBuffer buffer_;

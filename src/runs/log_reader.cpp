@@ -55,7 +55,7 @@ struct ScanState {
 enum class ScanEnd { end_of_file, budget };
 
 core::Result<ScanEnd> scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink, std::uint64_t max_bytes,
-                                 std::uint64_t end_offset) {
+                                 std::uint64_t end_offset, const ReadBudget* budget = nullptr) {
     char* data = buffer.data();
     std::size_t capacity = buffer.capacity();
     std::size_t carried = 0;                // bytes of an unfinished line at the start of the buffer
@@ -63,6 +63,9 @@ core::Result<ScanEnd> scan_lines(int fd, ScanState& state, ReadBuffer& buffer, L
     std::uint64_t read_total = 0;
     ScanEnd result = ScanEnd::end_of_file;
     while (position < end_offset) {
+        if (budget != nullptr) {
+            if (auto within = budget->check(); !within) return within.error();
+        }
         std::size_t wanted =
             static_cast<std::size_t>(std::min<std::uint64_t>(capacity - carried, end_offset - position));
         auto got = read_at(fd, data + carried, wanted, position);
@@ -116,25 +119,22 @@ core::Result<ScanEnd> scan_lines(int fd, ScanState& state, ReadBuffer& buffer, L
 
 }  // namespace
 
-ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink& sink, std::size_t max_bytes) {
-    // O_NONBLOCK: a FIFO named like a log must not block the reader (regular files ignore it).
-    core::OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) {
-        int error = errno;
-        error_ = std::strerror(error);
-        if (error == ENOENT || error == ENOTDIR) {
+ReadStatus LogReader::read(const ResultsRoot& root, std::string_view relative, ReadBuffer& buffer, LineSink& sink,
+                           std::size_t max_bytes) {
+    auto opened = root.open_for_reading(relative);
+    if (!opened) {
+        error_ = opened.error().message;
+        if (opened.error().is(boost::system::errc::no_such_file_or_directory) ||
+            opened.error().is(boost::system::errc::not_a_directory)) {
             identity_.size = -1;
             return ReadStatus::vanished;
         }
         return ReadStatus::unreadable;
     }
+    core::OwnedFd fd = std::move(*opened);
     struct stat status {};
     if (::fstat(fd.get(), &status) != 0) {
         error_ = std::strerror(errno);
-        return ReadStatus::unreadable;
-    }
-    if (!S_ISREG(status.st_mode)) {
-        error_ = "not a regular file";
         return ReadStatus::unreadable;
     }
     FileIdentity seen = identity_of(status);
@@ -186,12 +186,17 @@ ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink
     return ReadStatus::appended;
 }
 
-core::Status read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink) {
-    core::OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) return core::Error::from_errno(errno, "cannot read " + path);
+core::Status read_lines(const ResultsRoot& root, std::string_view relative, std::uint64_t end_offset,
+                        ReadBuffer& buffer, LineSink& sink, const ReadBudget& budget) {
+    auto fd = root.open_for_reading(relative);
+    if (!fd) return core::Error::from(fd.error(), "its log cannot be read");
+    struct stat status {};
+    if (::fstat(fd->get(), &status) != 0) return core::Error::from_errno(errno, "its log cannot be read");
+    // The size budget: what the file held when it was opened (it may grow meanwhile).
+    end_offset = std::min<std::uint64_t>(end_offset, static_cast<std::uint64_t>(status.st_size));
     ScanState state{0, false};
-    auto end = scan_lines(fd.get(), state, buffer, sink, UINT64_MAX, end_offset);
-    if (!end) return core::Error{end.error().code, "cannot read " + path + ": " + end.error().code.message()};
+    auto end = scan_lines(fd->get(), state, buffer, sink, UINT64_MAX, end_offset, &budget);
+    if (!end) return core::Error::from(end.error(), "its log cannot be read");
     return {};
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "runs/results_root.hpp"
 
 namespace ailab::runs {
 
@@ -67,8 +68,10 @@ enum class ReadStatus {
 
 class LogReader {
 public:
-    // Reads what was appended since the last call, at most about max_bytes.
-    ReadStatus read(const std::string& path, ReadBuffer& buffer, LineSink& sink, std::size_t max_bytes = SIZE_MAX);
+    // Reads what was appended since the last call, at most about max_bytes, from the log at
+    // `relative` beneath results (confined: see results_root.hpp).
+    ReadStatus read(const ResultsRoot& root, std::string_view relative, ReadBuffer& buffer, LineSink& sink,
+                    std::size_t max_bytes = SIZE_MAX);
 
     // Where the next read starts: just after the last complete line.
     std::uint64_t offset() const { return offset_; }
@@ -89,9 +92,12 @@ private:
     std::string error_;
 };
 
-// Reads the complete lines of [0, end_offset) of a file into the sink (serving full resolution from
-// disk). Error: the file cannot be opened or read ("cannot read <path>: <reason>").
-core::Status read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink);
+// Reads the complete lines of [0, end_offset) of the log at `relative` beneath results into the
+// sink (serving full resolution from disk). Never reads past the file's size when it was opened,
+// and checks the budget after every buffer. Error: the file cannot be opened or read, or the
+// budget ran out (its message says which, without the server's paths).
+core::Status read_lines(const ResultsRoot& root, std::string_view relative, std::uint64_t end_offset,
+                        ReadBuffer& buffer, LineSink& sink, const ReadBudget& budget);
 
 // pread() until `length` bytes are read or the file ends; returns the count (less than length at
 // the end of the file). Retries on EINTR.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "runs/results_root.hpp"
 #include "runs/metric_history.hpp"
 
 namespace ailab::runs {
@@ -26,7 +27,9 @@ enum class ExportFormat { csv, jsonl };
 // Which bytes of which log to replay: the part the index has read (so memory and disk agree), or
 // the whole file when it has not been read yet.
 struct ReplaySource {
-    std::string log_path;
+    const ResultsRoot* root = nullptr;
+    std::string log_relative;  // below results
+    ReadBudget budget;         // a time limit and the server's stop flag
     std::uint64_t end_offset = UINT64_MAX;
     std::uint64_t line_count = 0;  // lines in that part, 0 when unknown
 };

@@ -15,12 +15,14 @@ namespace {
 
 constexpr std::size_t max_points_limit = 100'000;
 
-// A failed lookup or read: 404 for an unknown run; anything else escapes to the router's wrapper
-// as a 500.
+// A failed lookup or read: 404 for an unknown run; 503 when a replay ran out of time or the
+// server is stopping; 409 when the run's log cannot be read (gone, a device, a link out of
+// results). Messages name the run by its path below results, never by the server's own paths.
 [[noreturn]] void fail(const core::Error& error) {
     if (is_no_such_run(error)) throw net::HttpError(404, error.message);
-    // FIXME(#8): a log that cannot be read should be a 4xx naming the run, without the server's path.
-    throw core::ErrorException(error);
+    if (error.is(boost::system::errc::timed_out) || error.is(boost::system::errc::operation_canceled))
+        throw net::HttpError(503, error.message);
+    throw net::HttpError(409, error.message);
 }
 
 XAxis parse_axis(const std::string& text) {
@@ -251,18 +253,27 @@ void register_run_routes(net::Router& router, RunService& service) {
     auto* runs = &service;
     router.add(Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); });
     // Literal routes before /runs/{id}: the router takes the first match.
-    router.add(Method::get, "/api/v1/runs/trash", Access::token_required,
-               [runs](net::Request&) { return trash(*runs); });
-    router.add(Method::post, "/api/v1/runs/cleanup", Access::token_required,
-               [runs](net::Request& request) { return cleanup(*runs, request); });
-    router.add(Method::post, "/api/v1/runs/restore", Access::token_required,
-               [runs](net::Request& request) { return restore(*runs, request); });
-    router.add(Method::get, "/api/v1/runs/{id}", Access::token_required,
-               [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); });
-    router.add(Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
-               [runs](net::Request& request) { return run_metrics(*runs, request); });
-    router.add(Method::get, "/api/v1/runs/{id}/export", Access::token_required,
-               [runs](net::Request& request) { return run_export(*runs, request); });
+    // Everything that touches the disk or waits for the runs worker runs on the server's worker
+    // pool, never on an I/O thread (net/router.hpp, Execution).
+    constexpr auto on_worker = net::Execution::worker;
+    router.add(
+        Method::get, "/api/v1/runs/trash", Access::token_required, [runs](net::Request&) { return trash(*runs); },
+        on_worker);
+    router.add(
+        Method::post, "/api/v1/runs/cleanup", Access::token_required,
+        [runs](net::Request& request) { return cleanup(*runs, request); }, on_worker);
+    router.add(
+        Method::post, "/api/v1/runs/restore", Access::token_required,
+        [runs](net::Request& request) { return restore(*runs, request); }, on_worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}", Access::token_required,
+        [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); }, on_worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
+        [runs](net::Request& request) { return run_metrics(*runs, request); }, on_worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/export", Access::token_required,
+        [runs](net::Request& request) { return run_export(*runs, request); }, on_worker);
 }
 
 }  // namespace ailab::runs

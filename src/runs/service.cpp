@@ -47,18 +47,33 @@ bool is_no_such_run(const core::Error& error) {
 
 RunService::RunService(fs::path results, const Settings& settings, net::Hub& hub)
     : results_(std::move(results)),
+      root_(results_),
       settings_(settings),
       dead_after_(dead_after_seconds(settings)),
-      worker_(std::make_unique<Worker>(results_, settings_, table_, hub)) {}
+      worker_(std::make_unique<Worker>(results_, root_, settings_, table_, hub)) {}
 
 RunService::RunService(const core::Config& config, net::Hub& hub)
     : RunService(config.results, config.settings ? read_settings(*config.settings) : Settings{}, hub) {}
 
 RunService::~RunService() { stop(); }
 
-void RunService::start() { worker_->start(cold_start(results_, settings_, table_)); }
+void RunService::start() {
+    stopping_ = false;
+    worker_->start(cold_start(results_, root_, settings_, table_));
+}
 
-void RunService::stop() { worker_->stop(); }
+void RunService::stop() {
+    stopping_ = true;
+    worker_->stop();
+}
+
+ReplaySource RunService::replay_source(const Run& run) const {
+    ReplaySource source;
+    source.root = &root_;
+    source.log_relative = run.path + "/" + run.log_file;
+    source.budget = ReadBudget{std::chrono::steady_clock::now() + replay_time_limit, &stopping_};
+    return source;
+}
 
 bool RunService::watching() const { return worker_->watching(); }
 
@@ -93,19 +108,11 @@ std::optional<RunDetail> RunService::detail(const std::string& id) const {
         std::lock_guard lock(run->mutex);
         detail.summary = make_summary(*run, unix_now(), dead_after_);
     }
-    // File I/O without any lock.
-    fs::path folder = join_path(results_, run->path);
-    if (auto text = core::read_small_file(folder / "config.json", max_side_file_bytes)) detail.config_json = *text;
-    if (auto text = core::read_small_file(folder / "hparams.yaml", max_side_file_bytes)) detail.hparams_text = *text;
-    std::error_code error;
-    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
-        auto name = it->path().filename().string();
-        std::error_code type_error;
-        if (it->is_directory(type_error)) name += '/';
-        detail.files.push_back(std::move(name));
-        if (detail.files.size() >= 1000) break;
-    }
-    std::sort(detail.files.begin(), detail.files.end());
+    // File I/O without any lock, confined to results: a side file or a folder that is a link out
+    // of results is left out, as is anything but a regular file.
+    if (auto text = root_.read_small(run->path + "/config.json", max_side_file_bytes)) detail.config_json = *text;
+    if (auto text = root_.read_small(run->path + "/hparams.yaml", max_side_file_bytes)) detail.hparams_text = *text;
+    if (auto names = root_.list(run->path, 1000)) detail.files = std::move(*names);
     return detail;
 }
 
@@ -118,7 +125,7 @@ core::Result<MetricsResult> RunService::metrics(const std::string& id, const Met
     bool need_disk = false;
     {
         std::lock_guard lock(run->mutex);
-        source.log_path = join_path(results_, run->path + "/" + run->log_file);
+        source = replay_source(*run);
         if (!run->indexed) {
             need_disk = true;
         } else {
@@ -143,7 +150,7 @@ core::Result<MetricsResult> RunService::metrics(const std::string& id, const Met
     result.series.clear();
     result.from_disk = true;
     auto replayed = replay_series(source, query, std::move(keys));
-    if (!replayed) return replayed.error();
+    if (!replayed) return core::Error::from(replayed.error(), "run " + run->path);
     for (auto& [name, series] : *replayed) {
         if (series.x.empty() && !query.keys.empty()) {
             // Asked for but never seen: leave it out, like unknown keys in memory.
@@ -165,11 +172,11 @@ core::Result<ExportedPoints> RunService::export_points(const std::string& id, Ex
     ReplaySource source;
     {
         std::lock_guard lock(run->mutex);
-        source.log_path = join_path(results_, run->path + "/" + run->log_file);
+        source = replay_source(*run);
         if (run->indexed) source.end_offset = run->indexed_offset;
     }
     auto body = export_log(source, format);
-    if (!body) return body.error();
+    if (!body) return core::Error::from(body.error(), "run " + run->path);
     return ExportedPoints{std::move(*body), run->name + (format == ExportFormat::csv ? ".csv" : ".jsonl")};
 }
 

@@ -6,6 +6,7 @@
 // own file I/O (detail, replay and export from disk: runs/replay.hpp) without holding any lock.
 // Clean-up and restore run as tasks on the worker, so the run table keeps a single writer.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "runs/results_root.hpp"
 #include "runs/metric_history.hpp"
 #include "runs/replay.hpp"
 #include "runs/run_table.hpp"
@@ -128,7 +130,14 @@ public:
     std::size_t history_bytes() const;
 
 private:
+    // A replay or export of one log gets this long before it ends with an error.
+    static constexpr std::chrono::seconds replay_time_limit{20};
+
+    ReplaySource replay_source(const Run& run) const;  // the caller holds run.mutex
+
     const std::filesystem::path results_;
+    ResultsRoot root_;  // every read of a run's files goes through it
+    std::atomic<bool> stopping_{false};  // ends replays and exports in flight
     const Settings settings_;
     const std::chrono::seconds dead_after_;
     RunTable table_;

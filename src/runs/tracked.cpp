@@ -10,6 +10,7 @@ Run::Run(std::string relative, std::string log, const std::filesystem::path& res
       name(name_of(path)),
       group(parent_path(path)),
       log_path(join_path(results, path + "/" + log)),
+      log_relative(path + "/" + log),
       log_file(std::move(log)),
       history(history_capacity) {}
 

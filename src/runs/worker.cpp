@@ -15,14 +15,16 @@ namespace ailab::runs {
 
 using namespace std::chrono_literals;
 
-Worker::Worker(std::filesystem::path results, const Settings& settings, RunTable& table, net::Hub& hub)
+Worker::Worker(std::filesystem::path results, const ResultsRoot& root, const Settings& settings, RunTable& table,
+               net::Hub& hub)
     : results_(std::move(results)),
       settings_(settings),
       dead_after_(dead_after_seconds(settings)),
       table_(table),
       watcher_(results_, settings),
       publisher_(hub, dead_after_),
-      indexer_(results_, publisher_),
+      indexer_(results_, root, publisher_),
+      cold_reader_(root),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Worker::~Worker() { stop(); }

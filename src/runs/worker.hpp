@@ -36,7 +36,8 @@ namespace ailab::runs {
 class Worker {
 public:
     // `table` and `hub` must outlive the worker.
-    Worker(std::filesystem::path results, const Settings& settings, RunTable& table, net::Hub& hub);
+    Worker(std::filesystem::path results, const ResultsRoot& root, const Settings& settings, RunTable& table,
+           net::Hub& hub);
     ~Worker();  // stops the thread
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;

@@ -2,6 +2,7 @@
 // seen through GET /api/v1/runs and through the WebSocket (runs.updated / runs.points).
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdint>
@@ -162,6 +163,58 @@ TEST(RunsIntegration, LinksOutOfResultsAreNeitherListedNorMoved) {
     auto trash = server.get("/api/v1/runs/trash", token);
     ASSERT_EQ(trash.status, 200);
     EXPECT_EQ(trash.body.find("foo"), std::string::npos) << trash.body;  // the date folder links out
+}
+
+
+// Issue 8, item 1: side files that are links out of results are not read (a results share is
+// written by many people); item 3: a log that is a device answers at once, keeps /health
+// responsive, and SIGTERM still stops the server.
+TEST(RunsIntegration, SideFilesAndLogsAreReadOnlyInsideResults) {
+    ServerProcess server;
+    const auto secret = server.root() / "secret.txt";
+    append(secret, "root:x:0:0:SECRET\n");
+    fs::create_directories(server.results() / "leaky");
+    append(server.results() / "leaky" / "ailab.log", line(1, "train 1/2", 0.5, 0.1));
+    fs::create_symlink("/etc/passwd", server.results() / "leaky" / "hparams.yaml");
+    fs::create_symlink(secret, server.results() / "leaky" / "config.json");
+    fs::create_directory_symlink(server.root(), server.results() / "leaky" / "outside");
+    for (const char* device : {"/dev/zero", "/dev/urandom"}) {
+        const auto folder = server.results() / (std::string("device_") + (device + 5));
+        fs::create_directories(folder);
+        fs::create_symlink(device, folder / "ailab.log");
+    }
+    fs::create_directories(server.results() / "fifo");  // inside results, but not a regular file
+    ASSERT_EQ(mkfifo((server.results() / "fifo" / "ailab.log").c_str(), 0600), 0);
+    server.start();
+    const auto token = server.login();
+    auto runs = server.get("/api/v1/runs", token);
+    ASSERT_EQ(runs.status, 200) << runs.body;
+    const auto listed = runs.json();
+
+    const auto* leaky = find_run(listed, "leaky");
+    ASSERT_NE(leaky, nullptr) << runs.body;
+    auto detail = server.get("/api/v1/runs/" + std::string(leaky->at("id").as_string()), token);
+    ASSERT_EQ(detail.status, 200) << detail.body;
+    EXPECT_EQ(detail.body.find("root:"), std::string::npos) << detail.body;
+    EXPECT_EQ(detail.body.find("SECRET"), std::string::npos) << detail.body;
+    EXPECT_EQ(detail.body.find("\"outside/\""), std::string::npos) << "a link out listed as a folder: " << detail.body;
+
+    for (const char* name : {"device_zero", "device_urandom", "fifo"}) {
+        const auto* run = find_run(listed, name);
+        ASSERT_NE(run, nullptr) << name;
+        EXPECT_EQ(run->at("state").as_string(), "unreadable") << name;
+        const std::string id(run->at("id").as_string());
+        const auto started = std::chrono::steady_clock::now();
+        for (const char* what : {"/metrics?max_points=100000", "/export?format=csv", "/metrics"}) {
+            auto answer = server.get("/api/v1/runs/" + id + what, token);
+            EXPECT_EQ(answer.status, 409) << name << what << ": " << answer.body;
+            EXPECT_NE(answer.body.find(name), std::string::npos) << answer.body;  // names the run
+            EXPECT_EQ(answer.body.find(server.results().string()), std::string::npos) << answer.body;
+        }
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << name;
+    }
+    EXPECT_EQ(server.get("/api/v1/health").status, 200);
+    EXPECT_EQ(server.stop(), 0);  // SIGTERM is honoured: nothing pins a thread
 }
 
 }  // namespace

@@ -414,8 +414,9 @@ TEST_F(RunServiceTest, ReplayOfALogThatCannotBeReadIsAnErrorNotAMissingRun) {
     ASSERT_FALSE(metrics);
     EXPECT_FALSE(is_no_such_run(metrics.error()));
     EXPECT_TRUE(metrics.error().is(boost::system::errc::no_such_file_or_directory));
-    std::string log = (run_folder("r") / "ailab.log").string();
-    EXPECT_EQ(metrics.error().message, "cannot read " + log + ": No such file or directory");
+    // Named by the run's path below results; the server's own folders are not shown.
+    EXPECT_EQ(metrics.error().message.rfind("run r: its log cannot be read", 0), 0u) << metrics.error().message;
+    EXPECT_EQ(metrics.error().message.find(run_folder("r").string()), std::string::npos) << metrics.error().message;
     auto exported = service->export_points(run_id("r"), ExportFormat::csv);
     ASSERT_FALSE(exported);
     EXPECT_FALSE(is_no_such_run(exported.error()));

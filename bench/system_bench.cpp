@@ -160,12 +160,13 @@ void BM_SamplerShare(benchmark::State& state) {
     config.results = std::filesystem::current_path();
     config.workspace = std::filesystem::current_path();
     config.queue = temp_folder();
-    config.sample_interval = std::chrono::milliseconds(1000);
+    sys::Settings settings;
+    settings.sample_interval = std::chrono::milliseconds(1000);
     for (auto _ : state) {
         net::Hub hub;
         auto client = std::make_shared<NullClient>();
         hub.subscribe(client, "system");
-        sys::SystemService service(config, hub);  // the server's own sources: /proc, libnvidia-ml.so.1
+        sys::SystemService service(config, settings, hub);  // the server's own sources: /proc, libnvidia-ml.so.1
         service.start();
         const double process_before = process_cpu_seconds();
         const auto wall_before = std::chrono::steady_clock::now();

@@ -217,11 +217,11 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     }
 
     config.cluster = reader.boolean("cluster", false);
-    config.metrics_public = reader.boolean("metrics_public", false);
-    config.sample_interval = std::chrono::milliseconds(reader.integer("sample_interval_ms", 1000, 100, 3'600'000));
-    config.token_lifetime =
-        std::chrono::hours(reader.integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
     config.threads = static_cast<int>(reader.integer("threads", 2, 1, 64));
+    config.max_connections = static_cast<std::size_t>(reader.integer("max_connections", 4096, 16, 1'000'000));
+    config.max_connections_per_address = static_cast<std::size_t>(reader.integer(
+        "max_connections_per_address", std::min<std::int64_t>(1024, static_cast<std::int64_t>(config.max_connections)),
+        1, static_cast<std::int64_t>(config.max_connections)));
     return config;
 }
 

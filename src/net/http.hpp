@@ -63,6 +63,8 @@ private:
 // Percent-decoding for paths and query values ('+' is a space only in queries).
 enum class DecodeMode { path, query };
 std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode);
-std::map<std::string, std::string> parse_query(std::string_view query_string);
+// Decoded query parameters; nullopt when a key or value holds a bad %-escape (the caller answers
+// 400 rather than silently applying defaults).
+std::optional<std::map<std::string, std::string>> parse_query(std::string_view query_string);
 
 }  // namespace ailab::net

@@ -98,7 +98,7 @@ Indexer::ReadOutcome Indexer::read(const RunPointer& run_pointer, std::set<std::
     auto status = run.reader.read(run.log_path, buffer_, indexer, slice_bytes);
     if (status == ReadStatus::vanished) {
         // The log is gone. Another log name, or the folder gone, or shown as vanished.
-        FolderListing listing = list_folder(join_path(results_, run.path));
+        FolderListing listing = list_folder(results_, run.path);
         if (!listing.exists) {
             gone_folders.insert(run.group);
             return ReadOutcome::done;

@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <mutex>
 
-#include "core/config.hpp"
-#include "core/config_reader.hpp"
 #include "core/file.hpp"
 #include "runs/cold_start.hpp"
 #include "runs/discovery.hpp"
@@ -50,9 +48,6 @@ RunService::RunService(fs::path results, const Settings& settings, net::Hub& hub
       settings_(settings),
       dead_after_(dead_after_seconds(settings)),
       worker_(std::make_unique<Worker>(results_, settings_, table_, hub)) {}
-
-RunService::RunService(const core::Config& config, net::Hub& hub)
-    : RunService(config.results, config.settings ? read_settings(*config.settings) : Settings{}, hub) {}
 
 RunService::~RunService() { stop(); }
 
@@ -193,14 +188,14 @@ CleanupResult RunService::cleanup(const std::vector<std::string>& ids, CleanupSc
                                                  "\"force\": true"});
                 continue;
             }
-            try {
-                auto trash_path = move_to_trash(results_, run->path, date);
-                spdlog::info("runs: moved {} to {}", run->path, trash_path);
-                result.moved.push_back({id, run->path, trash_path});
-                worker_->remove_subtree(run->path);
-            } catch (const std::exception& error) {
-                result.errors.push_back({id, error.what()});
+            auto trash_path = move_to_trash(results_, run->path, date);
+            if (!trash_path) {
+                result.errors.push_back({id, trash_path.error().message});
+                continue;
             }
+            spdlog::info("runs: moved {} to {}", run->path, *trash_path);
+            result.moved.push_back({id, run->path, *trash_path});
+            worker_->remove_subtree(run->path);
         }
         worker_->flush(FlushTiming::when_due);
     });
@@ -218,15 +213,15 @@ RestoreResult RunService::restore(const std::vector<std::string>& trash_paths) {
     RestoreResult result;
     worker_->run_task([&] {
         for (const auto& trash_path : trash_paths) {
-            try {
-                auto path = restore_from_trash(results_, trash_path);
-                spdlog::info("runs: restored {} from {}", path, trash_path);
-                result.restored.push_back({trash_path, path, run_id(path)});
-                // So that the run is listed when this returns.
-                worker_->rescan_above(path);
-            } catch (const std::exception& error) {
-                result.errors.push_back({trash_path, error.what()});
+            auto path = restore_from_trash(results_, trash_path);
+            if (!path) {
+                result.errors.push_back({trash_path, path.error().message});
+                continue;
             }
+            spdlog::info("runs: restored {} from {}", *path, trash_path);
+            result.restored.push_back({trash_path, *path, run_id(*path)});
+            // So that the run is listed when this returns.
+            worker_->rescan_above(*path);
         }
         worker_->read_changed_logs();
         worker_->flush(FlushTiming::when_due);

@@ -138,7 +138,7 @@ void Worker::remove_subtree(const std::string& path) {
 void Worker::rescan_folder(const std::string& path) {
     auto it = folders_.find(path);
     if (it == folders_.end()) return;
-    FolderListing listing = list_folder(join_path(results_, path));
+    FolderListing listing = list_folder(results_, path);
     if (!listing.exists) {
         remove_subtree(path);
         if (!path.empty())

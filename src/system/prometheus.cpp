@@ -139,8 +139,7 @@ void write_system(Writer& writer, const SystemSample& sample) {
 
     writer.family("ailab_gpu_status", "gauge",
                   "1 for the current state of GPU monitoring (ok, no library, no devices, error, disabled).");
-    const std::string_view status = std::string_view(sample.gpu_status).substr(0, sample.gpu_status.find(':'));
-    writer.sample({{"status", status}}, std::uint64_t{1});
+    writer.sample({{"status", gpu_status_name(sample.gpu_status)}}, std::uint64_t{1});
     if (sample.gpus.empty()) return;
 
     writer.family("ailab_gpu_info", "gauge", "1 for each monitored GPU, with its name and UUID.");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +101,67 @@ TEST(RunsIntegration, AppendedLinesReachTheApiAndTheWebSocket) {
     ASSERT_TRUE(added) << "no runs.added";
     EXPECT_EQ(added->at("run").at("path").as_string(), "project/run_b");
     EXPECT_EQ(server.get("/api/v1/runs", token).json().at("runs").as_array().size(), 3u);
+}
+
+// The stable id of a run (runs::run_id): FNV-1a 64 of its path, 16 hex digits.
+std::string run_id(const std::string& path) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (unsigned char c : path) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+    }
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
+// Issue 8, item 2, through the binary: links out of results are neither listed, nor cleaned up,
+// nor restored to or from.
+TEST(RunsIntegration, LinksOutOfResultsAreNeitherListedNorMoved) {
+    ServerProcess server;
+    const auto elsewhere = server.root() / "elsewhere";
+    const auto elsewhere2 = server.root() / "elsewhere2";
+    const std::string old_line = "{\"timestamp\": \"2020-01-01 00:00:00\", \"goal\": \"train\", \"progress\": 0.5}\n";
+    fs::create_directories(elsewhere / "victim");
+    append(elsewhere / "victim" / "ailab.log", old_line);  // would be a dead run
+    fs::create_directories(elsewhere2 / "foo");
+    append(elsewhere2 / "foo" / "ailab.log", old_line);
+    fs::create_directories(server.results() / "mine");
+    append(server.results() / "mine" / "ailab.log", old_line);
+    fs::create_directory_symlink(elsewhere, server.results() / "outlink");
+    fs::create_directories(server.results() / ".ailab-trash" / "2024-01-02" / "outlink" / "planted");
+    append(server.results() / ".ailab-trash" / "2024-01-02" / "outlink" / "planted" / "ailab.log", old_line);
+    fs::create_directory_symlink(elsewhere2, server.results() / ".ailab-trash" / "2020-01-01");
+    server.start();
+    auto token = server.login();
+
+    auto runs = server.get("/api/v1/runs", token);
+    ASSERT_EQ(runs.status, 200);
+    ASSERT_EQ(runs.json().at("runs").as_array().size(), 1u) << runs.body;
+    EXPECT_NE(find_run(runs.json(), "mine"), nullptr);
+
+    auto cleanup = server.post("/api/v1/runs/cleanup",
+                               boost::json::serialize(boost::json::object{{"ids", {run_id("outlink/victim")}}}), token);
+    ASSERT_EQ(cleanup.status, 200) << cleanup.body;
+    EXPECT_TRUE(cleanup.json().at("moved").as_array().empty()) << cleanup.body;
+    EXPECT_TRUE(fs::exists(elsewhere / "victim" / "ailab.log"));
+
+    auto restore = server.post(
+        "/api/v1/runs/restore",
+        boost::json::serialize(
+            boost::json::object{{"items", {".ailab-trash/2020-01-01/foo", ".ailab-trash/2024-01-02/outlink/planted"}}}),
+        token);
+    ASSERT_EQ(restore.status, 200) << restore.body;
+    EXPECT_TRUE(restore.json().at("restored").as_array().empty()) << restore.body;
+    EXPECT_EQ(restore.json().at("errors").as_array().size(), 2u);
+    EXPECT_EQ(restore.body.find(server.root().string()), std::string::npos) << "server paths in " << restore.body;
+    EXPECT_TRUE(fs::exists(elsewhere2 / "foo" / "ailab.log"));
+    EXPECT_FALSE(fs::exists(elsewhere / "planted"));
+    EXPECT_FALSE(fs::exists(server.results() / "foo"));
+
+    auto trash = server.get("/api/v1/runs/trash", token);
+    ASSERT_EQ(trash.status, 200);
+    EXPECT_EQ(trash.body.find("foo"), std::string::npos) << trash.body;  // the date folder links out
 }
 
 }  // namespace

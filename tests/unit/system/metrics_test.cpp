@@ -231,7 +231,7 @@ SystemSample two_gpu_sample() {
     b.name = "Lost \"GPU\"";
     b.error = "GPU is lost";
     sample.gpus = {a, b};
-    sample.gpu_status = "ok";
+    sample.gpu_status = GpuStatus::ok;
     return sample;
 }
 
@@ -279,7 +279,8 @@ TEST(Metrics, ClusterModeHasOnlyRuns) {
 TEST(Metrics, GpuStatusKeepsOnlyTheKindOfError) {
     SystemSample sample = two_gpu_sample();
     sample.gpus.clear();
-    sample.gpu_status = "error: nvmlInit_v2: Driver Not Loaded";
+    sample.gpu_status = GpuStatus::error;
+    sample.gpu_status_detail = "nvmlInit_v2: Driver Not Loaded";
     const Exposition exposition = parse_exposition(render_metrics({.sample = &sample}));
     EXPECT_EQ(exposition.series.at("ailab_gpu_status{status=\"error\"}"), 1.0);
     EXPECT_EQ(exposition.types.count("ailab_gpu_utilization_ratio"), 0u);

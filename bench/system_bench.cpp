@@ -179,7 +179,7 @@ void BM_SamplerShare(benchmark::State& state) {
         state.counters["samples"] = static_cast<double>(stats_after.samples - stats_before.samples);
         state.counters["sampler_share_%"] = 100.0 * (stats_after.cpu_seconds - stats_before.cpu_seconds) / wall;
         state.counters["process_share_%"] = 100.0 * process / wall;
-        state.SetLabel(service.latest() ? "gpu_status: " + service.latest()->gpu_status : "no sample");
+        state.SetLabel(service.latest() ? "gpu_status: " + sys::gpu_status_text(*service.latest()) : "no sample");
     }
 }
 BENCHMARK(BM_SamplerShare)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();

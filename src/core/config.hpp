@@ -43,9 +43,9 @@ struct Config {
     std::map<std::string, std::filesystem::path> projects;  // project name -> folder
     std::vector<int> gpus;                                  // CUDA_VISIBLE_DEVICES-style indices
     TlsConfig tls;
-    std::vector<std::string> allowed_origins;  // normalised: scheme://host[:port], lower case, no slash
-    bool cluster = false;                      // cluster mode: no resource monitoring
-    int threads = 2;  // I/O threads
+    std::vector<std::string> allowed_origins;        // normalised: scheme://host[:port], lower case, no slash
+    bool cluster = false;                            // cluster mode: no resource monitoring
+    int threads = 2;                                 // I/O threads
     std::size_t max_connections = 4096;              // open connections in all
     std::size_t max_connections_per_address = 1024;  // from one remote address
 

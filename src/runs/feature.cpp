@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "runs/publisher.hpp"
 #include "runs/routes.hpp"
 #include "runs/service.hpp"
 
@@ -38,9 +39,9 @@ void write_run_state_metrics(std::string& out, const std::map<std::string, std::
 }
 
 RunsFeature::RunsFeature(net::FeatureContext& context)
-    : settings_(read_settings(context.settings)),
+    : settings_(Settings::read(&context.settings)),
       service_(std::make_unique<RunService>(context.config.results, settings_, context.hub)) {
-    context.hub.declare_topic("runs");
+    context.hub.declare_topic(std::string(runs_topic));
     register_run_routes(context.router, *service_);
     context.metrics.push_back(
         [service = service_.get()](std::string& out) { write_run_state_metrics(out, service->count_by_state()); });

@@ -1,7 +1,8 @@
 #pragma once
 // The runs feature behind the seam of net/feature.hpp: reads its config keys (runs/settings.hpp),
-// owns the RunService, registers the routes of docs/API.md "Runs" and the ailab_runs{state}
-// family of GET /metrics. start() runs the cold start and starts the worker; stop() joins it.
+// owns the RunService, declares the WebSocket topic "runs", registers the routes of docs/API.md
+// "Runs" and the ailab_runs{state} family of GET /metrics. start() runs the cold start and starts the worker; stop()
+// joins it.
 
 #include <cstddef>
 #include <map>

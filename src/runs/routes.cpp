@@ -250,30 +250,33 @@ net::Response restore(RunService& service, net::Request& request) {
 void register_run_routes(net::Router& router, RunService& service) {
     using net::Access;
     using net::Method;
+    // From memory in microseconds: on the I/O thread. Everything that reads files (a side file, a
+    // whole log, the trash) or waits for the runs worker runs on the server's worker pool.
+    constexpr auto io_thread = net::Execution::io_thread;
+    constexpr auto worker = net::Execution::worker;
     auto* runs = &service;
-    router.add(Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); });
+    router.add(
+        Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); },
+        io_thread);
     // Literal routes before /runs/{id}: the router takes the first match.
-    // Everything that touches the disk or waits for the runs worker runs on the server's worker
-    // pool, never on an I/O thread (net/router.hpp, Execution).
-    constexpr auto on_worker = net::Execution::worker;
     router.add(
         Method::get, "/api/v1/runs/trash", Access::token_required, [runs](net::Request&) { return trash(*runs); },
-        on_worker);
+        worker);
     router.add(
         Method::post, "/api/v1/runs/cleanup", Access::token_required,
-        [runs](net::Request& request) { return cleanup(*runs, request); }, on_worker);
+        [runs](net::Request& request) { return cleanup(*runs, request); }, worker);
     router.add(
         Method::post, "/api/v1/runs/restore", Access::token_required,
-        [runs](net::Request& request) { return restore(*runs, request); }, on_worker);
+        [runs](net::Request& request) { return restore(*runs, request); }, worker);
     router.add(
         Method::get, "/api/v1/runs/{id}", Access::token_required,
-        [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); }, on_worker);
+        [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); }, worker);
     router.add(
         Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
-        [runs](net::Request& request) { return run_metrics(*runs, request); }, on_worker);
+        [runs](net::Request& request) { return run_metrics(*runs, request); }, worker);
     router.add(
         Method::get, "/api/v1/runs/{id}/export", Access::token_required,
-        [runs](net::Request& request) { return run_export(*runs, request); }, on_worker);
+        [runs](net::Request& request) { return run_export(*runs, request); }, worker);
 }
 
 }  // namespace ailab::runs

@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <mutex>
 
-#include "core/config.hpp"
-#include "core/config_reader.hpp"
 #include "core/file.hpp"
 #include "runs/cold_start.hpp"
 #include "runs/discovery.hpp"
@@ -51,9 +49,6 @@ RunService::RunService(fs::path results, const Settings& settings, net::Hub& hub
       settings_(settings),
       dead_after_(dead_after_seconds(settings)),
       worker_(std::make_unique<Worker>(results_, root_, settings_, table_, hub)) {}
-
-RunService::RunService(const core::Config& config, net::Hub& hub)
-    : RunService(config.results, config.settings ? read_settings(*config.settings) : Settings{}, hub) {}
 
 RunService::~RunService() { stop(); }
 

@@ -25,9 +25,6 @@
 #include "runs/summary.hpp"
 #include "runs/trash.hpp"
 
-namespace ailab::core {
-struct Config;
-}
 namespace ailab::net {
 class Hub;
 }
@@ -89,9 +86,6 @@ class RunService {
 public:
     // `hub` must outlive the service.
     RunService(std::filesystem::path results, const Settings& settings, net::Hub& hub);
-    // FIXME(#7): transitional, for app/ until it builds the runs feature (runs/feature.hpp) instead:
-    // config.results, and the runs keys read through config.settings (defaults when it is null).
-    RunService(const core::Config& config, net::Hub& hub);
     ~RunService();  // stops the worker
     RunService(const RunService&) = delete;
     RunService& operator=(const RunService&) = delete;

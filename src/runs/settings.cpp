@@ -6,9 +6,11 @@
 
 namespace ailab::runs {
 
-Settings read_settings(core::ConfigReader& reader) {
-    Settings defaults;
+Settings Settings::read(core::ConfigReader* reader_pointer) {
     Settings settings;
+    if (!reader_pointer) return settings;
+    core::ConfigReader& reader = *reader_pointer;
+    const Settings defaults;
     settings.dead_after = std::chrono::minutes(
         reader.integer("dead_after_minutes", defaults.dead_after.count(), 1, std::int64_t{60} * 24 * 365));
     settings.discovery_depth = static_cast<int>(reader.integer("discovery_depth", defaults.discovery_depth, 1, 32));

@@ -19,14 +19,15 @@ struct Settings {
     // "poll_interval_ms" (50..3600000): stat() polling of what inotify cannot watch (network
     // shares, beyond the watch limit); everything is also polled every 10 × this.
     std::chrono::milliseconds poll_interval{1000};
+
+    // Reads the three keys through reader (nullptr: the defaults). Throws core::ConfigError naming
+    // the file and the key on a bad value.
+    static Settings read(core::ConfigReader* reader);
 };
 
 // Settings::dead_after in seconds (a negative value, possible in code only, reads as zero).
 inline std::chrono::seconds dead_after_seconds(const Settings& settings) {
     return std::max(settings.dead_after, std::chrono::minutes(0));
 }
-
-// Reads the three keys; throws core::ConfigError naming the file and the key on a bad value.
-Settings read_settings(core::ConfigReader& reader);
 
 }  // namespace ailab::runs

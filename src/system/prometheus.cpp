@@ -207,12 +207,6 @@ std::string render_metrics(const MetricsInput& input) {
                       "CPU time used by the system sampler thread.");
         writer.sample({}, input.stats->cpu_seconds);
     }
-    if (input.run_counts != nullptr && !input.run_counts->empty()) {
-        writer.family("ailab_runs", "gauge", "Runs by state.");
-        for (const auto& [state, count] : *input.run_counts) {
-            writer.sample({{"state", state}}, static_cast<std::uint64_t>(count));
-        }
-    }
     return out;
 }
 

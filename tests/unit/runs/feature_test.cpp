@@ -31,7 +31,9 @@ struct Context {
                  [](const std::string&) -> std::optional<std::string> { return std::nullopt; }) {
         config.results = folder.path();
     }
-    net::FeatureContext context() { return net::FeatureContext{config, reader, router, hub, websockets, metrics, verify}; }
+    net::FeatureContext context() {
+        return net::FeatureContext{config, reader, router, hub, websockets, metrics, verify_token};
+    }
 
     TempFolder folder;
     core::Config config;
@@ -40,7 +42,7 @@ struct Context {
     net::Hub hub;
     net::WebSocketRegistry websockets;
     std::vector<net::MetricsWriter> metrics;
-    net::TokenVerifier verify;
+    net::TokenVerifier verify_token;
 };
 
 TEST(RunsFeature, RegistersItsRoutesAndMetricsAndReportsRunStates) {
@@ -57,6 +59,7 @@ TEST(RunsFeature, RegistersItsRoutesAndMetricsAndReportsRunStates) {
                                 "/api/v1/runs/{id}/export", "/api/v1/runs/cleanup", "/api/v1/runs/restore"})
         EXPECT_NE(std::find(patterns.begin(), patterns.end(), pattern), patterns.end()) << pattern;
     ASSERT_EQ(setup.metrics.size(), 1u);
+    EXPECT_TRUE(setup.hub.is_topic("runs"));
 
     feature->start();
     std::string out = "# before\n";

@@ -44,7 +44,7 @@ protected:
         request.path = target.substr(0, question);
         if (question != std::string::npos) {
             request.query_string = target.substr(question + 1);
-            request.query = net::parse_query(request.query_string).value();
+            request.query = net::parse_query(request.query_string).value();  // the tests send valid queries
         }
         request.body = body;
         if (!token.empty()) request.headers.emplace_back("authorization", "Bearer " + token);
@@ -73,6 +73,16 @@ TEST_F(RunRoutesTest, EveryRouteNeedsTheToken) {
         EXPECT_EQ(call(route.method, path, "{}", "").status, 401) << route.pattern;
         EXPECT_EQ(call(route.method, path, "{}", "bad").status, 401) << route.pattern;
     }
+}
+
+TEST_F(RunRoutesTest, OnlyAnswersFromMemoryRunOnTheIoThread) {
+    std::size_t checked = 0;
+    for (const auto& route : router.routes()) {
+        bool from_memory = route.pattern == "/api/v1/runs";
+        EXPECT_EQ(route.execution, from_memory ? net::Execution::io_thread : net::Execution::worker) << route.pattern;
+        ++checked;
+    }
+    EXPECT_EQ(checked, 7u);
 }
 
 TEST_F(RunRoutesTest, ListHasEveryRunWithTheSummaryFields) {

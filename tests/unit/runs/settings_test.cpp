@@ -22,7 +22,7 @@ core::ConfigReader reader_of(boost::json::object document) {
 
 Settings parse(boost::json::object document) {
     auto reader = reader_of(std::move(document));
-    return read_settings(reader);
+    return Settings::read(&reader);
 }
 
 std::string error_of(boost::json::object document) {
@@ -34,11 +34,12 @@ std::string error_of(boost::json::object document) {
     return "";
 }
 
-TEST(RunsSettings, DefaultsWhenTheKeysAreAbsent) {
-    auto settings = parse({{"port", 8080}});
-    EXPECT_EQ(settings.dead_after, 90min);
-    EXPECT_EQ(settings.discovery_depth, 5);
-    EXPECT_EQ(settings.poll_interval, 1000ms);
+TEST(RunsSettings, DefaultsWhenTheKeysAreAbsentOrThereIsNoFile) {
+    for (const auto& settings : {parse({{"port", 8080}}), Settings::read(nullptr)}) {
+        EXPECT_EQ(settings.dead_after, 90min);
+        EXPECT_EQ(settings.discovery_depth, 5);
+        EXPECT_EQ(settings.poll_interval, 1000ms);
+    }
 }
 
 TEST(RunsSettings, ValidValuesAndTheEndsOfEachRange) {
@@ -74,7 +75,7 @@ TEST(RunsSettings, OutOfRangeOrWrongTypeIsAConfigErrorNamingTheKey) {
 
 TEST(RunsSettings, TheKeysCountAsRead) {
     auto reader = reader_of({{"dead_after_minutes", 5}, {"discovery_depth", 3}, {"colour", "blue"}});
-    read_settings(reader);
+    Settings::read(&reader);
     EXPECT_EQ(reader.unread_keys(), std::vector<std::string>{"colour"});
 }
 

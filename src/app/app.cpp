@@ -24,7 +24,7 @@ std::unique_ptr<App> build_app(core::Config config) {
     auto reader = app->config.settings
                       ? app->config.settings
                       : std::make_shared<core::ConfigReader>(boost::json::object{}, "config", core::EnvLookup{});
-    net::FeatureContext context{app->config, *reader,    app->router,  app->hub,
+    net::FeatureContext context{app->config,     *reader,      app->router,      app->hub,
                                 app->websockets, app->metrics, app->verify_token};
     for (const auto& make : feature_factories()) app->features.push_back(make(context));
     for (const auto& key : reader->unread_keys())

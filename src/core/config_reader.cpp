@@ -27,8 +27,7 @@ const json::value* ConfigReader::find(const std::string& key) {
     return it == document_.end() ? nullptr : &it->value();
 }
 
-std::int64_t ConfigReader::integer(const std::string& key, std::int64_t fallback, std::int64_t low,
-                                   std::int64_t high) {
+std::int64_t ConfigReader::integer(const std::string& key, std::int64_t fallback, std::int64_t low, std::int64_t high) {
     const auto* value = find(key);
     if (!value) return fallback;
     auto range = [&] {

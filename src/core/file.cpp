@@ -37,8 +37,8 @@ ssize_t read_up_to(int fd, std::string& buffer, std::size_t max_bytes) {
 Result<std::string> read_small_file(int fd, std::size_t max_bytes) {
     struct stat status {};
     if (::fstat(fd, &status) != 0) return Error::from_errno(errno, "cannot inspect the file");
-    if (!S_ISREG(status.st_mode)) return Error{boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                                               "not a regular file"};
+    if (!S_ISREG(status.st_mode))
+        return Error{boost::system::errc::make_error_code(boost::system::errc::invalid_argument), "not a regular file"};
     std::string text;
     // st_size is a hint only (pseudo-files say 0, a growing file says less than it holds).
     text.resize(std::min<std::size_t>(max_bytes, std::max<off_t>(status.st_size, 0) + 1));

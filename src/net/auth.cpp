@@ -264,25 +264,28 @@ std::size_t Auth::token_count() {
 }
 
 void register_auth_routes(Router& router, Auth& auth) {
-    router.add(Method::post, "/api/v1/login", Access::public_route, [&auth](Request& request) {
-        auto body = parse_json_object(request.body);
-        auto user = require_string(body, "user");
-        auto password = require_string(body, "password");
-        auto result = auth.login(user, password, request.remote_address);
-        if (result.status == LoginStatus::rate_limited) {
-            auto response =
-                Response::error(429, "too many failed logins from this address or for this user; try again in " +
-                                         std::to_string(result.retry_after.count()) + " s");
-            response.set_header("Retry-After", std::to_string(result.retry_after.count()));
-            return response;
-        }
-        if (result.status != LoginStatus::ok) return Response::error(401, "wrong user name or password");
-        boost::json::object out;
-        out["token"] = result.token;
-        out["expires_at"] = to_unix(result.expires_at);
-        out["user"] = user;
-        return json_response(out);
-    }, Execution::worker);  // one argon2id check (tens of ms): never on an I/O thread
+    router.add(
+        Method::post, "/api/v1/login", Access::public_route,
+        [&auth](Request& request) {
+            auto body = parse_json_object(request.body);
+            auto user = require_string(body, "user");
+            auto password = require_string(body, "password");
+            auto result = auth.login(user, password, request.remote_address);
+            if (result.status == LoginStatus::rate_limited) {
+                auto response =
+                    Response::error(429, "too many failed logins from this address or for this user; try again in " +
+                                             std::to_string(result.retry_after.count()) + " s");
+                response.set_header("Retry-After", std::to_string(result.retry_after.count()));
+                return response;
+            }
+            if (result.status != LoginStatus::ok) return Response::error(401, "wrong user name or password");
+            boost::json::object out;
+            out["token"] = result.token;
+            out["expires_at"] = to_unix(result.expires_at);
+            out["user"] = user;
+            return json_response(out);
+        },
+        Execution::worker);  // one argon2id check (tens of ms): never on an I/O thread
     router.add(Method::post, "/api/v1/logout", Access::token_required, [&auth](Request& request) {
         auth.logout(request.token);
         return json_response(boost::json::object{{"ok", true}});

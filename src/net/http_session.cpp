@@ -98,8 +98,8 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
         auto [error, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
         if (error) {
             if (error == http::error::body_limit) {
-                co_await http::async_write(stream, plain_error(http::status::payload_too_large, "request body too large"),
-                                           use_tuple);
+                co_await http::async_write(
+                    stream, plain_error(http::status::payload_too_large, "request body too large"), use_tuple);
             } else if (error == http::error::header_limit) {
                 co_await http::async_write(
                     stream, plain_error(http::status::request_header_fields_too_large, "request headers too large"),

@@ -92,11 +92,11 @@ asio::awaitable<void> accept_loop(ServerState& state, tcp::acceptor& acceptor) {
         auto [error, socket] = co_await acceptor.async_accept(strand, use_tuple);
         if (error) {
             if (error == asio::error::operation_aborted || state.stopping) co_return;
-            if (error == asio::error::no_descriptors || error.value() == ENFILE || error == asio::error::no_buffer_space ||
-                error == asio::error::no_memory) {
+            if (error == asio::error::no_descriptors || error.value() == ENFILE ||
+                error == asio::error::no_buffer_space || error == asio::error::no_memory) {
                 if (!out_of_descriptors) {
-                    spdlog::warn("accept: {} ({} connections open); pausing accepts until one closes",
-                                 error.message(), state.connections.size());
+                    spdlog::warn("accept: {} ({} connections open); pausing accepts until one closes", error.message(),
+                                 state.connections.size());
                 }
                 out_of_descriptors = true;
                 pause.expires_after(backoff);
@@ -120,8 +120,7 @@ asio::awaitable<void> accept_loop(ServerState& state, tcp::acceptor& acceptor) {
         if (!connection) {
             if (!refusing) {
                 spdlog::warn("refusing connections from {}: the limit of {} is reached", remote,
-                             refusal == AdmitRefusal::total_limit ? "max_connections"
-                                                                  : "max_connections_per_address");
+                             refusal == AdmitRefusal::total_limit ? "max_connections" : "max_connections_per_address");
             }
             refusing = true;
             socket.close(endpoint_error);

@@ -30,8 +30,8 @@ struct ServerState;
 
 class Server {
 public:
-    Server(const core::Config& config, const Router& router, const WebSocketRegistry& websockets,
-           TokenVerifier verify, std::span<const EmbeddedAsset> assets);
+    Server(const core::Config& config, const Router& router, const WebSocketRegistry& websockets, TokenVerifier verify,
+           std::span<const EmbeddedAsset> assets);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

@@ -73,15 +73,16 @@ public:
     }
     std::size_t queued_bytes() const override { return queued_bytes_.load(std::memory_order_relaxed); }
     void when_drained(std::size_t low_water_bytes, std::function<void()> resume) override {
-        asio::post(ws_.get_executor(), [self = this->shared_from_this(), low_water_bytes, resume = std::move(resume)]() mutable {
-            if (self->closed_) return;
-            if (self->queued_bytes_ <= low_water_bytes) {
-                resume();
-                return;
-            }
-            self->drain_low_water_ = low_water_bytes;
-            self->drain_waiter_ = std::move(resume);
-        });
+        asio::post(ws_.get_executor(),
+                   [self = this->shared_from_this(), low_water_bytes, resume = std::move(resume)]() mutable {
+                       if (self->closed_) return;
+                       if (self->queued_bytes_ <= low_water_bytes) {
+                           resume();
+                           return;
+                       }
+                       self->drain_low_water_ = low_water_bytes;
+                       self->drain_waiter_ = std::move(resume);
+                   });
     }
     void close(CloseCode code, std::string reason) override {
         asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {

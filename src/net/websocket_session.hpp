@@ -22,8 +22,8 @@ boost::asio::awaitable<void> run_websocket_session(ServerState& state, Stream st
                                                    std::shared_ptr<Connection> connection);
 
 extern template boost::asio::awaitable<void> run_websocket_session<PlainStream>(
-    ServerState&, PlainStream, boost::beast::http::request<boost::beast::http::string_body>,
-    WebSocketRegistry::Match, std::shared_ptr<Connection>);
+    ServerState&, PlainStream, boost::beast::http::request<boost::beast::http::string_body>, WebSocketRegistry::Match,
+    std::shared_ptr<Connection>);
 extern template boost::asio::awaitable<void> run_websocket_session<TlsStream>(
     ServerState&, TlsStream, boost::beast::http::request<boost::beast::http::string_body>, WebSocketRegistry::Match,
     std::shared_ptr<Connection>);

@@ -88,10 +88,10 @@ void ColdReader::read(Run& run) {
     auto opened = root_.open_for_reading(run.log_relative);
     if (!opened) {
         const auto& error = opened.error();
-        run.access = error.is(boost::system::errc::no_such_file_or_directory) ||
-                             error.is(boost::system::errc::not_a_directory)
-                         ? LogAccess::vanished
-                         : LogAccess::unreadable;
+        run.access =
+            error.is(boost::system::errc::no_such_file_or_directory) || error.is(boost::system::errc::not_a_directory)
+                ? LogAccess::vanished
+                : LogAccess::unreadable;
         return;
     }
     core::OwnedFd fd = std::move(*opened);

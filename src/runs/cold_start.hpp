@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "runs/results_root.hpp"
 #include "runs/line_parser.hpp"
+#include "runs/results_root.hpp"
 #include "runs/run_table.hpp"
 #include "runs/settings.hpp"
 #include "runs/tracked.hpp"

@@ -15,10 +15,10 @@
 #include <set>
 #include <string>
 
-#include "runs/results_root.hpp"
 #include "runs/line_parser.hpp"
 #include "runs/log_reader.hpp"
 #include "runs/publisher.hpp"
+#include "runs/results_root.hpp"
 #include "runs/tracked.hpp"
 
 namespace ailab::runs {

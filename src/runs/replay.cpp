@@ -120,7 +120,10 @@ core::Result<NamedSeries> replay_series(const ReplaySource& source, const Metric
         }
     };
     ReplaySink sink(reader.parser, visit);
-    if (auto read = read_lines(*source.root, source.log_relative, source.end_offset, reader.buffer, sink, source.budget); !read) return read.error();
+    if (auto read =
+            read_lines(*source.root, source.log_relative, source.end_offset, reader.buffer, sink, source.budget);
+        !read)
+        return read.error();
     NamedSeries result;
     result.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -166,7 +169,10 @@ core::Result<std::string> export_log(const ReplaySource& source, ExportFormat fo
         body.push_back('\n');
     };
     ReplaySink sink(reader.parser, visit);
-    if (auto read = read_lines(*source.root, source.log_relative, source.end_offset, reader.buffer, sink, source.budget); !read) return read.error();
+    if (auto read =
+            read_lines(*source.root, source.log_relative, source.end_offset, reader.buffer, sink, source.budget);
+        !read)
+        return read.error();
     if (format == ExportFormat::jsonl) return body;
     std::string out = "step,time,epoch";
     for (const auto& name : names) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "runs/results_root.hpp"
 #include "runs/metric_history.hpp"
+#include "runs/results_root.hpp"
 
 namespace ailab::runs {
 

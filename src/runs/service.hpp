@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "runs/results_root.hpp"
 #include "runs/metric_history.hpp"
 #include "runs/replay.hpp"
+#include "runs/results_root.hpp"
 #include "runs/run_table.hpp"
 #include "runs/settings.hpp"
 #include "runs/summary.hpp"
@@ -130,7 +130,7 @@ private:
     ReplaySource replay_source(const Run& run) const;  // the caller holds run.mutex
 
     const std::filesystem::path results_;
-    ResultsRoot root_;  // every read of a run's files goes through it
+    ResultsRoot root_;                   // every read of a run's files goes through it
     std::atomic<bool> stopping_{false};  // ends replays and exports in flight
     const Settings settings_;
     const std::chrono::seconds dead_after_;

@@ -40,8 +40,8 @@ struct Run {
     const std::string group;
 
     // Worker thread only (and the cold start before the worker runs).
-    std::string log_path;      // absolute, for stat() polling only
-    std::string log_relative;  // below results: every read goes through the ResultsRoot
+    std::string log_path;                  // absolute, for stat() polling only
+    std::string log_relative;              // below results: every read goes through the ResultsRoot
     LogReader reader;                      // the indexer's
     bool ever_read = false;                // the reader has read this log once
     std::uint64_t points_from_offset = 0;  // lines starting here or later go out as runs.points

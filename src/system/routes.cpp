@@ -32,22 +32,22 @@ void register_system_routes(net::Router& router, SystemService& service, const S
                    return net::json_response(history_to_json(service.history(parsed)));
                });
 
-    const net::Access metrics_access = settings.metrics_public ? net::Access::public_route : net::Access::token_required;
-    router.add(net::Method::get, "/metrics", metrics_access,
-               [&service, &metric_writers](net::Request&) {
-                   MetricsInput input;
-                   std::optional<SystemSample> sample;
-                   SamplerStats stats;
-                   if (!service.cluster()) {
-                       sample = service.latest();
-                       stats = service.stats();
-                       input.stats = &stats;
-                   }
-                   if (sample) input.sample = &*sample;
-                   auto text = render_metrics(input);
-                   for (const auto& write : metric_writers) write(text);
-                   return net::Response::text(200, std::move(text), std::string(metrics_content_type));
-               });
+    const net::Access metrics_access =
+        settings.metrics_public ? net::Access::public_route : net::Access::token_required;
+    router.add(net::Method::get, "/metrics", metrics_access, [&service, &metric_writers](net::Request&) {
+        MetricsInput input;
+        std::optional<SystemSample> sample;
+        SamplerStats stats;
+        if (!service.cluster()) {
+            sample = service.latest();
+            stats = service.stats();
+            input.stats = &stats;
+        }
+        if (sample) input.sample = &*sample;
+        auto text = render_metrics(input);
+        for (const auto& write : metric_writers) write(text);
+        return net::Response::text(200, std::move(text), std::string(metrics_content_type));
+    });
 }
 
 }  // namespace ailab::sys

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "system/settings.hpp"
 #include "net/hub.hpp"
 #include "system/history.hpp"
 #include "system/prometheus.hpp"
 #include "system/sample.hpp"
 #include "system/sampler.hpp"
+#include "system/settings.hpp"
 
 namespace ailab::sys {
 

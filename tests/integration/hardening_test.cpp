@@ -33,10 +33,10 @@ TEST(Hardening, MalformedRequestsGet400) {
     server.start();
     // Each: what we sent, and why it is malformed.
     const std::vector<std::string> malformed = {
-        "GARBAGE\r\n\r\n",                                    // no request line
-        "GET / HTTP/1.1\r\nHost localhost\r\n\r\n",           // header without a colon
-        "GET / HTTP/9.9\r\nHost: x\r\n\r\n",                  // unknown version
-        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",  // bad length
+        "GARBAGE\r\n\r\n",                                                        // no request line
+        "GET / HTTP/1.1\r\nHost localhost\r\n\r\n",                               // header without a colon
+        "GET / HTTP/9.9\r\nHost: x\r\n\r\n",                                      // unknown version
+        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",                // bad length
         "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  // bad chunk
     };
     for (const auto& request : malformed) {

@@ -165,7 +165,6 @@ TEST(RunsIntegration, LinksOutOfResultsAreNeitherListedNorMoved) {
     EXPECT_EQ(trash.body.find("foo"), std::string::npos) << trash.body;  // the date folder links out
 }
 
-
 // Issue 8, item 1: side files that are links out of results are not read (a results share is
 // written by many people); item 3: a log that is a device answers at once, keeps /health
 // responsive, and SIGTERM still stops the server.

@@ -104,9 +104,9 @@ TEST(Http, HeaderLookupIsCaseInsensitive) {
 
 TEST(Router, ExecutionIsPerRouteAndUnexpectedErrorsHideTheirText) {
     Router router;
-    router.add(Method::get, "/api/v1/runs/{id}/export", Access::public_route,
-               [](Request&) -> Response { throw std::runtime_error("cannot read /secret/server/path"); },
-               Execution::worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/export", Access::public_route,
+        [](Request&) -> Response { throw std::runtime_error("cannot read /secret/server/path"); }, Execution::worker);
     router.add(Method::get, "/api/v1/runs", Access::public_route, [](Request&) { return Response::text(200, "ok"); });
     Request slow;
     slow.method = Method::get;

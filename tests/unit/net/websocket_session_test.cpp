@@ -46,7 +46,8 @@ struct ProducerStats {
 
 class ProducerHandler : public net::WebSocketHandler, public std::enable_shared_from_this<ProducerHandler> {
 public:
-    ProducerHandler(std::shared_ptr<net::WebSocketPeer> peer, ProducerStats& stats) : peer_(std::move(peer)), stats_(stats) {}
+    ProducerHandler(std::shared_ptr<net::WebSocketPeer> peer, ProducerStats& stats)
+        : peer_(std::move(peer)), stats_(stats) {}
     void on_message(std::string_view, net::FrameKind) override { produce(); }
 
     static constexpr std::size_t total = 256;  // 16 MiB in all
@@ -92,7 +93,8 @@ public:
         tiny.max_queued_bytes = 256 * 1024;
         registry_.add({"/flood", net::SlowClientPolicy::drop, tiny, [](net::WebSocketOpen& open) {
                            for (int i = 0; i < 64; ++i)
-                               open.peer->send(std::make_shared<const std::string>(64 * 1024, 'f'), net::FrameKind::binary);
+                               open.peer->send(std::make_shared<const std::string>(64 * 1024, 'f'),
+                                               net::FrameKind::binary);
                            return std::make_shared<EchoHandler>(open.peer);
                        }});
         server_ = std::make_unique<net::Server>(
@@ -103,7 +105,8 @@ public:
             },
             std::span<const net::EmbeddedAsset>{});
         std::promise<std::uint16_t> bound;
-        thread_ = std::thread([this, &bound] { server_->run([&](const net::ServerInfo& info) { bound.set_value(info.port); }); });
+        thread_ = std::thread(
+            [this, &bound] { server_->run([&](const net::ServerInfo& info) { bound.set_value(info.port); }); });
         port_ = bound.get_future().get();
     }
     ~InProcessServer() {

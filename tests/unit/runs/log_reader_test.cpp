@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <atomic>
 
 #include <filesystem>
 #include <string>
@@ -42,7 +42,9 @@ public:
 
 class LogReaderTest : public ::testing::Test {
 protected:
-    ReadStatus read(std::size_t max_bytes = SIZE_MAX) { return reader.read(root, "ailab.log", buffer, sink, max_bytes); }
+    ReadStatus read(std::size_t max_bytes = SIZE_MAX) {
+        return reader.read(root, "ailab.log", buffer, sink, max_bytes);
+    }
 
     TempFolder folder;
     ResultsRoot root{folder.path()};
@@ -224,7 +226,8 @@ TEST_F(LogReaderTest, ReadLinesStopsWhenTheBudgetEnds) {
     write_file(path, text);
     RecordingSink range;
     std::atomic<bool> stop{true};
-    auto stopped = read_lines(root, "ailab.log", UINT64_MAX, buffer, range, ReadBudget{std::chrono::steady_clock::time_point::max(), &stop});
+    auto stopped = read_lines(root, "ailab.log", UINT64_MAX, buffer, range,
+                              ReadBudget{std::chrono::steady_clock::time_point::max(), &stop});
     ASSERT_FALSE(stopped);
     EXPECT_TRUE(stopped.error().is(boost::system::errc::operation_canceled));
     auto late = read_lines(root, "ailab.log", UINT64_MAX, buffer, range,
@@ -233,7 +236,8 @@ TEST_F(LogReaderTest, ReadLinesStopsWhenTheBudgetEnds) {
     EXPECT_TRUE(late.error().is(boost::system::errc::timed_out));
     stop = false;
     RecordingSink all;
-    ASSERT_TRUE(read_lines(root, "ailab.log", UINT64_MAX, buffer, all, ReadBudget{std::chrono::steady_clock::time_point::max(), &stop}));
+    ASSERT_TRUE(read_lines(root, "ailab.log", UINT64_MAX, buffer, all,
+                           ReadBudget{std::chrono::steady_clock::time_point::max(), &stop}));
     EXPECT_EQ(all.lines.size(), 200'000u);
 }
 

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support.hpp"
 #include "core/file.hpp"
+#include "support.hpp"
 #include "system/proc.hpp"
 
 namespace ailab::sys {

@@ -56,7 +56,8 @@ protected:
 
     std::unique_ptr<SystemService> make_service() {
         return std::make_unique<SystemService>(
-            config_, settings_, hub_, SamplerSources{.proc_root = fixtures() / "many_cores", .nvml_library = fake_nvml_path()});
+            config_, settings_, hub_,
+            SamplerSources{.proc_root = fixtures() / "many_cores", .nvml_library = fake_nvml_path()});
     }
 
     net::Response get(const net::Router& router, const std::string& path, std::map<std::string, std::string> query = {},

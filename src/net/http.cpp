@@ -117,6 +117,23 @@ std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode
     return out;
 }
 
+std::optional<std::string> decode_request_path(std::string_view target_path) {
+    if (target_path.empty() || target_path.front() != '/') return std::nullopt;  // origin-form only
+    auto decoded = percent_decode(target_path, DecodeMode::path);
+    if (!decoded) return std::nullopt;
+    const std::string_view path = *decoded;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const auto slash = path.find('/', start);
+        const auto segment =
+            path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        if (segment == "." || segment == "..") return std::nullopt;
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+    }
+    return decoded;
+}
+
 std::map<std::string, std::string> parse_query(std::string_view query_string) {
     std::map<std::string, std::string> result;
     while (!query_string.empty()) {

@@ -293,7 +293,10 @@ std::optional<double> parse_duration(std::string_view text) {
     }
     if (count < 2) return std::nullopt;
     double seconds = count == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : parts[0] * 60 + parts[1];
-    return days * 86400 + seconds;
+    // Each part is finite, but "1e308:0:0" or "1e308 days, 0:00" overflow once multiplied.
+    const double total = days * 86400 + seconds;
+    if (!std::isfinite(total)) return std::nullopt;
+    return total;
 }
 
 // ----------------------------------------------------------------------------------------------

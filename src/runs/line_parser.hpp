@@ -63,7 +63,8 @@ private:
 // exact), or the date alone. Returns Unix seconds.
 std::optional<double> parse_timestamp(std::string_view text, LocalTimeConverter& converter);
 
-// "1:02:03", "1:02:03.5", "02:03", "2 days, 1:02:03", "1 day, 0:00:01", or "3600"/"3600.5" -> seconds.
+// "1:02:03", "1:02:03.5", "02:03", "2 days, 1:02:03", "1 day, 0:00:01", or "3600"/"3600.5" -> seconds,
+// finite and not negative; nullopt for anything else (a duration too long for a double included).
 std::optional<double> parse_duration(std::string_view text);
 
 struct MetricValue {

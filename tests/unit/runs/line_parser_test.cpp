@@ -136,6 +136,14 @@ TEST(ParseDuration, ClockFormsAndSecondsAndDays) {
     EXPECT_FALSE(parse_duration(""));
 }
 
+// Found by tests/fuzz/timestamp.cpp: finite parts whose sum overflowed to an infinite eta.
+TEST(ParseDuration, OverflowingDurationsAreRefused) {
+    EXPECT_FALSE(parse_duration("1e308:0:0"));
+    EXPECT_FALSE(parse_duration("0:1e308:0"));
+    EXPECT_FALSE(parse_duration("1e308 days, 0:00:00"));
+    EXPECT_DOUBLE_EQ(*parse_duration("1e300:0:0"), 3.6e303);
+}
+
 TEST(ParseGoal, PhaseEpochAndEpochs) {
     auto goal = parse_goal("train 3/10");
     EXPECT_EQ(goal.phase, "train");
@@ -232,6 +240,13 @@ TEST_F(LineParserTest, BrokenLinesAreClassified) {
     std::string huge = "{\"x\": \"" + std::string(max_line_bytes, 'a') + "\"}";
     EXPECT_EQ(parser.parse(huge, line), LineError::too_long);
     EXPECT_TRUE(line.metrics.empty());
+}
+
+// Found by tests/fuzz/line_parser.cpp (corpus/line_parser/eta_huge): the overflow reached the line.
+TEST_F(LineParserTest, OverflowingEtaIsAbsent) {
+    ASSERT_EQ(parser.parse(R"({"eta": "1e308:0:0", "loss": 1})", line), LineError::none);
+    EXPECT_FALSE(present(line.eta));
+    EXPECT_EQ(line.metrics.size(), 1u);
 }
 
 TEST_F(LineParserTest, CarriageReturnIsIgnored) {

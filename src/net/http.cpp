@@ -108,6 +108,8 @@ std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode
             if (decoded == '\0') return std::nullopt;  // never let a NUL reach a path
             out.push_back(decoded);
             i += 2;
+        } else if (c == '\0') {
+            return std::nullopt;  // nor a raw one
         } else if (c == '+' && mode == DecodeMode::query) {
             out.push_back(' ');
         } else {

@@ -60,7 +60,8 @@ private:
     int status_;
 };
 
-// Percent-decoding for paths and query values ('+' is a space only in queries).
+// Percent-decoding for paths and query values ('+' is a space only in queries). nullopt for a bad
+// escape and for a NUL, escaped (%00) or raw: a decoded text never holds a NUL.
 enum class DecodeMode { path, query };
 std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode);
 std::map<std::string, std::string> parse_query(std::string_view query_string);

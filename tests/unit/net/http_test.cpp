@@ -17,9 +17,9 @@ TEST(RequestPath, PlainAndEscapedPathsAreDecoded) {
 }
 
 TEST(RequestPath, DotSegmentsAreRefusedInEverySpelling) {
-    for (const char* path : {"/..", "/../etc/passwd", "/a/b/../../../etc/passwd", "/a/./b", "/a/..", "/a/.",
-                             "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd", "/.%2e/x", "/%2e/x", "/..%2f..%2fetc",
-                             "/a/%2e%2e%2f%2e%2e/etc"}) {
+    for (const char* path :
+         {"/..", "/../etc/passwd", "/a/b/../../../etc/passwd", "/a/./b", "/a/..", "/a/.", "/%2e%2e/etc/passwd",
+          "/%2E%2E%2Fetc%2Fpasswd", "/.%2e/x", "/%2e/x", "/..%2f..%2fetc", "/a/%2e%2e%2f%2e%2e/etc"}) {
         EXPECT_FALSE(decode_request_path(path).has_value()) << path;
     }
 }
@@ -37,4 +37,15 @@ TEST(RequestPath, OverlongUtf8DoubleEncodingAndBackslashesStayLiteral) {
     EXPECT_EQ(decode_request_path("/%252e%252e/etc"), "/%2e%2e/etc");
     EXPECT_EQ(decode_request_path("/..\\..\\x"), "/..\\..\\x");
     EXPECT_EQ(decode_request_path("/..;/x"), "/..;/x");
+}
+
+// Found by tests/fuzz/request_path.cpp (corpus/request_path/raw_nul): %00 was refused, a raw NUL
+// byte passed through into the decoded path and query values.
+TEST(PercentDecode, RawNulIsRefusedLikeAnEscapedOne) {
+    using namespace std::string_literals;
+    EXPECT_FALSE(percent_decode("/a\0/b"s, DecodeMode::path).has_value());
+    EXPECT_FALSE(percent_decode("a\0b"s, DecodeMode::query).has_value());
+    EXPECT_FALSE(decode_request_path("/..\0/x"s).has_value());
+    EXPECT_TRUE(parse_query("a=x\0y&b=1"s).count("a") == 0);
+    EXPECT_EQ(parse_query("a=x\0y&b=1"s).at("b"), "1");
 }

@@ -121,19 +121,26 @@ std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode
 
 std::optional<std::string> decode_request_path(std::string_view target_path) {
     if (target_path.empty() || target_path.front() != '/') return std::nullopt;  // origin-form only
-    auto decoded = percent_decode(target_path, DecodeMode::path);
+    const auto decoded = percent_decode(target_path, DecodeMode::path);
     if (!decoded) return std::nullopt;
-    const std::string_view path = *decoded;
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const auto slash = path.find('/', start);
-        const auto segment =
-            path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    // Segment by segment: dot segments are refused, empty ones dropped. "//etc" must become "/etc":
+    // root / "/etc" (what joining its remainder to a root gives) would be /etc, outside the root.
+    const std::string_view decoded_path = *decoded;
+    std::string path;
+    path.reserve(decoded_path.size());
+    std::size_t start = 0;
+    while (start < decoded_path.size()) {
+        const auto slash = std::min(decoded_path.find('/', start), decoded_path.size());
+        const auto segment = decoded_path.substr(start, slash - start);
         if (segment == "." || segment == "..") return std::nullopt;
-        if (slash == std::string_view::npos) break;
+        if (!segment.empty()) {
+            path += '/';
+            path += segment;
+        }
         start = slash + 1;
     }
-    return decoded;
+    if (path.empty() || decoded_path.back() == '/') path += '/';
+    return path;
 }
 
 std::map<std::string, std::string> parse_query(std::string_view query_string) {

@@ -68,8 +68,8 @@ std::map<std::string, std::string> parse_query(std::string_view query_string);
 
 // The path of a request target (the part before '?'), decoded, or nullopt when it must be refused
 // with 400: a bad or NUL escape, a path that does not start with '/' before decoding ("", "%2fetc"),
-// or one with a "." or ".." segment ("/a/../b", "/%2e%2e/x"). An accepted path stays beneath any
-// root it is joined to.
+// or one with a "." or ".." segment ("/a/../b", "/%2e%2e/x"). Repeated slashes become one ("//etc"
+// is "/etc"), so an accepted path stays beneath any root its remainder is joined to.
 std::optional<std::string> decode_request_path(std::string_view target_path);
 
 }  // namespace ailab::net

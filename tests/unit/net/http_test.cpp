@@ -13,7 +13,16 @@ TEST(RequestPath, PlainAndEscapedPathsAreDecoded) {
     EXPECT_EQ(decode_request_path("/api/v1/runs/abc%20def/metrics"), "/api/v1/runs/abc def/metrics");
     EXPECT_EQ(decode_request_path("/a%2fb"), "/a/b");  // an escaped slash is a slash, checked like one
     EXPECT_EQ(decode_request_path("/.hidden/..x/.../x"), "/.hidden/..x/.../x");
-    EXPECT_EQ(decode_request_path("//a//b/"), "//a//b/");
+}
+
+// Found by tests/fuzz/request_path.cpp (corpus/request_path/double_slash): "//etc/passwd" passed,
+// and its remainder "/etc/passwd" joined to a root with std::filesystem is /etc/passwd itself.
+TEST(RequestPath, RepeatedSlashesBecomeOne) {
+    EXPECT_EQ(decode_request_path("//etc/passwd"), "/etc/passwd");
+    EXPECT_EQ(decode_request_path("/%2f%2fetc"), "/etc");
+    EXPECT_EQ(decode_request_path("//a//b/"), "/a/b/");
+    EXPECT_EQ(decode_request_path("//"), "/");
+    EXPECT_FALSE(decode_request_path("//..//x").has_value());
 }
 
 TEST(RequestPath, DotSegmentsAreRefusedInEverySpelling) {

@@ -81,15 +81,17 @@ Goal parse_goal(std::string_view goal) {
     result.phase = position > start ? goal.substr(start, position - start) : goal;
     // The first "a/b" or lone number after the phase is the epoch (of epochs).
     while (position < goal.size() && !is_digit(goal[position])) ++position;
+    // Counts beyond int are no epoch anyone runs: left out rather than wrapped to a negative int.
+    constexpr long long max_count = std::numeric_limits<int>::max();
     long long epoch = 0;
-    if (!read_number(goal, position, epoch)) return result;
+    if (!read_number(goal, position, epoch) || epoch > max_count) return result;
     result.epoch = static_cast<int>(epoch);
     while (position < goal.size() && goal[position] == ' ') ++position;
     if (position < goal.size() && goal[position] == '/') {
         ++position;
         while (position < goal.size() && goal[position] == ' ') ++position;
         long long epochs = 0;
-        if (read_number(goal, position, epochs)) result.epochs = static_cast<int>(epochs);
+        if (read_number(goal, position, epochs) && epochs <= max_count) result.epochs = static_cast<int>(epochs);
     }
     return result;
 }

@@ -30,7 +30,8 @@ inline bool present(double value) { return !std::isnan(value); }
 
 enum class LineError { none, blank, too_long, invalid_json, not_object, invalid_utf8 };
 
-// "train 3/10" -> phase "train", epoch 3, epochs 10. "warmup…" -> phase "warmup".
+// "train 3/10" -> phase "train", epoch 3, epochs 10. "warmup…" -> phase "warmup". A count too large
+// for an int is left out, so epoch and epochs are never negative.
 struct Goal {
     std::string_view phase;  // the leading word (letters, '_', '-'); the whole goal when it has none
     std::optional<int> epoch;

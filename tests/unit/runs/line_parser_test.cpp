@@ -170,6 +170,20 @@ TEST(ParseGoal, PhaseEpochAndEpochs) {
     EXPECT_EQ(parse_goal("123").phase, "123");
 }
 
+// Found by tests/fuzz/timestamp.cpp: "train 4294472023/99999999999" gave epoch -495273 (the
+// count wrapped when narrowed to int).
+TEST(ParseGoal, CountsTooLargeForAnIntAreLeftOut) {
+    auto huge = parse_goal("train 4294472023/99999999999");
+    EXPECT_EQ(huge.phase, "train");
+    EXPECT_FALSE(huge.epoch);
+    EXPECT_FALSE(huge.epochs);
+    auto huge_total = parse_goal("train 3/99999999999");
+    EXPECT_EQ(huge_total.epoch, 3);
+    EXPECT_FALSE(huge_total.epochs);
+    EXPECT_EQ(parse_goal("val 2147483647/2147483647").epochs, 2147483647);
+    EXPECT_FALSE(parse_goal("val 2147483648").epoch);
+}
+
 class LineParserTest : public ::testing::Test {
 protected:
     LineParser parser;

@@ -119,6 +119,22 @@ std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode
     return out;
 }
 
+std::map<std::string, std::string> parse_query(std::string_view query_string) {
+    std::map<std::string, std::string> result;
+    while (!query_string.empty()) {
+        auto amp = query_string.find('&');
+        std::string_view pair = query_string.substr(0, amp);
+        query_string = amp == std::string_view::npos ? std::string_view{} : query_string.substr(amp + 1);
+        if (pair.empty()) continue;
+        auto eq = pair.find('=');
+        auto key = percent_decode(pair.substr(0, eq), DecodeMode::query);
+        auto value =
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), DecodeMode::query);
+        if (key && value) result.emplace(std::move(*key), std::move(*value));
+    }
+    return result;
+}
+
 std::optional<std::string> decode_request_path(std::string_view target_path) {
     if (target_path.empty() || target_path.front() != '/') return std::nullopt;  // origin-form only
     const auto decoded = percent_decode(target_path, DecodeMode::path);
@@ -141,22 +157,6 @@ std::optional<std::string> decode_request_path(std::string_view target_path) {
     }
     if (path.empty() || decoded_path.back() == '/') path += '/';
     return path;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query_string) {
-    std::map<std::string, std::string> result;
-    while (!query_string.empty()) {
-        auto amp = query_string.find('&');
-        std::string_view pair = query_string.substr(0, amp);
-        query_string = amp == std::string_view::npos ? std::string_view{} : query_string.substr(amp + 1);
-        if (pair.empty()) continue;
-        auto eq = pair.find('=');
-        auto key = percent_decode(pair.substr(0, eq), DecodeMode::query);
-        auto value =
-            percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), DecodeMode::query);
-        if (key && value) result.emplace(std::move(*key), std::move(*value));
-    }
-    return result;
 }
 
 }  // namespace ailab::net

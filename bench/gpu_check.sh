@@ -7,6 +7,8 @@
 # usage: bench/gpu_check.sh [BUILD_DIR]      (default: build)
 #   GPU_CHECK_REPEAT=N   samples to average for the cost (default 2000)
 #   GPU_CHECK_GPUS=0,1   restrict to these CUDA ids, as the config's "gpus" does
+#   GPU_CHECK_LOAD=S     first start bench/gpu_load.py for S seconds (PyTorch matrix products), so
+#                        utilisation, memory and a compute process show up on both sides
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -21,6 +23,14 @@ echo "== machine"
 uname -srm
 nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1 | sed 's/^/driver: /' || true
 echo
+
+if [ -n "${GPU_CHECK_LOAD:-}" ]; then
+  python3 bench/gpu_load.py "$GPU_CHECK_LOAD" &
+  load_pid=$!
+  trap 'kill $load_pid 2>/dev/null' EXIT
+  sleep "${GPU_CHECK_LOAD_WARMUP:-8}"
+  echo
+fi
 
 echo "== ailab sampler (ailab_gpu_probe)"
 args=(--repeat "$repeat")

@@ -199,15 +199,14 @@ private:
 };
 
 int cold_mode(const fs::path& results, int idle_seconds, int appends) {
-    ailab::core::Config config;
-    config.results = results;
-    config.poll_interval = 1000ms;
+    ailab::runs::Settings settings;
+    settings.poll_interval = 1000ms;
     ailab::net::Hub hub;
     std::cout << "simdjson kernel: " << ailab::runs::simdjson_kernel_name() << "\n";
     long rss_before = resident_kib();
 
     auto start = Clock::now();
-    ailab::runs::RunService service(config, hub);
+    ailab::runs::RunService service(results, settings, hub);
     service.start();
     auto counts = service.count_by_state();
     double cold = seconds_since(start);
@@ -276,10 +275,8 @@ int cold_mode(const fs::path& results, int idle_seconds, int appends) {
 
 // Time of one full index: a fresh RunService from the end of start() until its index is done.
 double full_index_seconds(const fs::path& results) {
-    ailab::core::Config config;
-    config.results = results;
     ailab::net::Hub hub;
-    ailab::runs::RunService service(config, hub);
+    ailab::runs::RunService service(results, ailab::runs::Settings{}, hub);
     service.start();
     auto start = Clock::now();
     service.wait_until_indexed(std::chrono::minutes(30));

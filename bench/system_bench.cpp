@@ -160,12 +160,13 @@ void BM_SamplerShare(benchmark::State& state) {
     config.results = std::filesystem::current_path();
     config.workspace = std::filesystem::current_path();
     config.queue = temp_folder();
-    config.sample_interval = std::chrono::milliseconds(1000);
+    sys::Settings settings;
+    settings.sample_interval = std::chrono::milliseconds(1000);
     for (auto _ : state) {
         net::Hub hub;
         auto client = std::make_shared<NullClient>();
         hub.subscribe(client, "system");
-        sys::SystemService service(config, hub);  // the server's own sources: /proc, libnvidia-ml.so.1
+        sys::SystemService service(config, settings, hub);  // the server's own sources: /proc, libnvidia-ml.so.1
         service.start();
         const double process_before = process_cpu_seconds();
         const auto wall_before = std::chrono::steady_clock::now();
@@ -178,7 +179,7 @@ void BM_SamplerShare(benchmark::State& state) {
         state.counters["samples"] = static_cast<double>(stats_after.samples - stats_before.samples);
         state.counters["sampler_share_%"] = 100.0 * (stats_after.cpu_seconds - stats_before.cpu_seconds) / wall;
         state.counters["process_share_%"] = 100.0 * process / wall;
-        state.SetLabel(service.latest() ? "gpu_status: " + service.latest()->gpu_status : "no sample");
+        state.SetLabel(service.latest() ? "gpu_status: " + sys::gpu_status_text(*service.latest()) : "no sample");
     }
 }
 BENCHMARK(BM_SamplerShare)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
 
     const auto* gpu = sampler.gpu();
     std::printf("library: %s\ngpu_status: %s%s%s\nnvml_devices: %zu\nload_and_init_ms: %.1f\n",
-                options.nvml_library.c_str(), sample.gpu_status.c_str(),
+                options.nvml_library.c_str(), gpu_status_text(sample).c_str(),
                 gpu != nullptr && !gpu->detail().empty() ? " -- " : "", gpu != nullptr ? gpu->detail().c_str() : "",
                 gpu != nullptr ? gpu->device_count() : 0, load_ms);
     std::printf(
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / repeat;
     std::printf("\n# cost, mean of %d samples\ncpu+memory+disk sample: %.1f us (goal <= 200 us)\n", repeat, host_us);
     if (sample.gpus.empty()) {
-        std::printf("GPU sample: no GPU (%s)\n", sample.gpu_status.c_str());
+        std::printf("GPU sample: no GPU (%s)\n", gpu_status_text(sample).c_str());
     } else {
         std::printf("GPU sample: %.1f us for %zu GPUs = %.1f us per GPU (goal <= 50 us)\n", gpus_us, sample.gpus.size(),
                     gpus_us / static_cast<double>(sample.gpus.size()));

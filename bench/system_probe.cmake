@@ -4,6 +4,8 @@
 # its static unwinder would need glibc 2.35's _dl_find_object.
 add_executable(ailab_gpu_probe ${CMAKE_CURRENT_SOURCE_DIR}/system_gpu_probe.cpp
   ${PROJECT_SOURCE_DIR}/src/system/proc.cpp
+  ${PROJECT_SOURCE_DIR}/src/system/sample.cpp
+  ${PROJECT_SOURCE_DIR}/src/core/file.cpp
   ${PROJECT_SOURCE_DIR}/src/system/gpu.cpp
   ${PROJECT_SOURCE_DIR}/src/system/sampler.cpp)
 target_include_directories(ailab_gpu_probe PRIVATE ${PROJECT_SOURCE_DIR}/src)

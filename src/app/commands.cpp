@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <termios.h>
@@ -16,8 +17,6 @@
 #include "net/auth.hpp"
 #include "net/embedded_assets.hpp"
 #include "net/server.hpp"
-#include "runs/service.hpp"
-#include "system/service.hpp"
 
 namespace ailab::app {
 namespace {
@@ -27,7 +26,16 @@ void configure_logging() {
     if (const char* level = std::getenv("AILAB_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(level));
 }
 
+// Large buffers (request bodies, big WebSocket messages, exports) are mapped and unmapped on
+// their own instead of staying in the heap after use, so memory goes back to idle once a flood is
+// over. Fixing the threshold also stops glibc from raising it after the first big free.
+void return_big_buffers_to_the_system() {
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 int serve(const std::string& config_path) {
+    return_big_buffers_to_the_system();
     core::Config config;
     try {
         config = core::load_config(config_path);
@@ -35,7 +43,6 @@ int serve(const std::string& config_path) {
         std::cerr << error.what() << '\n';
         return 2;
     }
-    for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
     try {
         std::filesystem::create_directories(config.queue);
     } catch (const std::exception& error) {
@@ -43,11 +50,17 @@ int serve(const std::string& config_path) {
                   << " cannot be created: " << error.what() << '\n';
         return 2;
     }
+    std::unique_ptr<App> app;
     try {
-        auto app = build_app(config);
-        app->runs->start();
-        app->system->start();
-        net::Server server(app->config, app->router, app->hub, *app->auth, net::embedded_assets());
+        app = build_app(std::move(config));
+    } catch (const core::ConfigError& error) {
+        std::cerr << error.what() << '\n';
+        return 2;
+    }
+    for (const auto& warning : app->config.warnings) spdlog::warn("{}", warning);
+    try {
+        app->start();
+        net::Server server(app->config, app->router, app->websockets, app->verify_token, net::embedded_assets());
         server.run([&](const net::ServerInfo& info) {
             spdlog::info("AI Lab {} listening on {}", ailab::version, info.url);
             if (!info.tls_fingerprint.empty())
@@ -58,8 +71,7 @@ int serve(const std::string& config_path) {
             std::cout << "AI Lab is running at " << info.url << "/" << std::endl;
         });
         spdlog::info("stopping services");
-        app->system->stop();
-        app->runs->stop();
+        app->stop();
         spdlog::info("stopped cleanly");
         return 0;
     } catch (const std::exception& error) {

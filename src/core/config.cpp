@@ -168,12 +168,13 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     }
 
     if (const auto* gpus = reader.find("gpus")) {
-        if (!gpus->is_array()) reader.fail("gpus", "must be a list of GPU ids like [0, 1], got " + describe_json(*gpus));
+        if (!gpus->is_array())
+            reader.fail("gpus", "must be a list of GPU ids like [0, 1], got " + describe_json(*gpus));
         std::set<int> seen;
         for (const auto& id : gpus->as_array()) {
             if (!id.is_int64() || id.as_int64() < 0 || id.as_int64() > 1023)
-                reader.fail("gpus",
-                            "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " + describe_json(id));
+                reader.fail("gpus", "must list GPU ids (integers from 0, as CUDA_VISIBLE_DEVICES counts), got " +
+                                        describe_json(id));
             if (!seen.insert(static_cast<int>(id.as_int64())).second)
                 reader.fail("gpus", "lists GPU " + std::to_string(id.as_int64()) + " twice");
             config.gpus.push_back(static_cast<int>(id.as_int64()));
@@ -209,22 +210,18 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
         for (const auto& origin : origins->as_array()) {
             std::string normal = origin.is_string() ? normalise_origin(origin.as_string()) : std::string();
             if (normal.empty())
-                reader.fail("allowed_origins",
-                            "entries must be origins like \"https://host:port\" (no path), got " + describe_json(origin));
+                reader.fail("allowed_origins", "entries must be origins like \"https://host:port\" (no path), got " +
+                                                   describe_json(origin));
             config.allowed_origins.push_back(normal);
         }
     }
 
     config.cluster = reader.boolean("cluster", false);
-    config.metrics_public = reader.boolean("metrics_public", false);
-    config.dead_after_minutes =
-        static_cast<int>(reader.integer("dead_after_minutes", 90, 1, std::int64_t{60} * 24 * 365));
-    config.discovery_depth = static_cast<int>(reader.integer("discovery_depth", 5, 1, 32));
-    config.poll_interval = std::chrono::milliseconds(reader.integer("poll_interval_ms", 1000, 50, 3'600'000));
-    config.sample_interval = std::chrono::milliseconds(reader.integer("sample_interval_ms", 1000, 100, 3'600'000));
-    config.token_lifetime =
-        std::chrono::hours(reader.integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
     config.threads = static_cast<int>(reader.integer("threads", 2, 1, 64));
+    config.max_connections = static_cast<std::size_t>(reader.integer("max_connections", 4096, 16, 1'000'000));
+    config.max_connections_per_address = static_cast<std::size_t>(reader.integer(
+        "max_connections_per_address", std::min<std::int64_t>(1024, static_cast<std::int64_t>(config.max_connections)),
+        1, static_cast<std::int64_t>(config.max_connections)));
     return config;
 }
 

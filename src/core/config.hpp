@@ -43,15 +43,11 @@ struct Config {
     std::map<std::string, std::filesystem::path> projects;  // project name -> folder
     std::vector<int> gpus;                                  // CUDA_VISIBLE_DEVICES-style indices
     TlsConfig tls;
-    std::vector<std::string> allowed_origins;  // normalised: scheme://host[:port], lower case, no slash
-    bool cluster = false;                      // cluster mode: no resource monitoring
-    bool metrics_public = false;               // GET /metrics without a token
-    int dead_after_minutes = 90;
-    int discovery_depth = 5;
-    std::chrono::milliseconds poll_interval{1000};    // stat polling of the results folder
-    std::chrono::milliseconds sample_interval{1000};  // system sampler period
-    std::chrono::hours token_lifetime{24 * 7};
-    int threads = 2;  // I/O threads
+    std::vector<std::string> allowed_origins;        // normalised: scheme://host[:port], lower case, no slash
+    bool cluster = false;                            // cluster mode: no resource monitoring
+    int threads = 2;                                 // I/O threads
+    std::size_t max_connections = 4096;              // open connections in all
+    std::size_t max_connections_per_address = 1024;  // from one remote address
 
     // Non-fatal findings (plain-text passwords, ...), for the caller to log. Unknown keys are
     // found once every feature has read its section: settings->unread_keys().

@@ -14,6 +14,7 @@ namespace {
 
 // Fills buffer from offset 0 until end of file or max_bytes; returns the length or -errno.
 ssize_t read_up_to(int fd, std::string& buffer, std::size_t max_bytes) {
+    if (buffer.size() > max_bytes) buffer.resize(max_bytes);
     std::size_t length = 0;
     for (;;) {
         if (length == buffer.size()) {

@@ -2,11 +2,13 @@
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 
+#include "core/config_reader.hpp"
 #include "net/json.hpp"
 
 namespace ailab::net {
@@ -36,8 +38,46 @@ std::int64_t to_unix(Clock::time_point time) {
 
 // A hash to verify against when the user does not exist, so timing does not reveal user names.
 // A constant (the hash of a random string nobody knows): computing one costs ~70 ms at start-up.
+// Its parameters (m=64 MiB, t=2, p=1) are hash_password's, which also hashes the config's
+// plain-text passwords, so an unknown user costs what a known one does.
 constexpr std::string_view dummy_hash =
     "$argon2id$v=19$m=65536,t=2,p=1$wLnhUn+4N27u5P2X0YGBAg$MkSlR1ob2KY4KvvvZcS9UQhSlHv7P8xpqMgkWps7WSI";
+
+bool is_argon2id(std::string_view stored) { return stored.rfind("$argon2id$", 0) == 0; }
+
+// The config's users with every password as an argon2id hash: plain text is hashed here, once.
+std::map<std::string, std::string> hashed_users(const core::Config& config) {
+    std::map<std::string, std::string> users;
+    for (const auto& [user, stored] : config.users)
+        users.emplace(user, is_argon2id(stored) ? stored : hash_password(stored));
+    return users;
+}
+
+core::Database open_token_store(const std::filesystem::path& state_folder) {
+    std::filesystem::create_directories(state_folder);
+    auto database = core::Database::open(state_folder / "ailab.db");
+    if (!database) throw std::runtime_error("token store: " + database.error().message);
+    auto schema = database->exec(
+        "CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, user TEXT NOT NULL, "
+        "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
+    if (!schema) throw std::runtime_error("token store: " + schema.error().message);
+    return std::move(*database);
+}
+
+core::Statement prepare_or_throw(core::Database& database, std::string_view sql) {
+    auto statement = database.prepare(sql);
+    if (!statement) throw std::runtime_error("token store: " + statement.error().message);
+    return std::move(*statement);
+}
+
+constexpr std::size_t max_table_entries = 100'000;
+constexpr auto forgive_after = std::chrono::hours(1);
+
+// Keys for the limiter's tables; a user name is cut so a huge one cannot fill memory.
+std::string user_key(std::string_view user) { return std::string(user.substr(0, 128)); }
+std::string pair_key(const LoginAttempt& attempt) {
+    return std::string(attempt.address) + '\n' + user_key(attempt.user);
+}
 
 }  // namespace
 
@@ -63,98 +103,120 @@ bool verify_password(std::string_view stored, std::string_view password) {
     return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::chrono::seconds LoginRateLimiter::wait_for(const std::string& address, std::chrono::steady_clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(address);
-    if (it == entries_.end() || it->second.locked_until <= now) return std::chrono::seconds(0);
+std::chrono::seconds LoginRateLimiter::wait_in(const Table& table, const std::string& key, TimePoint now) {
+    auto it = table.find(key);
+    if (it == table.end() || it->second.locked_until <= now) return std::chrono::seconds(0);
     auto left = std::chrono::ceil<std::chrono::seconds>(it->second.locked_until - now);
     return std::max(left, std::chrono::seconds(1));
 }
 
-void LoginRateLimiter::record_failure(const std::string& address, std::chrono::steady_clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    if (entries_.size() > 100'000) {
-        // Bound memory under a spray of addresses: forget entries idle for an hour.
-        std::erase_if(entries_, [now](const auto& item) {
-            return item.second.locked_until < now && now - item.second.last_failure > std::chrono::hours(1);
+void LoginRateLimiter::count_failure(Table& table, const std::string& key, int free_failures, TimePoint now) {
+    if (table.size() > max_table_entries) {
+        // Bound memory under a spray of addresses or names: forget idle entries, then any unlocked.
+        std::erase_if(table, [now](const auto& item) {
+            return item.second.locked_until < now && now - item.second.last_failure > forgive_after;
         });
+        if (table.size() > max_table_entries)
+            std::erase_if(table, [now](const auto& item) { return item.second.locked_until < now; });
     }
-    auto& entry = entries_[address];
-    // Failures older than an hour are forgiven.
-    if (entry.failures > 0 && now - entry.last_failure > std::chrono::hours(1)) entry.failures = 0;
-    ++entry.failures;
-    entry.last_failure = now;
-    int over = entry.failures - free_attempts_;
+    auto& counter = table[key];
+    if (counter.failures > 0 && now - counter.last_failure > forgive_after) counter.failures = 0;
+    ++counter.failures;
+    counter.last_failure = now;
+    int over = counter.failures - free_failures;
     if (over > 0) {
         auto wait = std::chrono::seconds(1LL << std::min(over - 1, 10));
-        entry.locked_until = now + std::min<std::chrono::seconds>(wait, std::chrono::minutes(15));
+        counter.locked_until = now + std::min<std::chrono::seconds>(wait, std::chrono::minutes(15));
     }
 }
 
-void LoginRateLimiter::record_success(const std::string& address) {
-    std::lock_guard lock(mutex_);
-    entries_.erase(address);
+void LoginRateLimiter::forgive(Table& table, const std::string& key, int failures) {
+    auto it = table.find(key);
+    if (it == table.end()) return;
+    it->second.failures -= std::min(failures, it->second.failures);
+    if (it->second.failures == 0) table.erase(it);
 }
 
-void Auth::DatabaseCloser::operator()(sqlite3* database) const { sqlite3_close_v2(database); }
+std::chrono::seconds LoginRateLimiter::wait_for(const LoginAttempt& attempt, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    return std::max(wait_in(by_address_, std::string(attempt.address), now),
+                    wait_in(by_user_, user_key(attempt.user), now));
+}
+
+void LoginRateLimiter::record_failure(const LoginAttempt& attempt, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    count_failure(by_address_, std::string(attempt.address), limits_.free_failures_per_address, now);
+    count_failure(by_user_, user_key(attempt.user), limits_.free_failures_per_user, now);
+    count_failure(by_pair_, pair_key(attempt), std::numeric_limits<int>::max(), now);
+}
+
+void LoginRateLimiter::record_success(const LoginAttempt& attempt, TimePoint now) {
+    std::lock_guard lock(mutex_);
+    auto it = by_pair_.find(pair_key(attempt));
+    if (it == by_pair_.end()) return;  // no failures of this address on this account: nothing to forgive
+    // Stale pair failures were forgiven in the other tables already (their last failure is at
+    // least as recent as the pair's).
+    int failures = now - it->second.last_failure > forgive_after ? 0 : it->second.failures;
+    by_pair_.erase(it);
+    forgive(by_address_, std::string(attempt.address), failures);
+    forgive(by_user_, user_key(attempt.user), failures);
+}
+
+AuthSettings AuthSettings::read(core::ConfigReader* reader) {
+    AuthSettings settings;
+    if (reader == nullptr) return settings;
+    settings.token_lifetime =
+        std::chrono::hours(reader->integer("token_lifetime_hours", std::int64_t{24} * 7, 1, std::int64_t{24} * 366));
+    return settings;
+}
 
 Auth::Auth(const core::Config& config, const std::filesystem::path& state_folder)
-    : users_(config.users), lifetime_(std::chrono::duration_cast<std::chrono::seconds>(config.token_lifetime)) {
+    : Auth(config, AuthSettings::read(config.settings.get()), state_folder) {}
+
+Auth::Auth(const core::Config& config, const AuthSettings& settings, const std::filesystem::path& state_folder)
+    : users_(hashed_users(config)),
+      lifetime_(std::chrono::duration_cast<std::chrono::seconds>(settings.token_lifetime)),
+      limiter_(settings.login_limits),
+      database_(open_token_store(state_folder)),
+      insert_token_(prepare_or_throw(
+          database_, "INSERT OR REPLACE INTO tokens (hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)")),
+      delete_token_(prepare_or_throw(database_, "DELETE FROM tokens WHERE hash = ?")) {
     ensure_sodium();
-    std::filesystem::create_directories(state_folder);
-    auto path = (state_folder / "ailab.db").string();
-    sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             nullptr);
-    database_.reset(raw);
-    if (rc != SQLITE_OK) throw std::runtime_error("cannot open " + path + ": " + sqlite3_errstr(rc));
-    sqlite3_busy_timeout(raw, 5000);
-    execute("PRAGMA journal_mode=WAL");
-    execute(
-        "CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, user TEXT NOT NULL, "
-        "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
-    auto now = to_unix(Clock::now());
-    execute(("DELETE FROM tokens WHERE expires_at <= " + std::to_string(now)).c_str());
-    sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(raw, "SELECT hash, user, expires_at FROM tokens", -1, &statement, nullptr);
-    while (statement && sqlite3_step(statement) == SQLITE_ROW) {
-        std::string hash(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
-        std::string user(reinterpret_cast<const char*>(sqlite3_column_text(statement, 1)));
-        auto expires = Clock::time_point(std::chrono::seconds(sqlite3_column_int64(statement, 2)));
-        if (users_.contains(user)) tokens_.emplace(std::move(hash), TokenRecord{std::move(user), expires});
+    auto expired = prepare_or_throw(database_, "DELETE FROM tokens WHERE expires_at <= ?");
+    if (auto done = expired.bind(1, to_unix(Clock::now())).run(); !done)
+        throw std::runtime_error("token store: " + done.error().message);
+    auto select = prepare_or_throw(database_, "SELECT hash, user, expires_at FROM tokens");
+    while (true) {
+        auto step = select.step();
+        if (!step) throw std::runtime_error("token store: " + step.error().message);
+        if (*step == core::Step::done) break;
+        std::string user = select.column_text(1);
+        auto expires = Clock::time_point(std::chrono::seconds(select.column_int64(2)));
+        if (users_.contains(user)) tokens_.emplace(select.column_text(0), TokenRecord{std::move(user), expires});
     }
-    sqlite3_finalize(statement);
 }
 
 Auth::~Auth() = default;
 
-void Auth::execute(const char* sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(database_.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
-        std::string text = message ? message : "unknown error";
-        sqlite3_free(message);
-        throw std::runtime_error(std::string("token store: ") + text);
-    }
-}
-
 LoginResult Auth::login(const std::string& user, std::string_view password, const std::string& remote_address) {
     LoginResult result;
-    auto now = std::chrono::steady_clock::now();
-    if (auto wait = limiter_.wait_for(remote_address, now); wait.count() > 0) {
+    const LoginAttempt attempt{remote_address, user};
+    if (auto wait = limiter_.wait_for(attempt, std::chrono::steady_clock::now()); wait.count() > 0) {
         result.status = LoginStatus::rate_limited;
         result.retry_after = wait;
         return result;
     }
+    // One argon2id verification whatever the user: a known user's hash or the dummy.
     auto it = users_.find(user);
     bool ok =
         verify_password(it == users_.end() ? dummy_hash : std::string_view(it->second), password) && it != users_.end();
     if (!ok) {
-        limiter_.record_failure(remote_address, std::chrono::steady_clock::now());
+        limiter_.record_failure(attempt, std::chrono::steady_clock::now());
         spdlog::warn("login failed for user \"{}\" from {}", user.size() > 64 ? user.substr(0, 64) : user,
                      remote_address);
         return result;
     }
-    limiter_.record_success(remote_address);
+    limiter_.record_success(attempt, std::chrono::steady_clock::now());
     std::array<unsigned char, 32> random{};
     randombytes_buf(random.data(), random.size());
     result.token = to_hex(random.data(), random.size());
@@ -162,17 +224,12 @@ LoginResult Auth::login(const std::string& user, std::string_view password, cons
     result.status = LoginStatus::ok;
     auto hash = token_hash(result.token);
     std::lock_guard lock(mutex_);
-    sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(database_.get(),
-                       "INSERT OR REPLACE INTO tokens (hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)", -1,
-                       &statement, nullptr);
-    sqlite3_bind_text(statement, 1, hash.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(statement, 2, user.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(statement, 3, to_unix(Clock::now()));
-    sqlite3_bind_int64(statement, 4, to_unix(result.expires_at));
-    int rc = sqlite3_step(statement);
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_DONE) spdlog::error("token store: cannot save a token: {}", sqlite3_errmsg(database_.get()));
+    auto saved = insert_token_.bind(1, hash)
+                     .bind(2, user)
+                     .bind(3, to_unix(Clock::now()))
+                     .bind(4, to_unix(result.expires_at))
+                     .run();
+    if (!saved) spdlog::error("token store: cannot save a token: {}", saved.error().message);
     tokens_[hash] = TokenRecord{user, result.expires_at};
     spdlog::info("user \"{}\" logged in from {}", user, remote_address);
     return result;
@@ -196,11 +253,8 @@ bool Auth::logout(std::string_view token) {
     auto hash = token_hash(token);
     std::lock_guard lock(mutex_);
     bool known = tokens_.erase(hash) > 0;
-    sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(database_.get(), "DELETE FROM tokens WHERE hash = ?", -1, &statement, nullptr);
-    sqlite3_bind_text(statement, 1, hash.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_step(statement);
-    sqlite3_finalize(statement);
+    if (auto removed = delete_token_.bind(1, hash).run(); !removed)
+        spdlog::error("token store: cannot remove a token: {}", removed.error().message);
     return known;
 }
 
@@ -216,8 +270,9 @@ void register_auth_routes(Router& router, Auth& auth) {
         auto password = require_string(body, "password");
         auto result = auth.login(user, password, request.remote_address);
         if (result.status == LoginStatus::rate_limited) {
-            auto response = Response::error(429, "too many failed logins from this address; try again in " +
-                                                     std::to_string(result.retry_after.count()) + " s");
+            auto response =
+                Response::error(429, "too many failed logins from this address or for this user; try again in " +
+                                         std::to_string(result.retry_after.count()) + " s");
             response.set_header("Retry-After", std::to_string(result.retry_after.count()));
             return response;
         }
@@ -227,7 +282,7 @@ void register_auth_routes(Router& router, Auth& auth) {
         out["expires_at"] = to_unix(result.expires_at);
         out["user"] = user;
         return json_response(out);
-    });
+    }, Execution::worker);  // one argon2id check (tens of ms): never on an I/O thread
     router.add(Method::post, "/api/v1/logout", Access::token_required, [&auth](Request& request) {
         auth.logout(request.token);
         return json_response(boost::json::object{{"ok", true}});

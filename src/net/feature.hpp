@@ -31,6 +31,8 @@ struct FeatureContext {
     Hub& hub;
     WebSocketRegistry& websockets;
     std::vector<MetricsWriter>& metrics;
+    // The check of bearer tokens that the router and every WebSocket use; the auth feature sets it.
+    TokenVerifier& verify_token;
 };
 
 class Feature {

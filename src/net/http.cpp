@@ -119,7 +119,7 @@ std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode
     return out;
 }
 
-std::map<std::string, std::string> parse_query(std::string_view query_string) {
+std::optional<std::map<std::string, std::string>> parse_query(std::string_view query_string) {
     std::map<std::string, std::string> result;
     while (!query_string.empty()) {
         auto amp = query_string.find('&');
@@ -130,7 +130,8 @@ std::map<std::string, std::string> parse_query(std::string_view query_string) {
         auto key = percent_decode(pair.substr(0, eq), DecodeMode::query);
         auto value =
             percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), DecodeMode::query);
-        if (key && value) result.emplace(std::move(*key), std::move(*value));
+        if (!key || !value) return std::nullopt;
+        result.emplace(std::move(*key), std::move(*value));
     }
     return result;
 }

@@ -64,7 +64,9 @@ private:
 // escape and for a NUL, escaped (%00) or raw: a decoded text never holds a NUL.
 enum class DecodeMode { path, query };
 std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode);
-std::map<std::string, std::string> parse_query(std::string_view query_string);
+// Decoded query parameters; nullopt when a key or value holds a bad %-escape or a NUL (the caller
+// answers 400 rather than silently applying defaults).
+std::optional<std::map<std::string, std::string>> parse_query(std::string_view query_string);
 
 // The path of a request target (the part before '?'), decoded, or nullopt when it must be refused
 // with 400: a bad or NUL escape, a path that does not start with '/' before decoding ("", "%2fetc"),

@@ -4,6 +4,21 @@
 
 namespace ailab::net {
 
+void Hub::declare_topic(std::string topic) {
+    std::lock_guard lock(mutex_);
+    topics_.insert(std::move(topic));
+}
+
+bool Hub::is_topic(std::string_view topic) const {
+    std::lock_guard lock(mutex_);
+    return topics_.contains(topic);
+}
+
+std::vector<std::string> Hub::topics() const {
+    std::lock_guard lock(mutex_);
+    return {topics_.begin(), topics_.end()};
+}
+
 void Hub::subscribe(const std::shared_ptr<HubClient>& client, const std::string& topic) {
     std::lock_guard lock(mutex_);
     subscriptions_.insert(Subscription{topic, client.get(), client});

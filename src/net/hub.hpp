@@ -25,6 +25,13 @@ public:
 
 class Hub {
 public:
+    // Topics must be declared (by the feature that publishes them, before the server starts)
+    // before clients may subscribe to them; unknown names are refused, so a client cannot make
+    // the server hold state for arbitrary strings.
+    void declare_topic(std::string topic);
+    bool is_topic(std::string_view topic) const;
+    std::vector<std::string> topics() const;
+
     void subscribe(const std::shared_ptr<HubClient>& client, const std::string& topic);
     void unsubscribe(const HubClient* client, const std::string& topic);
     void unsubscribe_all(const HubClient* client);
@@ -45,7 +52,8 @@ private:
             return topic != other.topic ? topic < other.topic : std::less<const HubClient*>{}(key, other.key);
         }
     };
-    mutable std::mutex mutex_;  // guards subscriptions_
+    mutable std::mutex mutex_;  // guards subscriptions_ and topics_
+    std::set<std::string, std::less<>> topics_;
     std::set<Subscription> subscriptions_;
 };
 

@@ -1,5 +1,7 @@
 #include "net/router.hpp"
 
+#include "core/strings.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -19,9 +21,9 @@ std::vector<std::string> split_path(std::string_view path) {
     return segments;
 }
 
-void Router::add(Method method, std::string pattern, Access access, Handler handler) {
+void Router::add(Method method, std::string pattern, Access access, Handler handler, Execution execution) {
     auto segments = split_path(pattern);
-    Route route{RouteInfo{method, std::move(pattern), access}, std::move(segments), std::move(handler)};
+    Route route{RouteInfo{method, std::move(pattern), access, execution}, std::move(segments), std::move(handler)};
     routes_.push_back(std::move(route));
 }
 
@@ -53,15 +55,21 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
 std::string_view bearer_token(const Request& request) {
     auto value = request.header("authorization");
     constexpr std::string_view prefix = "Bearer ";
-    if (value.size() <= prefix.size()) return {};
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(value[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
-            return {};
-    }
+    if (value.size() <= prefix.size() || !core::starts_with_ignoring_case(value, prefix)) return {};
     return value.substr(prefix.size());
 }
 
 }  // namespace
+
+Execution Router::execution_of(const Request& request) const {
+    const auto segments = split_path(request.path);
+    const Method method = request.method == Method::head ? Method::get : request.method;
+    std::map<std::string, std::string> unused;
+    for (const auto& route : routes_) {
+        if (route.info.method == method && match(route.segments, segments, unused)) return route.info.execution;
+    }
+    return Execution::io_thread;
+}
 
 Response Router::dispatch(Request& request, const TokenVerifier& verify) const {
     auto segments = split_path(request.path);
@@ -92,8 +100,9 @@ Response Router::dispatch(Request& request, const TokenVerifier& verify) const {
         } catch (const HttpError& error) {
             return Response::error(error.status(), error.what());
         } catch (const std::exception& error) {
+            // The text may hold server paths or internals: it goes to the log, not to the client.
             spdlog::error("{} {}: unhandled error: {}", method_name(request.method), request.path, error.what());
-            return Response::error(500, std::string("internal error: ") + error.what());
+            return Response::error(500, "internal error (the server's log has the details)");
         } catch (...) {
             spdlog::error("{} {}: unhandled non-standard exception", method_name(request.method), request.path);
             return Response::error(500, "internal error");

@@ -14,12 +14,18 @@ namespace ailab::net {
 
 enum class Access { public_route, token_required };
 
+// Where a handler runs. io_thread: on the connection's I/O thread, for handlers that answer from
+// memory in microseconds. worker: on the server's small worker pool, for handlers that may take
+// long (reading a large file, an argon2 check), so that they never hold up other connections.
+enum class Execution { io_thread, worker };
+
 using Handler = std::function<Response(Request&)>;
 
 struct RouteInfo {
     Method method;
     std::string pattern;
     Access access;
+    Execution execution = Execution::io_thread;
 };
 
 // Checks a bearer token; returns the user name when valid. Thread-safe implementations only.
@@ -28,7 +34,11 @@ using TokenVerifier = std::function<std::optional<std::string>(std::string_view 
 class Router {
 public:
     // Register before the server starts; not thread-safe against dispatch().
-    void add(Method method, std::string pattern, Access access, Handler handler);
+    void add(Method method, std::string pattern, Access access, Handler handler,
+             Execution execution = Execution::io_thread);
+
+    // Where the route that request.path and method name runs (io_thread when none matches).
+    Execution execution_of(const Request& request) const;
 
     // Finds the route, checks the token when needed, runs the handler inside the error wrapper.
     // 404 for an unknown path, 405 for a known path with another method. Thread-safe.

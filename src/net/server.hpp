@@ -1,8 +1,11 @@
 #pragma once
-// The HTTP/WebSocket server: one listener, one coroutine per connection on its own strand,
-// plain TCP or TLS on the same code path. Requests under /api and /metrics go to the Router;
-// GET /api/v1/ws upgrades to a WebSocket that authenticates in its first message and then
-// subscribes to Hub topics; everything else is the embedded web UI.
+// The HTTP/WebSocket server: binds, then runs the listener and the sessions on config.threads
+// threads until SIGINT/SIGTERM or stop(). The rooms:
+//   listener.*           accepts, admits (connection limits), backs off at the descriptor limit
+//   http_session.*       one connection's requests: parse, route, write; upgrades to ...
+//   websocket_session.*  one WebSocket: first-message auth, write queue with limits, the handler
+//   server_state.hpp     what they share (config, router, endpoint registry, connection table)
+// Features never include these: they see net::Request/Response, Router and WebSocketRegistry.
 
 #include <cstdint>
 #include <functional>
@@ -11,10 +14,9 @@
 #include <string>
 
 #include "core/config.hpp"
-#include "net/auth.hpp"
 #include "net/embedded_assets.hpp"
-#include "net/hub.hpp"
 #include "net/router.hpp"
+#include "net/websocket_endpoint.hpp"
 
 namespace ailab::net {
 
@@ -24,24 +26,29 @@ struct ServerInfo {
     std::string tls_fingerprint;  // SHA-256 when TLS is on
 };
 
+struct ServerState;
+
 class Server {
 public:
-    Server(const core::Config& config, const Router& router, Hub& hub, Auth& auth,
-           std::span<const EmbeddedAsset> assets);
+    Server(const core::Config& config, const Router& router, const WebSocketRegistry& websockets,
+           TokenVerifier verify, std::span<const EmbeddedAsset> assets);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds, calls on_listening, and serves on config.threads threads until SIGINT/SIGTERM or
-    // stop(). Shutdown: stop accepting, close every session (WebSockets with "going away"),
-    // give open requests up to 2 s to finish, then return. Throws on a bind failure.
+    // Binds, calls on_listening, and serves until SIGINT/SIGTERM or stop(). Shutdown: stop
+    // accepting, close every session, give open requests up to 2 s to finish, then return.
+    // Throws on a bind failure.
     void run(const std::function<void(const ServerInfo&)>& on_listening);
     void stop();  // thread-safe
 
-    struct Impl;  // defined in server.cpp; public so that session classes there can name it
-
 private:
-    std::unique_ptr<Impl> impl_;
+    void shutdown();
+    void wait_for_drain();
+
+    std::unique_ptr<ServerState> state_;
+    struct Parts;  // the acceptor and timers, which need Asio's headers
+    std::unique_ptr<Parts> parts_;
 };
 
 }  // namespace ailab::net

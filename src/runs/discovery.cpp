@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
-
-#include "runs/log_reader.hpp"
 
 namespace ailab::runs {
 
@@ -33,21 +33,45 @@ bool for_each_entry(int directory_fd, Visit&& visit) {
     }
 }
 
-bool is_folder(int directory_fd, std::string_view name, unsigned char type) {
+// A folder's identity, to see a folder again that is already on the path being scanned.
+struct Identity {
+    dev_t device = 0;
+    ino_t inode = 0;
+    bool operator==(const Identity&) const = default;
+};
+
+std::string child_path(std::string_view relative, std::string_view name) {
+    std::string path(relative);
+    if (!path.empty()) path += '/';
+    path += name;
+    return path;
+}
+
+// Whether the entry `name` of the folder `relative` (open as directory_fd) is a folder: a real one,
+// or a link that resolves to a folder beneath the root.
+bool is_folder(const core::ConfinedRoot& root, int directory_fd, std::string_view relative, std::string_view name,
+               unsigned char type) {
     if (type == DT_DIR) return true;
     if (type != DT_LNK && type != DT_UNKNOWN) return false;
-    struct stat status {};
     std::string name_string(name);
-    return ::fstatat(directory_fd, name_string.c_str(), &status, 0) == 0 && S_ISDIR(status.st_mode);
+    struct stat status {};
+    if (::fstatat(directory_fd, name_string.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0) return false;
+    if (S_ISDIR(status.st_mode)) return true;
+    if (!S_ISLNK(status.st_mode)) return false;
+    return static_cast<bool>(root.open_folder(child_path(relative, name)));
 }
 
 // Anything but a folder counts as the log; reading it tells whether it is a readable regular file.
 bool is_file_entry(unsigned char type) { return type != DT_DIR; }
 
-FolderListing list_open_folder(int fd) {
+// Lists the folder open as fd (its own descriptor: getdents moves its position), which is
+// `relative` beneath root.
+FolderListing list_open_folder(const core::ConfinedRoot& root, int fd, std::string_view relative,
+                               Identity* identity = nullptr) {
     FolderListing listing;
     struct stat status {};
     if (::fstat(fd, &status) != 0) return listing;
+    if (identity != nullptr) *identity = Identity{status.st_dev, status.st_ino};
     listing.exists = true;
     listing.mtime_ns = static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 + status.st_mtim.tv_nsec;
     int best_log = 99;
@@ -60,18 +84,34 @@ FolderListing list_open_folder(int fd) {
                 return;
             }
         }
-        if (is_folder(fd, name, type)) listing.subfolders.emplace_back(name);
+        if (is_folder(root, fd, relative, name, type)) listing.subfolders.emplace_back(name);
     });
     std::sort(listing.subfolders.begin(), listing.subfolders.end());
     return listing;
 }
 
+// Opens the subfolder `name` of the folder open as fd: a real folder directly, a link only
+// through the confined root (so one that leaves it is refused).
+core::OwnedFd open_child(const core::ConfinedRoot& root, int fd, const std::string& name,
+                         const std::string& child_relative) {
+    core::OwnedFd child(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (child || (errno != ENOTDIR && errno != ELOOP)) return child;
+    auto linked = root.open_folder(child_relative);
+    return linked ? std::move(*linked) : core::OwnedFd();
+}
+
 }  // namespace
 
-FolderListing list_folder(const std::string& path) {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+FolderListing list_folder(const core::ConfinedRoot& root, std::string_view relative) {
+    auto fd = root.open_folder(relative);
     if (!fd) return FolderListing{};
-    return list_open_folder(fd.get());
+    return list_open_folder(root, fd->get(), relative);
+}
+
+FolderListing list_folder(const std::filesystem::path& root, std::string_view relative) {
+    auto confined = core::ConfinedRoot::open(root);
+    if (!confined) return FolderListing{};
+    return list_folder(*confined, relative);
 }
 
 std::string parent_path(std::string_view relative) {
@@ -104,45 +144,83 @@ std::string run_id(std::string_view relative_path) {
 
 namespace {
 
-void scan_open_folder(int fd, const std::string& relative, int depth, int max_depth, ScanResult& result) {
-    FolderListing listing = list_open_folder(fd);
+// `ancestors`: the identities of the folders from the root down to fd's parent.
+void scan_open_folder(const core::ConfinedRoot& root, int fd, const std::string& relative, int depth, int max_depth,
+                      std::vector<Identity>& ancestors, ScanResult& result) {
+    Identity identity;
+    FolderListing listing = list_open_folder(root, fd, relative, &identity);
     if (!listing.exists) return;
+    if (std::find(ancestors.begin(), ancestors.end(), identity) != ancestors.end()) return;  // a loop
     if (depth > 0 && !listing.log_file.empty()) {
         result.runs.push_back(FoundRun{relative, listing.log_file});
         return;
     }
     result.folders.push_back(FoundFolder{relative, depth, listing.mtime_ns});
     if (depth >= max_depth) return;
+    ancestors.push_back(identity);
     for (const auto& name : listing.subfolders) {
-        FileDescriptor child(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!child) continue;
-        std::string child_relative = relative;
-        if (!child_relative.empty()) child_relative += '/';
-        child_relative += name;
-        scan_open_folder(child.get(), child_relative, depth + 1, max_depth, result);
+        std::string child_relative = child_path(relative, name);
+        core::OwnedFd child = open_child(root, fd, name, child_relative);
+        if (child) scan_open_folder(root, child.get(), child_relative, depth + 1, max_depth, ancestors, result);
     }
+    ancestors.pop_back();
+}
+
+std::optional<Identity> identity_of(int fd) {
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) return std::nullopt;
+    return Identity{status.st_dev, status.st_ino};
 }
 
 }  // namespace
 
+void scan_tree(const core::ConfinedRoot& root, const std::string& relative, int depth, int max_depth,
+               ScanResult& result) {
+    // The folders above `relative`, so that a link back to one of them is seen as a loop.
+    std::vector<Identity> ancestors;
+    if (!relative.empty()) {
+        std::vector<std::string> above{""};
+        for (auto slash = relative.find('/'); slash != std::string::npos; slash = relative.find('/', slash + 1))
+            above.push_back(relative.substr(0, slash));
+        for (const auto& folder : above) {
+            auto fd = root.open_folder(folder);
+            auto identity = fd ? identity_of(fd->get()) : std::nullopt;
+            if (!identity) return;
+            ancestors.push_back(*identity);
+        }
+    }
+    auto fd = root.open_folder(relative);
+    if (!fd) return;
+    scan_open_folder(root, fd->get(), relative, depth, max_depth, ancestors, result);
+}
+
 void scan_tree(const std::filesystem::path& root, const std::string& relative, int depth, int max_depth,
                ScanResult& result) {
-    FileDescriptor fd(::open(join_path(root, relative).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) return;
-    scan_open_folder(fd.get(), relative, depth, max_depth, result);
+    auto confined = core::ConfinedRoot::open(root);
+    if (!confined) return;
+    scan_tree(*confined, relative, depth, max_depth, result);
 }
 
 ScanResult scan_whole_tree(const std::filesystem::path& root, int max_depth, unsigned threads) {
     ScanResult result;
-    FolderListing top = list_folder(root.string());
+    auto confined = core::ConfinedRoot::open(root);
+    if (!confined) return result;
+    auto top_fd = confined->open_folder("");
+    if (!top_fd) return result;
+    Identity top_identity;
+    FolderListing top = list_open_folder(*confined, top_fd->get(), "", &top_identity);
     if (!top.exists) return result;
     result.folders.push_back(FoundFolder{"", 0, top.mtime_ns});
     if (max_depth < 1) return result;
     threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(top.subfolders.size())));
     std::vector<ScanResult> parts(threads);
     auto work = [&](unsigned part) {
-        for (std::size_t i = part; i < top.subfolders.size(); i += threads)
-            scan_tree(root, top.subfolders[i], 1, max_depth, parts[part]);
+        std::vector<Identity> ancestors{top_identity};
+        for (std::size_t i = part; i < top.subfolders.size(); i += threads) {
+            const std::string& name = top.subfolders[i];
+            core::OwnedFd child = open_child(*confined, top_fd->get(), name, name);
+            if (child) scan_open_folder(*confined, child.get(), name, 1, max_depth, ancestors, parts[part]);
+        }
     };
     std::vector<std::thread> helpers;
     for (unsigned part = 1; part < threads; ++part) helpers.emplace_back(work, part);

@@ -4,6 +4,14 @@
 // name starts with '.' (so `.ailab-trash`) are skipped, and a run's own subfolders are not searched
 // for further runs. Listing uses openat/getdents on directory descriptors, so a scan costs about
 // one system call per folder.
+//
+// Symbolic links, the rule (issue 8): everything is looked up beneath the results root through a
+// core::ConfinedRoot. A link to a folder counts as a subfolder, and is searched, only when it
+// resolves to a folder beneath the root (relative or absolute, through ".." or not); a link that
+// leaves the root is neither listed nor searched. Links that stay inside are followed, so a run
+// reachable by two paths (`latest -> runs/42`) is listed under each, as before. Loops cannot hang
+// a scan: a folder whose (device, inode) is already on the path from the root down to it (a link
+// or bind mount back to an ancestor) is skipped, and the depth limit bounds the rest.
 
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/confined.hpp"
 
 namespace ailab::runs {
 
@@ -25,8 +35,10 @@ struct FolderListing {
     std::vector<std::string> subfolders;  // names, sorted; dot-folders left out
 };
 
-// Lists `path`. Symbolic links to folders count as folders.
-FolderListing list_folder(const std::string& path);
+// Lists the folder `relative` beneath root ("" for the root itself). Symbolic links count as
+// folders when they resolve to a folder beneath the root (see the rule above).
+FolderListing list_folder(const core::ConfinedRoot& root, std::string_view relative);
+FolderListing list_folder(const std::filesystem::path& root, std::string_view relative);
 
 struct FoundRun {
     std::string path;      // relative to the root, '/'-separated
@@ -43,7 +55,10 @@ struct ScanResult {
 };
 
 // Scans `relative` (depth `depth`) under root and everything below it up to max_depth, appending
-// to result. relative "" with depth 0 scans the whole tree.
+// to result. relative "" with depth 0 scans the whole tree. Paths in the result are relative to
+// the root. A `relative` that leaves the root finds nothing.
+void scan_tree(const core::ConfinedRoot& root, const std::string& relative, int depth, int max_depth,
+               ScanResult& result);
 void scan_tree(const std::filesystem::path& root, const std::string& relative, int depth, int max_depth,
                ScanResult& result);
 

@@ -8,21 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/fd.hpp"
 #include "runs/line_parser.hpp"
 
 namespace ailab::runs {
-
-FileDescriptor::~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
-FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = other.release();
-    }
-    return *this;
-}
 
 ReadBuffer::ReadBuffer(std::size_t capacity)
     : capacity_(std::max(capacity, max_line_bytes + 2)), data_(new char[capacity_ + line_padding]) {
@@ -34,28 +23,24 @@ FileIdentity identity_of(const struct stat& status) {
                         static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 + status.st_mtim.tv_nsec};
 }
 
-FileIdentity stat_identity(const std::string& path, int& errno_value) {
+core::Result<FileIdentity> stat_identity(const std::string& path) {
     struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) {
-        errno_value = errno;
-        return FileIdentity{};
-    }
-    errno_value = 0;
+    if (::stat(path.c_str(), &status) != 0) return core::Error::from_errno(errno, "cannot stat " + path);
     return identity_of(status);
 }
 
-ssize_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset) {
+core::Result<std::size_t> read_at(int fd, char* data, std::size_t length, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < length) {
         ssize_t n = ::pread(fd, data + done, length - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR) continue;
-            return -1;
+            return core::Error::from_errno(errno, "read failed");
         }
         if (n == 0) break;
         done += static_cast<std::size_t>(n);
     }
-    return static_cast<ssize_t>(done);
+    return done;
 }
 
 namespace {
@@ -67,10 +52,10 @@ struct ScanState {
     bool skipping_long_line;     // inside a line longer than max_line_bytes
     std::uint64_t position = 0;  // where reading stopped
 };
-enum class ScanEnd { end_of_file, budget, error };
+enum class ScanEnd { end_of_file, budget };
 
-ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink, std::uint64_t max_bytes,
-                   std::uint64_t end_offset) {
+core::Result<ScanEnd> scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink, std::uint64_t max_bytes,
+                                 std::uint64_t end_offset, const ReadBudget* budget = nullptr) {
     char* data = buffer.data();
     std::size_t capacity = buffer.capacity();
     std::size_t carried = 0;                // bytes of an unfinished line at the start of the buffer
@@ -78,15 +63,19 @@ ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink,
     std::uint64_t read_total = 0;
     ScanEnd result = ScanEnd::end_of_file;
     while (position < end_offset) {
+        if (budget != nullptr) {
+            if (auto within = budget->check(); !within) return within.error();
+        }
         std::size_t wanted =
             static_cast<std::size_t>(std::min<std::uint64_t>(capacity - carried, end_offset - position));
-        ssize_t n = read_at(fd, data + carried, wanted, position);
-        if (n < 0) return ScanEnd::error;
+        auto got = read_at(fd, data + carried, wanted, position);
+        if (!got) return got.error();
+        std::size_t n = *got;
         if (n == 0) break;
-        std::size_t filled = carried + static_cast<std::size_t>(n);
+        std::size_t filled = carried + n;
         std::uint64_t buffer_offset = position - carried;  // file offset of data[0]
-        position += static_cast<std::uint64_t>(n);
-        read_total += static_cast<std::uint64_t>(n);
+        position += n;
+        read_total += n;
         // Padding after the filled part, so simdjson may read past the last line.
         std::memset(data + filled, 0, line_padding);
 
@@ -122,7 +111,7 @@ ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink,
             result = ScanEnd::budget;
             break;
         }
-        if (static_cast<std::size_t>(n) < wanted) break;  // short read: the end of the file for now
+        if (n < wanted) break;  // short read: the end of the file for now
     }
     state.position = position;
     return result;
@@ -130,25 +119,22 @@ ScanEnd scan_lines(int fd, ScanState& state, ReadBuffer& buffer, LineSink& sink,
 
 }  // namespace
 
-ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink& sink, std::size_t max_bytes) {
-    // O_NONBLOCK: a FIFO named like a log must not block the reader (regular files ignore it).
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) {
-        int error = errno;
-        error_ = std::strerror(error);
-        if (error == ENOENT || error == ENOTDIR) {
+ReadStatus LogReader::read(const ResultsRoot& root, std::string_view relative, ReadBuffer& buffer, LineSink& sink,
+                           std::size_t max_bytes) {
+    auto opened = root.open_for_reading(relative);
+    if (!opened) {
+        error_ = opened.error().message;
+        if (opened.error().is(boost::system::errc::no_such_file_or_directory) ||
+            opened.error().is(boost::system::errc::not_a_directory)) {
             identity_.size = -1;
             return ReadStatus::vanished;
         }
         return ReadStatus::unreadable;
     }
+    core::OwnedFd fd = std::move(*opened);
     struct stat status {};
     if (::fstat(fd.get(), &status) != 0) {
         error_ = std::strerror(errno);
-        return ReadStatus::unreadable;
-    }
-    if (!S_ISREG(status.st_mode)) {
-        error_ = "not a regular file";
         return ReadStatus::unreadable;
     }
     FileIdentity seen = identity_of(status);
@@ -158,12 +144,16 @@ ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink
     // The first bytes tell a rewrite in place (open(..., "w") and written past the old size).
     char head[head_bytes];
     auto head_wanted = static_cast<std::size_t>(std::min<std::int64_t>(seen.size, head_bytes));
-    ssize_t head_read = head_wanted > 0 ? read_at(fd.get(), head, head_wanted, 0) : 0;
-    if (head_read < 0) {
-        error_ = std::strerror(errno);
-        return ReadStatus::unreadable;
+    std::size_t head_read = 0;
+    if (head_wanted > 0) {
+        auto got = read_at(fd.get(), head, head_wanted, 0);
+        if (!got) {
+            error_ = got.error().code.message();
+            return ReadStatus::unreadable;
+        }
+        head_read = *got;
     }
-    auto common = std::min<std::size_t>(head_length_, static_cast<std::size_t>(head_read));
+    auto common = std::min<std::size_t>(head_length_, head_read);
     if (!reset && offset_ > 0 && std::memcmp(head, head_, common) != 0) reset = true;
 
     bool was_reset = reset;
@@ -176,8 +166,8 @@ ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink
         sink.reset();  // first read of this file
         was_reset = true;
     }
-    std::memcpy(head_, head, static_cast<std::size_t>(head_read));
-    head_length_ = static_cast<std::uint8_t>(std::max<std::size_t>(head_length_, static_cast<std::size_t>(head_read)));
+    std::memcpy(head_, head, head_read);
+    head_length_ = static_cast<std::uint8_t>(std::max<std::size_t>(head_length_, head_read));
     identity_ = seen;
     error_.clear();
 
@@ -188,27 +178,26 @@ ReadStatus LogReader::read(const std::string& path, ReadBuffer& buffer, LineSink
     auto end = scan_lines(fd.get(), state, buffer, sink, max_bytes, UINT64_MAX);
     offset_ = state.offset;
     skipping_long_line_ = state.skipping_long_line;
-    if (end == ScanEnd::error) {
-        error_ = std::strerror(errno);
+    if (!end) {
+        error_ = end.error().code.message();
         return ReadStatus::unreadable;
     }
-    if (end == ScanEnd::budget && state.position < static_cast<std::uint64_t>(identity_.size)) return ReadStatus::more;
+    if (*end == ScanEnd::budget && state.position < static_cast<std::uint64_t>(identity_.size)) return ReadStatus::more;
     return ReadStatus::appended;
 }
 
-bool read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink,
-                std::string& error) {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) {
-        error = std::strerror(errno);
-        return false;
-    }
+core::Status read_lines(const ResultsRoot& root, std::string_view relative, std::uint64_t end_offset,
+                        ReadBuffer& buffer, LineSink& sink, const ReadBudget& budget) {
+    auto fd = root.open_for_reading(relative);
+    if (!fd) return core::Error::from(fd.error(), "its log cannot be read");
+    struct stat status {};
+    if (::fstat(fd->get(), &status) != 0) return core::Error::from_errno(errno, "its log cannot be read");
+    // The size budget: what the file held when it was opened (it may grow meanwhile).
+    end_offset = std::min<std::uint64_t>(end_offset, static_cast<std::uint64_t>(status.st_size));
     ScanState state{0, false};
-    if (scan_lines(fd.get(), state, buffer, sink, UINT64_MAX, end_offset) == ScanEnd::error) {
-        error = std::strerror(errno);
-        return false;
-    }
-    return true;
+    auto end = scan_lines(fd->get(), state, buffer, sink, UINT64_MAX, end_offset, &budget);
+    if (!end) return core::Error::from(end.error(), "its log cannot be read");
+    return {};
 }
 
 }  // namespace ailab::runs

@@ -17,29 +17,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.hpp"
+#include "runs/results_root.hpp"
+
 namespace ailab::runs {
-
-// An owned file descriptor.
-class FileDescriptor {
-public:
-    FileDescriptor() = default;
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor();
-    FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-    FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const { return fd_; }
-    int release() {
-        int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
 
 struct FileIdentity {
     dev_t device = 0;
@@ -87,8 +68,10 @@ enum class ReadStatus {
 
 class LogReader {
 public:
-    // Reads what was appended since the last call, at most about max_bytes.
-    ReadStatus read(const std::string& path, ReadBuffer& buffer, LineSink& sink, std::size_t max_bytes = SIZE_MAX);
+    // Reads what was appended since the last call, at most about max_bytes, from the log at
+    // `relative` beneath results (confined: see results_root.hpp).
+    ReadStatus read(const ResultsRoot& root, std::string_view relative, ReadBuffer& buffer, LineSink& sink,
+                    std::size_t max_bytes = SIZE_MAX);
 
     // Where the next read starts: just after the last complete line.
     std::uint64_t offset() const { return offset_; }
@@ -109,17 +92,19 @@ private:
     std::string error_;
 };
 
-// Reads the complete lines of [0, end_offset) of a file into the sink (serving full resolution from
-// disk). Returns false, with the reason in `error`, when the file cannot be read.
-bool read_lines(const std::string& path, std::uint64_t end_offset, ReadBuffer& buffer, LineSink& sink,
-                std::string& error);
+// Reads the complete lines of [0, end_offset) of the log at `relative` beneath results into the
+// sink (serving full resolution from disk). Never reads past the file's size when it was opened,
+// and checks the budget after every buffer. Error: the file cannot be opened or read, or the
+// budget ran out (its message says which, without the server's paths).
+core::Status read_lines(const ResultsRoot& root, std::string_view relative, std::uint64_t end_offset,
+                        ReadBuffer& buffer, LineSink& sink, const ReadBudget& budget);
 
-// pread() until `length` bytes are read or the file ends; returns the count, or -1 on an error
-// (errno set). Retries on EINTR.
-ssize_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset);
+// pread() until `length` bytes are read or the file ends; returns the count (less than length at
+// the end of the file). Retries on EINTR.
+core::Result<std::size_t> read_at(int fd, char* data, std::size_t length, std::uint64_t offset);
 
-// stat() of a path as a FileIdentity; nullopt-like: size -1 and errno_value set when it failed.
-FileIdentity stat_identity(const std::string& path, int& errno_value);
+// stat() of a path as a FileIdentity.
+core::Result<FileIdentity> stat_identity(const std::string& path);
 FileIdentity identity_of(const struct stat& status);
 
 }  // namespace ailab::runs

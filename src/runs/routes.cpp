@@ -4,9 +4,9 @@
 
 #include <charconv>
 
+#include "core/json_writer.hpp"
 #include "net/json.hpp"
 #include "net/router.hpp"
-#include "runs/json_writer.hpp"
 #include "runs/service.hpp"
 
 namespace ailab::runs {
@@ -15,7 +15,15 @@ namespace {
 
 constexpr std::size_t max_points_limit = 100'000;
 
-std::string no_run(const std::string& id) { return "no run with id " + id; }
+// A failed lookup or read: 404 for an unknown run; 503 when a replay ran out of time or the
+// server is stopping; 409 when the run's log cannot be read (gone, a device, a link out of
+// results). Messages name the run by its path below results, never by the server's own paths.
+[[noreturn]] void fail(const core::Error& error) {
+    if (is_no_such_run(error)) throw net::HttpError(404, error.message);
+    if (error.is(boost::system::errc::timed_out) || error.is(boost::system::errc::operation_canceled))
+        throw net::HttpError(503, error.message);
+    throw net::HttpError(409, error.message);
+}
 
 XAxis parse_axis(const std::string& text) {
     if (text == "step") return XAxis::step;
@@ -65,7 +73,7 @@ net::Response list_runs(RunService& service) {
     auto runs = service.list();
     std::string out;
     out.reserve(runs.size() * 512 + 16);
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.key("runs");
     writer.begin_array();
@@ -77,9 +85,9 @@ net::Response list_runs(RunService& service) {
 
 net::Response run_detail(RunService& service, const std::string& id) {
     auto detail = service.detail(id);
-    if (!detail) throw net::HttpError(404, no_run(id));
+    if (!detail) throw net::HttpError(404, no_such_run(id).message);
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_summary_fields(writer, detail->summary);
     writer.key("config");
@@ -112,9 +120,9 @@ net::Response run_metrics(RunService& service, net::Request& request) {
     query.axis = parse_axis(request.query_or("x", "step"));
     query.max_points = parse_max_points(request.query_or("max_points", "2000"));
     auto result = service.metrics(id, query);
-    if (!result) throw net::HttpError(404, no_run(id));
+    if (!result) fail(result.error());
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.field("x", axis_name(query.axis));
     writer.key("series");
@@ -155,21 +163,20 @@ net::Response run_export(RunService& service, net::Request& request) {
         format = ExportFormat::jsonl;
     else
         throw net::HttpError(400, "format must be csv or jsonl, not \"" + format_name + "\"");
-    std::string body;
-    std::string file_name;
-    if (!service.export_points(id, format, body, file_name)) throw net::HttpError(404, no_run(id));
+    auto exported = service.export_points(id, format);
+    if (!exported) fail(exported.error());
     auto response = net::Response::text(
-        200, std::move(body),
+        200, std::move(exported->body),
         format == ExportFormat::csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
     std::string quoted;
-    append_json_string(quoted, file_name);  // a quoted, escaped name is a valid quoted-string here
+    core::append_json_string(quoted, exported->file_name);  // a quoted, escaped name is a valid quoted-string here
     response.set_header("Content-Disposition", "attachment; filename=" + quoted);
     return response;
 }
 
 // Writes "key": [{...}, ...], one object per item, its fields written by write_fields(item).
 template <class Items, class WriteFields>
-void write_objects(JsonWriter& writer, std::string_view key, const Items& items, WriteFields write_fields) {
+void write_objects(core::JsonWriter& writer, std::string_view key, const Items& items, WriteFields write_fields) {
     writer.key(key);
     writer.begin_array();
     for (const auto& item : items) {
@@ -183,14 +190,14 @@ void write_objects(JsonWriter& writer, std::string_view key, const Items& items,
 net::Response cleanup(RunService& service, net::Request& request) {
     auto body = net::parse_json_object(request.body);
     auto ids = string_list(body, "ids");
-    bool force = false;
+    auto scope = CleanupScope::only_finished;
     if (auto it = body.find("force"); it != body.end()) {
         if (!it->value().is_bool()) throw net::HttpError(400, "\"force\" must be true or false");
-        force = it->value().as_bool();
+        if (it->value().as_bool()) scope = CleanupScope::forced;
     }
-    auto result = service.cleanup(ids, force);
+    auto result = service.cleanup(ids, scope);
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_objects(writer, "moved", result.moved, [&writer](const auto& moved) {
         writer.field("id", moved.id);
@@ -208,7 +215,7 @@ net::Response cleanup(RunService& service, net::Request& request) {
 net::Response trash(RunService& service) {
     auto items = service.trash();
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_objects(writer, "items", items, [&writer](const auto& item) {
         writer.field("trash_path", item.trash_path);
@@ -223,7 +230,7 @@ net::Response restore(RunService& service, net::Request& request) {
     auto body = net::parse_json_object(request.body);
     auto result = service.restore(string_list(body, "items"));
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     write_objects(writer, "restored", result.restored, [&writer](const auto& restored) {
         writer.field("trash_path", restored.trash_path);
@@ -243,21 +250,33 @@ net::Response restore(RunService& service, net::Request& request) {
 void register_run_routes(net::Router& router, RunService& service) {
     using net::Access;
     using net::Method;
+    // From memory in microseconds: on the I/O thread. Everything that reads files (a side file, a
+    // whole log, the trash) or waits for the runs worker runs on the server's worker pool.
+    constexpr auto io_thread = net::Execution::io_thread;
+    constexpr auto worker = net::Execution::worker;
     auto* runs = &service;
-    router.add(Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); });
+    router.add(
+        Method::get, "/api/v1/runs", Access::token_required, [runs](net::Request&) { return list_runs(*runs); },
+        io_thread);
     // Literal routes before /runs/{id}: the router takes the first match.
-    router.add(Method::get, "/api/v1/runs/trash", Access::token_required,
-               [runs](net::Request&) { return trash(*runs); });
-    router.add(Method::post, "/api/v1/runs/cleanup", Access::token_required,
-               [runs](net::Request& request) { return cleanup(*runs, request); });
-    router.add(Method::post, "/api/v1/runs/restore", Access::token_required,
-               [runs](net::Request& request) { return restore(*runs, request); });
-    router.add(Method::get, "/api/v1/runs/{id}", Access::token_required,
-               [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); });
-    router.add(Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
-               [runs](net::Request& request) { return run_metrics(*runs, request); });
-    router.add(Method::get, "/api/v1/runs/{id}/export", Access::token_required,
-               [runs](net::Request& request) { return run_export(*runs, request); });
+    router.add(
+        Method::get, "/api/v1/runs/trash", Access::token_required, [runs](net::Request&) { return trash(*runs); },
+        worker);
+    router.add(
+        Method::post, "/api/v1/runs/cleanup", Access::token_required,
+        [runs](net::Request& request) { return cleanup(*runs, request); }, worker);
+    router.add(
+        Method::post, "/api/v1/runs/restore", Access::token_required,
+        [runs](net::Request& request) { return restore(*runs, request); }, worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}", Access::token_required,
+        [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); }, worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
+        [runs](net::Request& request) { return run_metrics(*runs, request); }, worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/export", Access::token_required,
+        [runs](net::Request& request) { return run_export(*runs, request); }, worker);
 }
 
 }  // namespace ailab::runs

@@ -1,36 +1,27 @@
 #pragma once
-// RunService: discovers runs under the results folder, reads their logs incrementally, keeps each
-// run's summary and bounded metric history, and publishes changes on the WebSocket topic "runs".
-//
-// Threads:
-//   - start() scans the tree and reads only the head and tail of every log (the cold start), so
-//     every run's state is known when it returns;
-//   - then one worker thread owns everything that changes: it indexes the full logs in the
-//     background (in slices, so live changes are never starved), watches with inotify where it can,
-//     polls with stat() where it must (network shares), reads appended bytes, and publishes;
-//   - route handlers (any I/O thread) read snapshots under the locks and do their own file I/O
-//     (detail, full-resolution series, export) without holding any lock.
-// The worker is the only writer of the run table and of every run's guarded fields, so it reads
-// them without locking; everyone else locks (see Run in service.cpp).
+// RunService: the runs feature's state and its questions. It owns the run table and the worker:
+// start() runs the cold start (runs/cold_start.hpp), so every run's state is known when it
+// returns, then starts the worker (runs/worker.hpp), which watches, indexes and publishes from
+// then on. Route handlers (any I/O thread) read snapshots under the table's locks and do their
+// own file I/O (detail, replay and export from disk: runs/replay.hpp) without holding any lock.
+// Clean-up and restore run as tasks on the worker, so the run table keeps a single writer.
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
-#include "core/config.hpp"
+#include "core/error.hpp"
+#include "runs/results_root.hpp"
 #include "runs/metric_history.hpp"
+#include "runs/replay.hpp"
+#include "runs/run_table.hpp"
+#include "runs/settings.hpp"
 #include "runs/summary.hpp"
 #include "runs/trash.hpp"
 
@@ -40,6 +31,8 @@ class Hub;
 
 namespace ailab::runs {
 
+class Worker;
+
 struct RunDetail {
     RunSummary summary;
     std::optional<std::string> config_json;   // config.json's text, when present (≤ 1 MiB)
@@ -47,18 +40,21 @@ struct RunDetail {
     std::vector<std::string> files;           // names in the run folder, folders with a trailing '/'
 };
 
-struct MetricsQuery {
-    std::vector<std::string> keys;  // empty: every metric
-    XAxis axis = XAxis::step;
-    std::size_t max_points = 2000;
-};
-
 struct MetricsResult {
-    std::vector<std::pair<std::string, Series>> series;  // in the order asked (unknown keys left out)
+    NamedSeries series;  // in the order asked (unknown keys left out)
     bool from_disk = false;
 };
 
-enum class ExportFormat { csv, jsonl };
+struct ExportedPoints {
+    std::string body;
+    std::string file_name;  // "<run name>.csv" or ".jsonl"
+};
+
+// Which runs a clean-up may move.
+enum class CleanupScope {
+    only_finished,  // aborted_early runs and runs that are dead, failed or empty
+    forced,         // any run
+};
 
 struct CleanupResult {
     struct Moved {
@@ -82,16 +78,19 @@ struct RestoreResult {
     std::vector<Failed> errors;
 };
 
+// The error of a lookup by id that found no run: "no run with id <id>". Routes answer it with 404.
+core::Error no_such_run(const std::string& id);
+bool is_no_such_run(const core::Error& error);
+
 class RunService {
 public:
-    // Uses config.results, dead_after_minutes, discovery_depth and poll_interval. `config` and `hub`
-    // must outlive the service.
-    RunService(const core::Config& config, net::Hub& hub);
+    // `hub` must outlive the service.
+    RunService(std::filesystem::path results, const Settings& settings, net::Hub& hub);
     ~RunService();  // stops the worker
     RunService(const RunService&) = delete;
     RunService& operator=(const RunService&) = delete;
 
-    // Cold scan (head and tail of every log), then starts the worker. Returns once every run's state
+    // The cold start (head and tail of every log), then the worker. Returns once every run's state
     // is known. Call once.
     void start();
     // Stops and joins the worker. Idempotent.
@@ -104,13 +103,13 @@ public:
     std::vector<RunSummary> list() const;  // sorted by path
     std::optional<RunSummary> summary(const std::string& id) const;
     std::optional<RunDetail> detail(const std::string& id) const;
-    // nullopt: no such run. Throws std::runtime_error when the log cannot be read from disk.
-    std::optional<MetricsResult> metrics(const std::string& id, const MetricsQuery& query) const;
-    // Writes every point; false: no such run. Throws std::runtime_error on a read error.
-    bool export_points(const std::string& id, ExportFormat format, std::string& out, std::string& file_name) const;
-    // Moves runs to the trash. Only aborted_early runs and runs that are dead, failed or empty may go,
-    // unless force.
-    CleanupResult cleanup(const std::vector<std::string>& ids, bool force);
+    // From memory when the history is fine enough, else from disk. Errors: no_such_run, or the log
+    // cannot be read.
+    core::Result<MetricsResult> metrics(const std::string& id, const MetricsQuery& query) const;
+    // Every point of the run. Errors: no_such_run, or the log cannot be read.
+    core::Result<ExportedPoints> export_points(const std::string& id, ExportFormat format) const;
+    // Moves runs to the trash (the runs scope allows; the others are answered with an error each).
+    CleanupResult cleanup(const std::vector<std::string>& ids, CleanupScope scope);
     std::vector<TrashItem> trash() const;
     RestoreResult restore(const std::vector<std::string>& trash_paths);
 
@@ -120,46 +119,23 @@ public:
     // Makes the worker stat every folder and log now and handle what changed; returns when done.
     void poll_now();
     // Whether inotify watches cover the whole tree on a local file system.
-    bool watching() const { return watching_.load(); }
+    bool watching() const;
     // Bytes of metric history held in memory (all runs).
     std::size_t history_bytes() const;
 
-    struct Run;     // one run (service.cpp)
-    struct Worker;  // the worker's own state (service.cpp)
-
 private:
-    using Clock = std::chrono::steady_clock;
+    // A replay or export of one log gets this long before it ends with an error.
+    static constexpr std::chrono::seconds replay_time_limit{20};
 
-    std::shared_ptr<Run> find(const std::string& id) const;
-    RunSummary make_summary(const Run& run, double now) const;  // caller holds run.mutex or is the worker
-    // Runs task on the worker thread and waits (inline when the worker is not running).
-    void run_on_worker(std::function<void()> task);
+    ReplaySource replay_source(const Run& run) const;  // the caller holds run.mutex
 
-    const core::Config& config_;
-    net::Hub& hub_;
-    std::filesystem::path results_;
-    std::chrono::seconds dead_after_;
-
-    // Guards the run table (both maps). The worker thread is the only writer (and reads without
-    // the lock); readers take it shared, then lock the run they look at.
-    mutable std::shared_mutex table_mutex_;
-    std::map<std::string, std::shared_ptr<Run>> runs_by_path_;
-    std::unordered_map<std::string, std::shared_ptr<Run>> runs_by_id_;
-
-    // Buckets of metric history per run, set by start() from the number of runs (see service.cpp).
-    std::size_t history_capacity_ = MetricHistory::default_capacity;
-
-    std::unique_ptr<Worker> worker_;
-    std::thread thread_;
-    std::atomic<bool> stopping_{false};
-    std::atomic<bool> watching_{false};
-
-    // Guards indexed_ (set by the worker when its backlog empties), for wait_until_indexed().
-    mutable std::mutex index_mutex_;
-    mutable std::condition_variable index_done_;
-    bool indexed_ = false;
-
-    friend struct Worker;
+    const std::filesystem::path results_;
+    ResultsRoot root_;  // every read of a run's files goes through it
+    std::atomic<bool> stopping_{false};  // ends replays and exports in flight
+    const Settings settings_;
+    const std::chrono::seconds dead_after_;
+    RunTable table_;
+    std::unique_ptr<Worker> worker_;  // after table_: stopped and destroyed before the table goes
 };
 
 }  // namespace ailab::runs

@@ -4,20 +4,20 @@ namespace ailab::runs {
 
 namespace {
 
-void write_phase(JsonWriter& writer, const std::string& phase) {
+void write_phase(core::JsonWriter& writer, const std::string& phase) {
     if (phase.empty())
         writer.null();
     else
         writer.string(phase);
 }
 
-void write_metrics(JsonWriter& writer, const std::vector<std::string>& metrics) {
+void write_metrics(core::JsonWriter& writer, const std::vector<std::string>& metrics) {
     writer.begin_array();
     for (const auto& name : metrics) writer.string(name);
     writer.end_array();
 }
 
-void write_errors(JsonWriter& writer, std::uint64_t bad_lines) {
+void write_errors(core::JsonWriter& writer, std::uint64_t bad_lines) {
     writer.begin_object();
     writer.field("bad_lines", bad_lines);
     writer.end_object();
@@ -25,7 +25,7 @@ void write_errors(JsonWriter& writer, std::uint64_t bad_lines) {
 
 }  // namespace
 
-void write_summary_fields(JsonWriter& writer, const RunSummary& summary) {
+void write_summary_fields(core::JsonWriter& writer, const RunSummary& summary) {
     writer.field("id", summary.id);
     writer.field("name", summary.name);
     writer.field("path", summary.path);
@@ -49,7 +49,7 @@ void write_summary_fields(JsonWriter& writer, const RunSummary& summary) {
     write_errors(writer, summary.bad_lines);
 }
 
-void write_summary(JsonWriter& writer, const RunSummary& summary) {
+void write_summary(core::JsonWriter& writer, const RunSummary& summary) {
     writer.begin_object();
     write_summary_fields(writer, summary);
     writer.end_object();
@@ -57,7 +57,7 @@ void write_summary(JsonWriter& writer, const RunSummary& summary) {
 
 std::string added_event(const RunSummary& summary) {
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.field("type", "runs.added");
     writer.key("run");
@@ -68,7 +68,7 @@ std::string added_event(const RunSummary& summary) {
 
 std::string removed_event(const std::string& id) {
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.field("type", "runs.removed");
     writer.field("id", id);
@@ -78,7 +78,7 @@ std::string removed_event(const std::string& id) {
 
 std::optional<std::string> updated_event(const RunSummary& before, const RunSummary& after) {
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.field("type", "runs.updated");
     writer.field("id", after.id);
@@ -125,7 +125,7 @@ std::optional<std::string> updated_event(const RunSummary& before, const RunSumm
     return out;
 }
 
-void write_point(JsonWriter& writer, const PointValues& point, const std::vector<std::string>& names) {
+void write_point(core::JsonWriter& writer, const PointValues& point, const std::vector<std::string>& names) {
     writer.begin_object();
     writer.field("step", point.step);
     writer.field("time", point.time);
@@ -142,7 +142,7 @@ void write_point(JsonWriter& writer, const PointValues& point, const std::vector
 std::string points_event(const std::string& id, std::span<const PointValues> points,
                          const std::vector<std::string>& names) {
     std::string out;
-    JsonWriter writer(out);
+    core::JsonWriter writer(out);
     writer.begin_object();
     writer.field("type", "runs.points");
     writer.field("id", id);

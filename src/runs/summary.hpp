@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "runs/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "runs/run_state.hpp"
 
 namespace ailab::runs {
@@ -37,9 +37,9 @@ struct RunSummary {
 };
 
 // Writes the summary object.
-void write_summary(JsonWriter& writer, const RunSummary& summary);
+void write_summary(core::JsonWriter& writer, const RunSummary& summary);
 // Writes the summary's fields without the braces (to extend the object, as GET /runs/{id} does).
-void write_summary_fields(JsonWriter& writer, const RunSummary& summary);
+void write_summary_fields(core::JsonWriter& writer, const RunSummary& summary);
 
 // One metric point of a runs.points event.
 struct PointValues {
@@ -56,6 +56,6 @@ std::optional<std::string> updated_event(const RunSummary& before, const RunSumm
 // {"type":"runs.points","id":…,"points":[…]}; metric names come from `names`.
 std::string points_event(const std::string& id, std::span<const PointValues> points,
                          const std::vector<std::string>& names);
-void write_point(JsonWriter& writer, const PointValues& point, const std::vector<std::string>& names);
+void write_point(core::JsonWriter& writer, const PointValues& point, const std::vector<std::string>& names);
 
 }  // namespace ailab::runs

@@ -96,7 +96,6 @@ void GpuSampler::load() {
     if (!library_) {
         const char* error = ::dlerror();
         status_ = GpuStatus::no_library;
-        status_text_ = "no library";
         detail_ = error != nullptr ? error : options_.library + ": cannot be loaded";
         return;
     }
@@ -113,8 +112,7 @@ void GpuSampler::load() {
           std::pair{reinterpret_cast<void*>(f.get_handle), "nvmlDeviceGetHandleByIndex_v2"}}) {
         if (pointer == nullptr) {
             status_ = GpuStatus::error;
-            status_text_ = std::string("error: ") + options_.library + " has no " + name;
-            detail_ = status_text_.substr(7);
+            detail_ = options_.library + " has no " + name;
             library_.reset();
             return;
         }
@@ -142,8 +140,7 @@ void GpuSampler::load() {
 
     if (const nvml::Return code = f.init(); code != nvml::success) {
         status_ = GpuStatus::error;
-        status_text_ = "error: nvmlInit_v2: " + error_text(code);
-        detail_ = status_text_.substr(7);
+        detail_ = "nvmlInit_v2: " + error_text(code);
         library_.reset();
         return;
     }
@@ -152,13 +149,11 @@ void GpuSampler::load() {
     unsigned int count = 0;
     if (const nvml::Return code = f.get_count(&count); code != nvml::success) {
         status_ = GpuStatus::error;
-        status_text_ = "error: nvmlDeviceGetCount_v2: " + error_text(code);
-        detail_ = status_text_.substr(7);
+        detail_ = "nvmlDeviceGetCount_v2: " + error_text(code);
         return;
     }
     if (count == 0) {
         status_ = GpuStatus::no_devices;
-        status_text_ = "no devices";
         detail_ = "NVML reports no GPU";
         return;
     }
@@ -225,7 +220,6 @@ void GpuSampler::load() {
     }
     process_buffer_.resize(std::size_t{process_capacity_} * nvml::largest_process_info_bytes);
     status_ = GpuStatus::ok;
-    status_text_ = "ok";
     detail_.clear();
 }
 
@@ -415,6 +409,12 @@ void GpuSampler::measure_process_entry_bytes(nvml::Device handle, unsigned int c
             }
         }
     }
+}
+
+std::string GpuSampler::status_text() const {
+    std::string text(gpu_status_name(status_));
+    if (status_ == GpuStatus::error) text += ": " + detail_;
+    return text;
 }
 
 }  // namespace ailab::sys

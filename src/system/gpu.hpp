@@ -16,8 +16,6 @@
 
 namespace ailab::sys {
 
-enum class GpuStatus { ok, no_library, no_devices, error };
-
 // The dlopen handle; dlclose on destruction.
 struct LibraryCloser {
     void operator()(void* handle) const;
@@ -42,8 +40,9 @@ public:
     GpuSampler& operator=(const GpuSampler&) = delete;
 
     GpuStatus status() const { return status_; }
+    // "ok", "no library", "no devices", or "error: <detail>".
+    std::string status_text() const;
     // "ok", "no library", "no devices" or "error: <what failed>", as GET /system reports it.
-    const std::string& status_text() const { return status_text_; }
     // Why the status is what it is, for one log line ("" when ok): dlerror() text, the NVML error.
     const std::string& detail() const { return detail_; }
     // Every GPU NVML reports, before the `selected_ids` filter.
@@ -77,7 +76,6 @@ private:
     std::unique_ptr<Functions> functions_;
     bool initialised_ = false;  // nvmlInit_v2 succeeded, so nvmlShutdown is owed
     GpuStatus status_ = GpuStatus::no_library;
-    std::string status_text_ = "no library";
     std::string detail_;
     std::vector<Device> devices_;   // every GPU, PCI bus id order
     std::vector<Device> selected_;  // what sample() reports

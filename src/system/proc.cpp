@@ -1,5 +1,7 @@
 #include "system/proc.hpp"
 
+#include "core/file.hpp"
+
 #include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -129,29 +131,6 @@ std::optional<std::string_view> ProcFile::read(std::string_view leading_prefix) 
     return std::string_view(buffer_.data(), length);
 }
 
-bool read_small_file(const std::filesystem::path& path, std::string& buffer) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    if (buffer.capacity() < initial_buffer_bytes) buffer.reserve(initial_buffer_bytes);
-    buffer.resize(buffer.capacity());
-    std::size_t length = 0;
-    bool ok = true;
-    for (;;) {
-        if (buffer.size() - length < minimum_free_bytes) buffer.resize(buffer.size() * 2);
-        const ssize_t count = ::pread(fd, buffer.data() + length, buffer.size() - length, static_cast<off_t>(length));
-        if (count < 0) {
-            if (errno == EINTR) continue;
-            ok = false;
-            break;
-        }
-        if (count == 0) break;
-        length += static_cast<std::size_t>(count);
-    }
-    ::close(fd);
-    buffer.resize(ok ? length : 0);
-    return ok;
-}
-
 bool parse_proc_stat(std::string_view text, CpuTimes& total, std::vector<CoreTimes>& cores) {
     cores.clear();
     bool have_total = false;
@@ -273,14 +252,14 @@ const ProcessInfoCache::Info& ProcessInfoCache::lookup(std::uint32_t pid) {
     if (!inserted) return entry.info;
 
     const std::filesystem::path folder = proc_root_ / std::to_string(pid);
-    if (read_small_file(folder / "status", buffer_)) {
+    if (core::read_pseudo_file(folder / "status", buffer_)) {
         if (const auto uid = parse_status_uid(buffer_)) {
             auto [user, added] = users_.try_emplace(*uid);
             if (added) user->second = user_name(*uid);
             entry.info.user = user->second;
         }
     }
-    if (read_small_file(folder / "cmdline", buffer_)) {
+    if (core::read_pseudo_file(folder / "cmdline", buffer_)) {
         std::string command = format_cmdline(buffer_);
         if (!command.empty()) entry.info.command = std::move(command);
     }

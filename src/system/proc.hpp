@@ -39,8 +39,6 @@ private:
     std::string buffer_;
 };
 
-// Reads a small file once (open, pread, close) into `buffer`, reusing its capacity. False on error.
-bool read_small_file(const std::filesystem::path& path, std::string& buffer);
 
 // Cumulative jiffies of one cpu line of /proc/stat.
 struct CpuTimes {

@@ -139,8 +139,7 @@ void write_system(Writer& writer, const SystemSample& sample) {
 
     writer.family("ailab_gpu_status", "gauge",
                   "1 for the current state of GPU monitoring (ok, no library, no devices, error, disabled).");
-    const std::string_view status = std::string_view(sample.gpu_status).substr(0, sample.gpu_status.find(':'));
-    writer.sample({{"status", status}}, std::uint64_t{1});
+    writer.sample({{"status", gpu_status_name(sample.gpu_status)}}, std::uint64_t{1});
     if (sample.gpus.empty()) return;
 
     writer.family("ailab_gpu_info", "gauge", "1 for each monitored GPU, with its name and UUID.");
@@ -207,12 +206,6 @@ std::string render_metrics(const MetricsInput& input) {
         writer.family("ailab_system_sampler_cpu_seconds_total", "counter",
                       "CPU time used by the system sampler thread.");
         writer.sample({}, input.stats->cpu_seconds);
-    }
-    if (input.run_counts != nullptr && !input.run_counts->empty()) {
-        writer.family("ailab_runs", "gauge", "Runs by state.");
-        for (const auto& [state, count] : *input.run_counts) {
-            writer.sample({{"state", state}}, static_cast<std::uint64_t>(count));
-        }
     }
     return out;
 }

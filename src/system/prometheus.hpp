@@ -14,8 +14,7 @@
 //   ailab_gpu_power_watts{gpu}, ailab_gpu_power_limit_watts{gpu}, ailab_gpu_processes{gpu}
 //   ailab_system_samples_total (counter), ailab_system_sample_duration_seconds,
 //   ailab_system_sampler_cpu_seconds_total (counter)
-//   ailab_runs{state}
-// In cluster mode only ailab_runs is written. `gpu` is the CUDA-style id of GET /api/v1/system.
+// In cluster mode nothing is written here (other features add their families, e.g. ailab_runs). `gpu` is the CUDA-style id of GET /api/v1/system.
 
 #include <cstddef>
 #include <cstdint>
@@ -38,7 +37,6 @@ struct SamplerStats {
 struct MetricsInput {
     const SystemSample* sample = nullptr;  // nullptr in cluster mode and before the first sample
     const SamplerStats* stats = nullptr;   // nullptr in cluster mode
-    const std::map<std::string, std::size_t>* run_counts = nullptr;  // state -> runs; nullptr when unknown
 };
 
 std::string render_metrics(const MetricsInput& input);

@@ -9,8 +9,8 @@
 
 namespace ailab::sys {
 
-void register_system_routes(net::Router& router, SystemService& service, const core::Config& config,
-                            RunStateCounts run_counts) {
+void register_system_routes(net::Router& router, SystemService& service, const Settings& settings,
+                            const std::vector<net::MetricsWriter>& metric_writers) {
     router.add(net::Method::get, "/api/v1/system", net::Access::token_required, [&service](net::Request&) {
         if (service.cluster()) return net::json_response(cluster_to_json());
         const auto sample = service.latest();
@@ -32,9 +32,9 @@ void register_system_routes(net::Router& router, SystemService& service, const c
                    return net::json_response(history_to_json(service.history(parsed)));
                });
 
-    const net::Access metrics_access = config.metrics_public ? net::Access::public_route : net::Access::token_required;
+    const net::Access metrics_access = settings.metrics_public ? net::Access::public_route : net::Access::token_required;
     router.add(net::Method::get, "/metrics", metrics_access,
-               [&service, run_counts = std::move(run_counts)](net::Request&) {
+               [&service, &metric_writers](net::Request&) {
                    MetricsInput input;
                    std::optional<SystemSample> sample;
                    SamplerStats stats;
@@ -44,12 +44,9 @@ void register_system_routes(net::Router& router, SystemService& service, const c
                        input.stats = &stats;
                    }
                    if (sample) input.sample = &*sample;
-                   std::map<std::string, std::size_t> counts;
-                   if (run_counts) {
-                       counts = run_counts();
-                       input.run_counts = &counts;
-                   }
-                   return net::Response::text(200, render_metrics(input), std::string(metrics_content_type));
+                   auto text = render_metrics(input);
+                   for (const auto& write : metric_writers) write(text);
+                   return net::Response::text(200, std::move(text), std::string(metrics_content_type));
                });
 }
 

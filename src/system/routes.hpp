@@ -1,25 +1,21 @@
 #pragma once
 // GET /api/v1/system, GET /api/v1/system/history and GET /metrics (docs/API.md, "System").
 
-#include <cstddef>
-#include <functional>
-#include <map>
-#include <string>
+#include <vector>
 
-#include "core/config.hpp"
+#include "net/feature.hpp"
 #include "net/router.hpp"
+#include "system/settings.hpp"
 
 namespace ailab::sys {
 
 class SystemService;
 
-// State -> number of runs, for ailab_runs{state=...}; may be empty (no runs family then).
-// Called on an I/O thread for every GET /metrics, so it must be thread-safe.
-using RunStateCounts = std::function<std::map<std::string, std::size_t>()>;
-
-// /metrics is public when config.metrics_public, else it needs the token like the other two.
-// `service` must outlive the router.
-void register_system_routes(net::Router& router, SystemService& service, const core::Config& config,
-                            RunStateCounts run_counts);
+// /metrics is public when settings.metrics_public, else it needs the token like the other two. It
+// writes the system families, then what each of `metric_writers` adds (other features' families);
+// the list is read at every request, so features may add writers after this call.
+// `service` and `metric_writers` must outlive the router.
+void register_system_routes(net::Router& router, SystemService& service, const Settings& settings,
+                            const std::vector<net::MetricsWriter>& metric_writers);
 
 }  // namespace ailab::sys

@@ -57,13 +57,24 @@ struct GpuSample {
     std::vector<GpuProcess> processes;
 };
 
+// The state of GPU monitoring. It stays an enum inside the server and becomes text in JSON and
+// Prometheus only (gpu_status_text).
+enum class GpuStatus { ok, no_library, no_devices, error, disabled };
+
+// "ok", "no library", "no devices", "error", "disabled".
+std::string_view gpu_status_name(GpuStatus status);
+
 struct SystemSample {
     double time = 0.0;  // Unix seconds when the sample was taken
     CpuSample cpu;
     MemorySample memory;
     std::vector<DiskSample> disks;
     std::vector<GpuSample> gpus;
-    std::string gpu_status;  // "ok", "no library", "no devices" or "error: ..."
+    GpuStatus gpu_status = GpuStatus::no_library;
+    std::string gpu_status_detail;  // what failed, when gpu_status is error
 };
+
+// The JSON form: the name, and for an error "error: <detail>".
+std::string gpu_status_text(const SystemSample& sample);
 
 }  // namespace ailab::sys

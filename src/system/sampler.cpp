@@ -95,11 +95,17 @@ void Sampler::sample_host(SystemSample& out) {
 void Sampler::sample_gpus(SystemSample& out) {
     if (!gpu_) {
         out.gpus.clear();
-        out.gpu_status = "disabled";
+        out.gpu_status = GpuStatus::disabled;
+        out.gpu_status_detail.clear();
         return;
     }
     gpu_->sample(out.gpus);
-    if (out.gpu_status != gpu_->status_text()) out.gpu_status = gpu_->status_text();
+    out.gpu_status = gpu_->status();
+    if (gpu_->status() == GpuStatus::error) {
+        if (out.gpu_status_detail != gpu_->detail()) out.gpu_status_detail = gpu_->detail();
+    } else {
+        out.gpu_status_detail.clear();
+    }
 }
 
 }  // namespace ailab::sys

@@ -82,7 +82,7 @@ void fill_sample(json::object& object, const SystemSample& sample) {
                                     {"processes", std::move(processes)}});
     }
     object["gpus"] = std::move(gpus);
-    object["gpu_status"] = sample.gpu_status;
+    object["gpu_status"] = gpu_status_text(sample);
 }
 
 }  // namespace

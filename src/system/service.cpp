@@ -33,9 +33,10 @@ SamplerOptions make_options(const core::Config& config, const SamplerSources& so
 
 }  // namespace
 
-SystemService::SystemService(const core::Config& config, net::Hub& hub, const SamplerSources& sources)
+SystemService::SystemService(const core::Config& config, const Settings& settings, net::Hub& hub,
+                             const SamplerSources& sources)
     : cluster_(config.cluster),
-      sample_interval_(std::max(config.sample_interval, std::chrono::milliseconds{10})),
+      sample_interval_(std::max(settings.sample_interval, std::chrono::milliseconds{10})),
       options_(make_options(config, sources)),
       hub_(hub),
       history_(sample_interval_, {}) {}
@@ -122,14 +123,15 @@ void SystemService::log_changes() {
         logged_gpu_status_ = scratch_.gpu_status;
         const GpuSampler* gpu = sampler_->gpu();
         const std::string detail = gpu != nullptr && !gpu->detail().empty() ? " (" + gpu->detail() + ")" : "";
-        if (scratch_.gpu_status == "ok") {
+        const std::string status = gpu_status_text(scratch_);
+        if (scratch_.gpu_status == GpuStatus::ok) {
             spdlog::info("system: GPU monitoring through NVML: {} of {} GPUs", scratch_.gpus.size(),
                          gpu != nullptr ? gpu->device_count() : 0);
         } else if (gpu != nullptr && gpu->status() == GpuStatus::error) {
-            spdlog::warn("system: GPU monitoring: {}{}; the server runs without it", scratch_.gpu_status, detail);
+            spdlog::warn("system: GPU monitoring: {}{}; the server runs without it", status, detail);
         } else {
             // No library or no GPU: normal on machines without NVIDIA GPUs.
-            spdlog::info("system: GPU monitoring: {}{}; the server runs without it", scratch_.gpu_status, detail);
+            spdlog::info("system: GPU monitoring: {}{}; the server runs without it", status, detail);
         }
     }
     logged_gpu_errors_.resize(scratch_.gpus.size());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "system/settings.hpp"
 #include "net/hub.hpp"
 #include "system/history.hpp"
 #include "system/prometheus.hpp"
@@ -31,9 +32,10 @@ struct SamplerSources {
 
 class SystemService {
 public:
-    // Reads config.cluster, gpus, sample_interval and the results/workspace/queue folders (for the
+    // Reads config.cluster and gpus, settings.sample_interval, and the results/workspace/queue folders (for the
     // disks); keeps copies, so `config` need not outlive the service. Samples nothing until start().
-    SystemService(const core::Config& config, net::Hub& hub, const SamplerSources& sources = {});
+    SystemService(const core::Config& config, const Settings& settings, net::Hub& hub,
+                  const SamplerSources& sources = {});
     ~SystemService();  // stop()
     SystemService(const SystemService&) = delete;
     SystemService& operator=(const SystemService&) = delete;
@@ -71,7 +73,7 @@ private:
     std::mutex sampler_mutex_;
     std::unique_ptr<Sampler> sampler_;
     SystemSample scratch_;  // the sample being taken; its storage is reused from sample to sample
-    std::string logged_gpu_status_;
+    std::optional<GpuStatus> logged_gpu_status_;
     std::vector<std::string> logged_gpu_errors_;
 
     // Guards latest_, history_, history_sized_ and stats_: read by the routes on the I/O threads, written after each

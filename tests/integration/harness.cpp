@@ -4,6 +4,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <iterator>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +196,10 @@ void ServerProcess::start() {
     if (pid_ == 0) {
         // A test process that crashes must not leave its server behind.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (open_file_limit_ != 0) {
+            rlimit limit{open_file_limit_, open_file_limit_};
+            setrlimit(RLIMIT_NOFILE, &limit);
+        }
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -230,6 +238,66 @@ int ServerProcess::stop(int signal) {
     }
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::size_t ServerProcess::resident_kib() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+    }
+    return 0;
+}
+
+double ServerProcess::cpu_seconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int index = 3; fields >> field; ++index) {
+        if (index == 14 || index == 15) ticks += std::stod(field);
+        if (index == 15) break;
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+int open_idle_connection(std::uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+    int fd = open_idle_connection(port);
+    if (fd < 0) return {};
+    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        auto count = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (count <= 0) break;
+        sent += static_cast<std::size_t>(count);
+    }
+    std::string answer;
+    char buffer[4096];
+    for (;;) {
+        auto count = recv(fd, buffer, sizeof buffer, 0);
+        if (count <= 0) break;
+        answer.append(buffer, static_cast<std::size_t>(count));
+    }
+    close(fd);
+    return answer;
 }
 
 std::string ServerProcess::output() const {

@@ -61,6 +61,8 @@ public:
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
 
+    // Limits the server's open files (soft and hard, as `prlimit --nofile=N` does); before start().
+    void set_open_file_limit(unsigned long limit) { open_file_limit_ = limit; }
     void start();                    // starts and waits until /api/v1/health answers (throws on failure)
     int stop(int signal = SIGTERM);  // returns the exit status (or 128+signal)
     bool running() const { return pid_ > 0; }
@@ -72,6 +74,9 @@ public:
     std::filesystem::path state() const { return temp_.path() / "state"; }
     std::filesystem::path config_file() const { return temp_.path() / "config.json"; }
     std::string output() const;  // stdout+stderr of the server so far
+    pid_t pid() const { return pid_; }
+    std::size_t resident_kib() const;  // VmRSS of the server process
+    double cpu_seconds() const;        // user + system CPU time of the server process
 
     std::string login(const std::string& user = "admin", const std::string& password = test_password);
     HttpResult get(const std::string& target, const std::string& token = "") const;
@@ -83,7 +88,15 @@ private:
     std::uint16_t port_ = 0;
     bool tls_ = false;
     pid_t pid_ = -1;
+    unsigned long open_file_limit_ = 0;
 };
+
+// Sends raw bytes on a new plain TCP connection and returns everything the server sends back
+// until it closes or `timeout` passes (for malformed HTTP).
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// A plain TCP connection to loopback that does nothing (for connection limits); -1 on failure.
+int open_idle_connection(std::uint16_t port);
 
 // Runs a program and returns its exit code and combined output; `input` goes to its stdin.
 struct ProgramResult {

@@ -2,8 +2,11 @@
 // seen through GET /api/v1/runs and through the WebSocket (runs.updated / runs.points).
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +102,119 @@ TEST(RunsIntegration, AppendedLinesReachTheApiAndTheWebSocket) {
     ASSERT_TRUE(added) << "no runs.added";
     EXPECT_EQ(added->at("run").at("path").as_string(), "project/run_b");
     EXPECT_EQ(server.get("/api/v1/runs", token).json().at("runs").as_array().size(), 3u);
+}
+
+// The stable id of a run (runs::run_id): FNV-1a 64 of its path, 16 hex digits.
+std::string run_id(const std::string& path) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (unsigned char c : path) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+    }
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
+// Issue 8, item 2, through the binary: links out of results are neither listed, nor cleaned up,
+// nor restored to or from.
+TEST(RunsIntegration, LinksOutOfResultsAreNeitherListedNorMoved) {
+    ServerProcess server;
+    const auto elsewhere = server.root() / "elsewhere";
+    const auto elsewhere2 = server.root() / "elsewhere2";
+    const std::string old_line = "{\"timestamp\": \"2020-01-01 00:00:00\", \"goal\": \"train\", \"progress\": 0.5}\n";
+    fs::create_directories(elsewhere / "victim");
+    append(elsewhere / "victim" / "ailab.log", old_line);  // would be a dead run
+    fs::create_directories(elsewhere2 / "foo");
+    append(elsewhere2 / "foo" / "ailab.log", old_line);
+    fs::create_directories(server.results() / "mine");
+    append(server.results() / "mine" / "ailab.log", old_line);
+    fs::create_directory_symlink(elsewhere, server.results() / "outlink");
+    fs::create_directories(server.results() / ".ailab-trash" / "2024-01-02" / "outlink" / "planted");
+    append(server.results() / ".ailab-trash" / "2024-01-02" / "outlink" / "planted" / "ailab.log", old_line);
+    fs::create_directory_symlink(elsewhere2, server.results() / ".ailab-trash" / "2020-01-01");
+    server.start();
+    auto token = server.login();
+
+    auto runs = server.get("/api/v1/runs", token);
+    ASSERT_EQ(runs.status, 200);
+    ASSERT_EQ(runs.json().at("runs").as_array().size(), 1u) << runs.body;
+    EXPECT_NE(find_run(runs.json(), "mine"), nullptr);
+
+    auto cleanup = server.post("/api/v1/runs/cleanup",
+                               boost::json::serialize(boost::json::object{{"ids", {run_id("outlink/victim")}}}), token);
+    ASSERT_EQ(cleanup.status, 200) << cleanup.body;
+    EXPECT_TRUE(cleanup.json().at("moved").as_array().empty()) << cleanup.body;
+    EXPECT_TRUE(fs::exists(elsewhere / "victim" / "ailab.log"));
+
+    auto restore = server.post(
+        "/api/v1/runs/restore",
+        boost::json::serialize(
+            boost::json::object{{"items", {".ailab-trash/2020-01-01/foo", ".ailab-trash/2024-01-02/outlink/planted"}}}),
+        token);
+    ASSERT_EQ(restore.status, 200) << restore.body;
+    EXPECT_TRUE(restore.json().at("restored").as_array().empty()) << restore.body;
+    EXPECT_EQ(restore.json().at("errors").as_array().size(), 2u);
+    EXPECT_EQ(restore.body.find(server.root().string()), std::string::npos) << "server paths in " << restore.body;
+    EXPECT_TRUE(fs::exists(elsewhere2 / "foo" / "ailab.log"));
+    EXPECT_FALSE(fs::exists(elsewhere / "planted"));
+    EXPECT_FALSE(fs::exists(server.results() / "foo"));
+
+    auto trash = server.get("/api/v1/runs/trash", token);
+    ASSERT_EQ(trash.status, 200);
+    EXPECT_EQ(trash.body.find("foo"), std::string::npos) << trash.body;  // the date folder links out
+}
+
+
+// Issue 8, item 1: side files that are links out of results are not read (a results share is
+// written by many people); item 3: a log that is a device answers at once, keeps /health
+// responsive, and SIGTERM still stops the server.
+TEST(RunsIntegration, SideFilesAndLogsAreReadOnlyInsideResults) {
+    ServerProcess server;
+    const auto secret = server.root() / "secret.txt";
+    append(secret, "root:x:0:0:SECRET\n");
+    fs::create_directories(server.results() / "leaky");
+    append(server.results() / "leaky" / "ailab.log", line(1, "train 1/2", 0.5, 0.1));
+    fs::create_symlink("/etc/passwd", server.results() / "leaky" / "hparams.yaml");
+    fs::create_symlink(secret, server.results() / "leaky" / "config.json");
+    fs::create_directory_symlink(server.root(), server.results() / "leaky" / "outside");
+    for (const char* device : {"/dev/zero", "/dev/urandom"}) {
+        const auto folder = server.results() / (std::string("device_") + (device + 5));
+        fs::create_directories(folder);
+        fs::create_symlink(device, folder / "ailab.log");
+    }
+    fs::create_directories(server.results() / "fifo");  // inside results, but not a regular file
+    ASSERT_EQ(mkfifo((server.results() / "fifo" / "ailab.log").c_str(), 0600), 0);
+    server.start();
+    const auto token = server.login();
+    auto runs = server.get("/api/v1/runs", token);
+    ASSERT_EQ(runs.status, 200) << runs.body;
+    const auto listed = runs.json();
+
+    const auto* leaky = find_run(listed, "leaky");
+    ASSERT_NE(leaky, nullptr) << runs.body;
+    auto detail = server.get("/api/v1/runs/" + std::string(leaky->at("id").as_string()), token);
+    ASSERT_EQ(detail.status, 200) << detail.body;
+    EXPECT_EQ(detail.body.find("root:"), std::string::npos) << detail.body;
+    EXPECT_EQ(detail.body.find("SECRET"), std::string::npos) << detail.body;
+    EXPECT_EQ(detail.body.find("\"outside/\""), std::string::npos) << "a link out listed as a folder: " << detail.body;
+
+    for (const char* name : {"device_zero", "device_urandom", "fifo"}) {
+        const auto* run = find_run(listed, name);
+        ASSERT_NE(run, nullptr) << name;
+        EXPECT_EQ(run->at("state").as_string(), "unreadable") << name;
+        const std::string id(run->at("id").as_string());
+        const auto started = std::chrono::steady_clock::now();
+        for (const char* what : {"/metrics?max_points=100000", "/export?format=csv", "/metrics"}) {
+            auto answer = server.get("/api/v1/runs/" + id + what, token);
+            EXPECT_EQ(answer.status, 409) << name << what << ": " << answer.body;
+            EXPECT_NE(answer.body.find(name), std::string::npos) << answer.body;  // names the run
+            EXPECT_EQ(answer.body.find(server.results().string()), std::string::npos) << answer.body;
+        }
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << name;
+    }
+    EXPECT_EQ(server.get("/api/v1/health").status, 200);
+    EXPECT_EQ(server.stop(), 0);  // SIGTERM is honoured: nothing pins a thread
 }
 
 }  // namespace

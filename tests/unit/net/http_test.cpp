@@ -55,6 +55,6 @@ TEST(PercentDecode, RawNulIsRefusedLikeAnEscapedOne) {
     EXPECT_FALSE(percent_decode("/a\0/b"s, DecodeMode::path).has_value());
     EXPECT_FALSE(percent_decode("a\0b"s, DecodeMode::query).has_value());
     EXPECT_FALSE(decode_request_path("/..\0/x"s).has_value());
-    EXPECT_TRUE(parse_query("a=x\0y&b=1"s).count("a") == 0);
-    EXPECT_EQ(parse_query("a=x\0y&b=1"s).at("b"), "1");
+    EXPECT_FALSE(parse_query("a=x\0y&b=1"s).has_value());
+    EXPECT_FALSE(parse_query("b=1&\0=y"s).has_value());
 }

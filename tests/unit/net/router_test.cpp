@@ -78,10 +78,15 @@ TEST(Http, PercentDecodingAndQueries) {
     EXPECT_FALSE(percent_decode("%4", DecodeMode::path).has_value());
     EXPECT_FALSE(percent_decode("%00", DecodeMode::path).has_value());
     auto query = parse_query("keys=loss%2Cscore&x=step&&max_points=10&flag");
-    EXPECT_EQ(query.at("keys"), "loss,score");
-    EXPECT_EQ(query.at("x"), "step");
-    EXPECT_EQ(query.at("max_points"), "10");
-    EXPECT_EQ(query.at("flag"), "");
+    ASSERT_TRUE(query);
+    EXPECT_EQ(query->at("keys"), "loss,score");
+    EXPECT_EQ(query->at("x"), "step");
+    EXPECT_EQ(query->at("max_points"), "10");
+    EXPECT_EQ(query->at("flag"), "");
+    // A bad escape anywhere makes the whole query malformed (the server answers 400).
+    EXPECT_FALSE(parse_query("format=%zz").has_value());
+    EXPECT_FALSE(parse_query("a=1&%g1=2").has_value());
+    EXPECT_FALSE(parse_query("a=%").has_value());
     EXPECT_EQ(split_path("//a/b/"), (std::vector<std::string>{"a", "b"}));
 }
 
@@ -95,4 +100,24 @@ TEST(Http, HeaderLookupIsCaseInsensitive) {
     response.set_header("etag", "\"2\"");
     EXPECT_EQ(response.headers.size(), 1u);
     EXPECT_EQ(response.header("ETAG"), "\"2\"");
+}
+
+TEST(Router, ExecutionIsPerRouteAndUnexpectedErrorsHideTheirText) {
+    Router router;
+    router.add(Method::get, "/api/v1/runs/{id}/export", Access::public_route,
+               [](Request&) -> Response { throw std::runtime_error("cannot read /secret/server/path"); },
+               Execution::worker);
+    router.add(Method::get, "/api/v1/runs", Access::public_route, [](Request&) { return Response::text(200, "ok"); });
+    Request slow;
+    slow.method = Method::get;
+    slow.path = "/api/v1/runs/abc/export";
+    EXPECT_EQ(router.execution_of(slow), Execution::worker);
+    Request fast = slow;
+    fast.path = "/api/v1/runs";
+    EXPECT_EQ(router.execution_of(fast), Execution::io_thread);
+    fast.path = "/unknown";
+    EXPECT_EQ(router.execution_of(fast), Execution::io_thread);
+    auto response = router.dispatch(slow, [](std::string_view) { return std::nullopt; });
+    EXPECT_EQ(response.status, 500);
+    EXPECT_EQ(response.body.find("/secret"), std::string::npos) << response.body;
 }

@@ -70,14 +70,71 @@ TEST(Discovery, ReportsFoldersThatAreNotRuns) {
     EXPECT_EQ(folders, (std::vector<std::string>{"", "empty", "project"}));
 }
 
-TEST(Discovery, FollowsSymbolicLinksToFolders) {
+// The rule in discovery.hpp: links to folders are followed while they stay beneath the root.
+TEST(Discovery, FollowsLinksThatStayInsideTheRoot) {
     TempFolder root;
-    TempFolder elsewhere;
-    write_file(elsewhere.path() / "linked_run/ailab.log", "");
-    std::filesystem::create_directory_symlink(elsewhere.path() / "linked_run", root.path() / "link");
+    write_file(root.path() / "real/run/ailab.log", "");
+    write_file(root.path() / "p/r2/ailab.log", "");
+    std::filesystem::create_directory_symlink("real/run", root.path() / "latest");        // relative
+    std::filesystem::create_directory_symlink(root.path() / "p", root.path() / "alias");  // absolute, inside
+    std::filesystem::create_directory_symlink("../real", root.path() / "p/up");           // through ".."
     ScanResult result;
     scan_tree(root.path(), "", 0, 5, result);
-    EXPECT_EQ(run_paths(result), (std::vector<std::string>{"link"}));
+    EXPECT_EQ(run_paths(result),
+              (std::vector<std::string>{"alias/r2", "alias/up/run", "latest", "p/r2", "p/up/run", "real/run"}));
+    auto listing = list_folder(root.path(), "");
+    EXPECT_EQ(listing.subfolders, (std::vector<std::string>{"alias", "latest", "p", "real"}));
+}
+
+// Issue 8, item 2: discovery followed results/outlink -> /elsewhere and offered its runs.
+TEST(Discovery, DoesNotFollowLinksThatLeaveTheRoot) {
+    TempFolder root;
+    TempFolder elsewhere;
+    write_file(elsewhere.path() / "victim/ailab.log", "");
+    write_file(elsewhere.path() / "linked_run/ailab.log", "");
+    write_file(root.path() / "mine/ailab.log", "");
+    std::filesystem::create_directory_symlink(elsewhere.path(), root.path() / "outlink");
+    std::filesystem::create_directory_symlink(elsewhere.path() / "linked_run", root.path() / "link");
+    std::filesystem::create_directories(root.path() / "deep/er");
+    std::filesystem::create_directory_symlink("../../../" + elsewhere.path().filename().string(),
+                                              root.path() / "deep/er/climb");
+    std::filesystem::create_directory_symlink("/", root.path() / "system");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    EXPECT_EQ(run_paths(result), (std::vector<std::string>{"mine"}));
+    for (const auto& folder : result.folders) EXPECT_TRUE(folder.path.find("outlink") == std::string::npos);
+    EXPECT_EQ(list_folder(root.path(), "").subfolders, (std::vector<std::string>{"deep", "mine"}));
+    EXPECT_TRUE(list_folder(root.path(), "deep/er").subfolders.empty());
+    // Starting a scan at a link out finds nothing either (the service rescans single folders).
+    ScanResult from_link;
+    scan_tree(root.path(), "outlink", 1, 5, from_link);
+    EXPECT_TRUE(from_link.runs.empty());
+    EXPECT_TRUE(from_link.folders.empty());
+    EXPECT_FALSE(list_folder(root.path(), "outlink").exists);
+    for (unsigned threads : {1u, 2u}) EXPECT_EQ(run_paths(scan_whole_tree(root.path(), 5, threads)), run_paths(result));
+}
+
+// Loops end: a link back to an ancestor is skipped, whatever the depth limit.
+TEST(Discovery, LinksBackToAnAncestorDoNotLoop) {
+    TempFolder root;
+    write_file(root.path() / "a/b/run/ailab.log", "");
+    std::filesystem::create_directory_symlink("..", root.path() / "a/b/up");      // to a
+    std::filesystem::create_directory_symlink("../..", root.path() / "a/b/top");  // to the root
+    std::filesystem::create_directory_symlink(root.path(), root.path() / "a/self");
+    std::filesystem::create_directory_symlink("loop2", root.path() / "loop1");  // a link cycle: ELOOP
+    std::filesystem::create_directory_symlink("loop1", root.path() / "loop2");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 32, result);
+    EXPECT_EQ(run_paths(result), (std::vector<std::string>{"a/b/run"}));
+    std::vector<std::string> folders;
+    for (const auto& folder : result.folders) folders.push_back(folder.path);
+    std::sort(folders.begin(), folders.end());
+    EXPECT_EQ(folders, (std::vector<std::string>{"", "a", "a/b"}));
+    // A rescan that starts below the root knows the folders above it too.
+    ScanResult below;
+    scan_tree(root.path(), "a/b", 2, 32, below);
+    EXPECT_EQ(run_paths(below), (std::vector<std::string>{"a/b/run"}));
+    EXPECT_EQ(scan_whole_tree(root.path(), 32, 2).runs.size(), 1u);
 }
 
 TEST(Discovery, MissingRootFindsNothing) {

@@ -1,6 +1,8 @@
 #include "runs/log_reader.hpp"
 
 #include <gtest/gtest.h>
+
+#include <atomic>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,9 +42,10 @@ public:
 
 class LogReaderTest : public ::testing::Test {
 protected:
-    ReadStatus read(std::size_t max_bytes = SIZE_MAX) { return reader.read(path, buffer, sink, max_bytes); }
+    ReadStatus read(std::size_t max_bytes = SIZE_MAX) { return reader.read(root, "ailab.log", buffer, sink, max_bytes); }
 
     TempFolder folder;
+    ResultsRoot root{folder.path()};
     std::string path = (folder.path() / "ailab.log").string();
     ReadBuffer buffer;
     LogReader reader;
@@ -173,11 +176,65 @@ TEST_F(LogReaderTest, LinesAcrossBufferBoundariesAndSlices) {
 TEST_F(LogReaderTest, ReadLinesStopsAtTheEndOffset) {
     write_file(path, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
     RecordingSink range;
-    std::string error;
-    ASSERT_TRUE(read_lines(path, 16, buffer, range, error));
+    ASSERT_TRUE(read_lines(root, "ailab.log", 16, buffer, range, ReadBudget{}));
     EXPECT_EQ(range.lines.size(), 2u);
-    EXPECT_FALSE(read_lines((folder.path() / "missing").string(), 16, buffer, range, error));
-    EXPECT_FALSE(error.empty());
+    auto status = read_lines(root, "missing", 16, buffer, range, ReadBudget{});
+    ASSERT_FALSE(status);
+    EXPECT_TRUE(status.error().is(boost::system::errc::no_such_file_or_directory));
+    // The message names neither the server's folders nor the file's absolute path.
+    EXPECT_EQ(status.error().message.find(folder.path().string()), std::string::npos) << status.error().message;
+}
+
+// Issue 8, items 1 and 3: every read of a run's file is confined to results and refuses anything
+// but a regular file, checked on the opened descriptor; long reads have a budget.
+TEST_F(LogReaderTest, LinksOutOfResultsAndDevicesAreRefusedNotFollowed) {
+    TempFolder outside;
+    write_file((outside.path() / "secret").string(), "{\"leaked\":1}\n");
+    // Each: a log name and what it is made to be.
+    std::filesystem::create_symlink(outside.path() / "secret", path);  // a link out (absolute)
+    EXPECT_EQ(read(), ReadStatus::unreadable);
+    EXPECT_TRUE(sink.lines.empty());
+    EXPECT_NE(reader.error().find("leaves"), std::string::npos) << reader.error();
+    RecordingSink range;
+    EXPECT_FALSE(read_lines(root, "ailab.log", UINT64_MAX, buffer, range, ReadBudget{}));
+    EXPECT_TRUE(range.lines.empty());
+    std::filesystem::remove(path);
+
+    std::filesystem::create_symlink("../" + outside.path().filename().string() + "/secret", path);  // relative
+    EXPECT_EQ(read(), ReadStatus::unreadable);
+    EXPECT_TRUE(sink.lines.empty());
+    std::filesystem::remove(path);
+
+    for (const char* device : {"/dev/zero", "/dev/urandom"}) {
+        std::filesystem::create_symlink(device, path);
+        EXPECT_EQ(read(), ReadStatus::unreadable) << device;  // returns at once, reads nothing
+        EXPECT_FALSE(read_lines(root, "ailab.log", UINT64_MAX, buffer, range, ReadBudget{})) << device;
+        std::filesystem::remove(path);
+    }
+    // A link that stays inside results is fine.
+    write_file((folder.path() / "real.log").string(), "{\"a\":1}\n");
+    std::filesystem::create_symlink("real.log", path);
+    EXPECT_EQ(read(), ReadStatus::appended);
+    EXPECT_EQ(sink.lines.size(), 1u);
+}
+
+TEST_F(LogReaderTest, ReadLinesStopsWhenTheBudgetEnds) {
+    std::string text;
+    for (int i = 0; i < 200'000; ++i) text += "{\"step\": " + std::to_string(i) + "}\n";
+    write_file(path, text);
+    RecordingSink range;
+    std::atomic<bool> stop{true};
+    auto stopped = read_lines(root, "ailab.log", UINT64_MAX, buffer, range, ReadBudget{std::chrono::steady_clock::time_point::max(), &stop});
+    ASSERT_FALSE(stopped);
+    EXPECT_TRUE(stopped.error().is(boost::system::errc::operation_canceled));
+    auto late = read_lines(root, "ailab.log", UINT64_MAX, buffer, range,
+                           ReadBudget{std::chrono::steady_clock::now() - std::chrono::seconds(1), nullptr});
+    ASSERT_FALSE(late);
+    EXPECT_TRUE(late.error().is(boost::system::errc::timed_out));
+    stop = false;
+    RecordingSink all;
+    ASSERT_TRUE(read_lines(root, "ailab.log", UINT64_MAX, buffer, all, ReadBudget{std::chrono::steady_clock::time_point::max(), &stop}));
+    EXPECT_EQ(all.lines.size(), 200'000u);
 }
 
 }  // namespace

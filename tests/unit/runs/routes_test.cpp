@@ -24,14 +24,13 @@ using testing::write_file;
 class RunRoutesTest : public ::testing::Test {
 protected:
     RunRoutesTest() {
-        config.results = folder.path();
-        config.poll_interval = 50ms;
+        settings.poll_interval = 50ms;
         std::string text;
         for (int i = 0; i < 300; ++i) text += log_line(unix_now() - 300 + i, "train 2/10", i / 300.0, 1.0 / (i + 1), i);
         write_file(folder.path() / "project/run1/ailab.log", text);
         write_file(folder.path() / "project/run1/config.json", R"({"model": "resnet50"})");
         write_file(folder.path() / "old/ailab.log", log_line(unix_now() - 86400, "warmup", 0.0, 1.0, 0));
-        service = std::make_unique<RunService>(config, hub);
+        service = std::make_unique<RunService>(folder.path(), settings, hub);
         service->start();
         EXPECT_TRUE(service->wait_until_indexed(10s));
         register_run_routes(router, *service);
@@ -45,7 +44,7 @@ protected:
         request.path = target.substr(0, question);
         if (question != std::string::npos) {
             request.query_string = target.substr(question + 1);
-            request.query = net::parse_query(request.query_string);
+            request.query = net::parse_query(request.query_string).value();  // the tests send valid queries
         }
         request.body = body;
         if (!token.empty()) request.headers.emplace_back("authorization", "Bearer " + token);
@@ -59,7 +58,7 @@ protected:
     }
 
     TempFolder folder;
-    core::Config config;
+    Settings settings;
     net::Hub hub;
     net::Router router;
     std::unique_ptr<RunService> service;
@@ -74,6 +73,16 @@ TEST_F(RunRoutesTest, EveryRouteNeedsTheToken) {
         EXPECT_EQ(call(route.method, path, "{}", "").status, 401) << route.pattern;
         EXPECT_EQ(call(route.method, path, "{}", "bad").status, 401) << route.pattern;
     }
+}
+
+TEST_F(RunRoutesTest, OnlyAnswersFromMemoryRunOnTheIoThread) {
+    std::size_t checked = 0;
+    for (const auto& route : router.routes()) {
+        bool from_memory = route.pattern == "/api/v1/runs";
+        EXPECT_EQ(route.execution, from_memory ? net::Execution::io_thread : net::Execution::worker) << route.pattern;
+        ++checked;
+    }
+    EXPECT_EQ(checked, 7u);
 }
 
 TEST_F(RunRoutesTest, ListHasEveryRunWithTheSummaryFields) {

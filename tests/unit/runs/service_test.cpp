@@ -83,13 +83,13 @@ bool is_type(const boost::json::object& message, std::string_view type, const st
 class RunServiceTest : public ::testing::Test {
 protected:
     RunServiceTest() {
-        config.results = folder.path() / "results";
-        config.poll_interval = 50ms;
-        config.dead_after_minutes = 90;
-        config.discovery_depth = 5;
-        fs::create_directories(config.results);
+        results = folder.path() / "results";
+        settings.poll_interval = 50ms;
+        settings.dead_after = 90min;
+        settings.discovery_depth = 5;
+        fs::create_directories(results);
     }
-    fs::path run_folder(const std::string& path) const { return config.results / path; }
+    fs::path run_folder(const std::string& path) const { return results / path; }
     // Writes a run of 10 epochs whose last line is `minutes_ago` old and reached final_progress.
     void write_run(const std::string& path, int lines, double minutes_ago, const std::string& last_goal = "",
                    double final_progress = 0.5) {
@@ -110,7 +110,7 @@ protected:
         return summary;
     }
     void start() {
-        service = std::make_unique<RunService>(config, hub);
+        service = std::make_unique<RunService>(results, settings, hub);
         service->start();
     }
     void subscribe() {
@@ -119,7 +119,8 @@ protected:
     }
 
     TempFolder folder;
-    core::Config config;
+    fs::path results;
+    Settings settings;
     net::Hub hub;
     std::unique_ptr<RunService> service;
     std::shared_ptr<RecordingClient> client;
@@ -336,14 +337,13 @@ TEST_F(RunServiceTest, RoutesReadWhileTheWorkerAppendsAndDiscovers) {
         MetricsQuery coarse, exact;
         coarse.max_points = 50;
         exact.max_points = 100'000;
-        std::string body, name;
         while (!done) {
             auto runs = service->list();
             for (const auto& run : runs) {
                 service->summary(run.id);
                 service->metrics(run.id, coarse);
                 service->metrics(run.id, exact);
-                service->export_points(run.id, ExportFormat::jsonl, body, name);
+                service->export_points(run.id, ExportFormat::jsonl);
             }
             service->count_by_state();
             ++reads;
@@ -398,7 +398,28 @@ TEST_F(RunServiceTest, MetricsFromMemoryOrFromDiskAgree) {
 
     query.keys = {"nope"};
     EXPECT_TRUE(service->metrics(run_id("r"), query)->series.empty());
-    EXPECT_FALSE(service->metrics("0000000000000000", query));
+    auto missing = service->metrics("0000000000000000", query);
+    ASSERT_FALSE(missing);
+    EXPECT_TRUE(is_no_such_run(missing.error()));
+}
+
+TEST_F(RunServiceTest, ReplayOfALogThatCannotBeReadIsAnErrorNotAMissingRun) {
+    write_run("r", 2000, 1);
+    start();
+    ASSERT_TRUE(service->wait_until_indexed(10s));
+    fs::remove(run_folder("r") / "ailab.log");
+    MetricsQuery query;
+    query.max_points = 100'000;  // finer than the history: read from disk
+    auto metrics = service->metrics(run_id("r"), query);
+    ASSERT_FALSE(metrics);
+    EXPECT_FALSE(is_no_such_run(metrics.error()));
+    EXPECT_TRUE(metrics.error().is(boost::system::errc::no_such_file_or_directory));
+    // Named by the run's path below results; the server's own folders are not shown.
+    EXPECT_EQ(metrics.error().message.rfind("run r: its log cannot be read", 0), 0u) << metrics.error().message;
+    EXPECT_EQ(metrics.error().message.find(run_folder("r").string()), std::string::npos) << metrics.error().message;
+    auto exported = service->export_points(run_id("r"), ExportFormat::csv);
+    ASSERT_FALSE(exported);
+    EXPECT_FALSE(is_no_such_run(exported.error()));
 }
 
 TEST_F(RunServiceTest, ExportWritesEveryPoint) {
@@ -406,16 +427,20 @@ TEST_F(RunServiceTest, ExportWritesEveryPoint) {
                "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": 0.25, \"acc\": 0.9}\nbad\n");
     start();
     ASSERT_TRUE(service->wait_until_indexed(10s));
-    std::string csv, name;
-    ASSERT_TRUE(service->export_points(run_id("r"), ExportFormat::csv, csv, name));
-    EXPECT_EQ(name, "r.csv");
-    EXPECT_EQ(csv, "step,time,epoch,loss,acc\n1,,,0.5\n2,,,0.25,0.9\n");
-    std::string jsonl;
-    ASSERT_TRUE(service->export_points(run_id("r"), ExportFormat::jsonl, jsonl, name));
-    EXPECT_EQ(jsonl,
+    auto csv = service->export_points(run_id("r"), ExportFormat::csv);
+    ASSERT_TRUE(csv);
+    EXPECT_EQ(csv->file_name, "r.csv");
+    EXPECT_EQ(csv->body, "step,time,epoch,loss,acc\n1,,,0.5\n2,,,0.25,0.9\n");
+    auto jsonl = service->export_points(run_id("r"), ExportFormat::jsonl);
+    ASSERT_TRUE(jsonl);
+    EXPECT_EQ(jsonl->file_name, "r.jsonl");
+    EXPECT_EQ(jsonl->body,
               "{\"step\":1,\"time\":null,\"epoch\":null,\"values\":{\"loss\":0.5}}\n"
               "{\"step\":2,\"time\":null,\"epoch\":null,\"values\":{\"loss\":0.25,\"acc\":0.9}}\n");
-    EXPECT_FALSE(service->export_points("ffffffffffffffff", ExportFormat::csv, csv, name));
+    auto missing = service->export_points("ffffffffffffffff", ExportFormat::csv);
+    ASSERT_FALSE(missing);
+    EXPECT_TRUE(is_no_such_run(missing.error()));
+    EXPECT_EQ(missing.error().message, "no run with id ffffffffffffffff");
 }
 
 TEST_F(RunServiceTest, CleanupMovesOnlyFinishedRunsAndRestoreBringsThemBack) {
@@ -423,7 +448,8 @@ TEST_F(RunServiceTest, CleanupMovesOnlyFinishedRunsAndRestoreBringsThemBack) {
     write_run("p/running", 5, 1);
     start();
     subscribe();
-    auto result = service->cleanup({run_id("p/dead"), run_id("p/running"), "0123456789abcdef"}, false);
+    auto result =
+        service->cleanup({run_id("p/dead"), run_id("p/running"), "0123456789abcdef"}, CleanupScope::only_finished);
     ASSERT_EQ(result.moved.size(), 1u);
     EXPECT_EQ(result.moved[0].path, "p/dead");
     EXPECT_TRUE(result.moved[0].trash_path.starts_with(".ailab-trash/"));
@@ -445,7 +471,7 @@ TEST_F(RunServiceTest, CleanupMovesOnlyFinishedRunsAndRestoreBringsThemBack) {
     EXPECT_EQ(find_run("p/dead")->state, RunState::dead);
     EXPECT_TRUE(service->trash().empty());
 
-    auto forced = service->cleanup({run_id("p/running")}, true);
+    auto forced = service->cleanup({run_id("p/running")}, CleanupScope::forced);
     EXPECT_EQ(forced.moved.size(), 1u);
 }
 
@@ -463,7 +489,7 @@ TEST_F(RunServiceTest, DetailHasConfigAndFiles) {
 }
 
 TEST_F(RunServiceTest, StopIsIdempotentAndStartWithoutResultsFolderWorks) {
-    config.results = folder.path() / "missing";
+    results = folder.path() / "missing";
     start();
     EXPECT_TRUE(service->list().empty());
     write_run("x", 1, 1);  // creates missing/x

@@ -47,15 +47,14 @@ SystemSample two_gpu_sample() {
     b.name = "Lost \"GPU\"";
     b.error = "GPU is lost";
     sample.gpus = {a, b};
-    sample.gpu_status = "ok";
+    sample.gpu_status = GpuStatus::ok;
     return sample;
 }
 
 TEST(Metrics, ParsesStrictlyWithEveryFamilyOnce) {
     const SystemSample sample = two_gpu_sample();
     const SamplerStats stats{.samples = 7, .last_sample_seconds = 0.0001, .cpu_seconds = 0.25};
-    const std::map<std::string, std::size_t> runs = {{"running", 2}, {"done", 5}};
-    const std::string text = render_metrics({.sample = &sample, .stats = &stats, .run_counts = &runs});
+    const std::string text = render_metrics({.sample = &sample, .stats = &stats});
     Exposition exposition;
     ASSERT_NO_THROW(exposition = parse_exposition(text)) << text;
 
@@ -78,24 +77,21 @@ TEST(Metrics, ParsesStrictlyWithEveryFamilyOnce) {
     EXPECT_EQ(exposition.series.at("ailab_gpu_error{gpu=\"1\"}"), 1.0);
     EXPECT_EQ(exposition.series.at("ailab_gpu_info{gpu=\"1\",name=\"Lost \"GPU\"\",uuid=\"\"}"), 1.0);
     EXPECT_EQ(exposition.series.at("ailab_gpu_status{status=\"ok\"}"), 1.0);
-    EXPECT_EQ(exposition.series.at("ailab_runs{state=\"running\"}"), 2.0);
-    EXPECT_EQ(exposition.series.at("ailab_runs{state=\"done\"}"), 5.0);
     EXPECT_EQ(exposition.types.at("ailab_system_sampler_cpu_seconds_total"), "counter");
     EXPECT_EQ(exposition.series.at("ailab_system_samples_total"), 7.0);
     EXPECT_EQ(exposition.series.at("ailab_system_sample_timestamp_seconds"), 1'704'193'200.5);
 }
 
-TEST(Metrics, ClusterModeHasOnlyRuns) {
-    const std::map<std::string, std::size_t> runs = {{"running", 1}};
-    const Exposition exposition = parse_exposition(render_metrics({.run_counts = &runs}));
-    ASSERT_EQ(exposition.family_order, std::vector<std::string>{"ailab_runs"});
+// In cluster mode the system writes nothing (ailab_runs comes from the runs feature's writer).
+TEST(Metrics, ClusterModeWritesNoSystemFamily) {
     EXPECT_TRUE(parse_exposition(render_metrics({})).series.empty());
 }
 
 TEST(Metrics, GpuStatusKeepsOnlyTheKindOfError) {
     SystemSample sample = two_gpu_sample();
     sample.gpus.clear();
-    sample.gpu_status = "error: nvmlInit_v2: Driver Not Loaded";
+    sample.gpu_status = GpuStatus::error;
+    sample.gpu_status_detail = "nvmlInit_v2: Driver Not Loaded";
     const Exposition exposition = parse_exposition(render_metrics({.sample = &sample}));
     EXPECT_EQ(exposition.series.at("ailab_gpu_status{status=\"error\"}"), 1.0);
     EXPECT_EQ(exposition.types.count("ailab_gpu_utilization_ratio"), 0u);

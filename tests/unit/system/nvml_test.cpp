@@ -247,7 +247,7 @@ TEST_F(Nvml, TheWholeSamplerReportsGpuStatus) {
     Sampler sampler(options);
     SystemSample sample;
     sampler.sample(sample);
-    EXPECT_EQ(sample.gpu_status, "ok");
+    EXPECT_EQ(sample.gpu_status, GpuStatus::ok);
     ASSERT_EQ(sample.gpus.size(), 1u);
     EXPECT_EQ(sample.gpus[0].uuid, "GPU-fake-a");
 
@@ -255,7 +255,7 @@ TEST_F(Nvml, TheWholeSamplerReportsGpuStatus) {
     without.nvml_library = "/nonexistent/libnvidia-ml.so.1";
     Sampler no_library(without);
     no_library.sample(sample);
-    EXPECT_EQ(sample.gpu_status, "no library");
+    EXPECT_EQ(sample.gpu_status, GpuStatus::no_library);
     EXPECT_TRUE(sample.gpus.empty());
 }
 

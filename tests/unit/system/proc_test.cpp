@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support.hpp"
+#include "core/file.hpp"
 #include "system/proc.hpp"
 
 namespace ailab::sys {
@@ -133,7 +134,7 @@ TEST(ProcFile, MissingFileIsNotAnError) {
     ProcFile file(fixtures() / "no-such-machine" / "stat");
     EXPECT_FALSE(file.read().has_value());
     std::string buffer = "old";
-    EXPECT_FALSE(read_small_file(fixtures() / "no-such-file", buffer));
+    EXPECT_FALSE(core::read_pseudo_file(fixtures() / "no-such-file", buffer));
 }
 
 TEST(ProcessInfoCache, LooksUpAndForgetsPids) {

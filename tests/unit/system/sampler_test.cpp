@@ -49,7 +49,7 @@ TEST(Sampler, LoadMemoryAndSwap) {
     EXPECT_EQ(sample.memory.swap_total_bytes, 8388604ull * 1024);
     EXPECT_EQ(sample.memory.swap_used_bytes, (8388604ull - 6291452ull) * 1024);
     EXPECT_GT(sample.time, 1.7e9);
-    EXPECT_EQ(sample.gpu_status, "disabled");
+    EXPECT_EQ(sample.gpu_status, GpuStatus::disabled);
     EXPECT_TRUE(sample.gpus.empty());
 }
 

@@ -8,11 +8,13 @@
 #include <mutex>
 #include <thread>
 
+#include "core/config_reader.hpp"
 #include "net/hub.hpp"
 #include "net/router.hpp"
 #include "support.hpp"
 #include "system/routes.hpp"
 #include "system/service.hpp"
+#include "system/settings.hpp"
 
 namespace ailab::sys {
 namespace {
@@ -48,13 +50,13 @@ protected:
         config_.results = folder_.path();
         config_.workspace = folder_.path();
         config_.queue = folder_.path();
-        config_.sample_interval = 20ms;
+        settings_.sample_interval = 20ms;
     }
     void TearDown() override { FakeNvml::instance().set_scenario(""); }
 
     std::unique_ptr<SystemService> make_service() {
         return std::make_unique<SystemService>(
-            config_, hub_, SamplerSources{.proc_root = fixtures() / "many_cores", .nvml_library = fake_nvml_path()});
+            config_, settings_, hub_, SamplerSources{.proc_root = fixtures() / "many_cores", .nvml_library = fake_nvml_path()});
     }
 
     net::Response get(const net::Router& router, const std::string& path, std::map<std::string, std::string> query = {},
@@ -76,6 +78,8 @@ protected:
 
     TempDir folder_;
     core::Config config_;
+    Settings settings_;
+    const std::vector<net::MetricsWriter> no_writers_;
     net::Hub hub_;
 };
 
@@ -83,7 +87,7 @@ TEST_F(SystemRoutes, SystemAnswersTheDocumentedShape) {
     auto service = make_service();
     service->start();
     net::Router router;
-    register_system_routes(router, *service, config_, {});
+    register_system_routes(router, *service, settings_, no_writers_);
     const net::Response response = get(router, "/api/v1/system");
     ASSERT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(response.content_type, "application/json");
@@ -130,7 +134,7 @@ TEST_F(SystemRoutes, SystemAnswersTheDocumentedShape) {
 TEST_F(SystemRoutes, NeedsTheToken) {
     auto service = make_service();
     net::Router router;
-    register_system_routes(router, *service, config_, {});
+    register_system_routes(router, *service, settings_, no_writers_);
     EXPECT_EQ(get(router, "/api/v1/system", {}, false).status, 401);
     EXPECT_EQ(get(router, "/api/v1/system/history", {}, false).status, 401);
     EXPECT_EQ(get(router, "/metrics", {}, false).status, 401);
@@ -138,17 +142,17 @@ TEST_F(SystemRoutes, NeedsTheToken) {
 }
 
 TEST_F(SystemRoutes, MetricsArePublicWhenConfigured) {
-    config_.metrics_public = true;
+    settings_.metrics_public = true;
     auto service = make_service();
     service->start();
     net::Router router;
-    register_system_routes(router, *service, config_, [] {
-        return std::map<std::string, std::size_t>{{"running", 3}};
-    });
+    const std::vector<net::MetricsWriter> writers{[](std::string& out) { out += "ailab_other_feature 3\n"; }};
+    register_system_routes(router, *service, settings_, writers);
     const net::Response response = get(router, "/metrics", {}, false);
     ASSERT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(response.content_type, "text/plain; version=0.0.4; charset=utf-8");
-    EXPECT_NE(response.body.find("\nailab_runs{state=\"running\"} 3\n"), std::string::npos) << response.body;
+    // Other features' families follow the system's own.
+    EXPECT_NE(response.body.find("\nailab_other_feature 3\n"), std::string::npos) << response.body;
     EXPECT_NE(response.body.find("\nailab_gpu_utilization_ratio{gpu=\"0\"} 0.35\n"), std::string::npos);
     EXPECT_EQ(get(router, "/api/v1/system", {}, false).status, 401);  // only /metrics is opened
 }
@@ -156,7 +160,7 @@ TEST_F(SystemRoutes, MetricsArePublicWhenConfigured) {
 TEST_F(SystemRoutes, BeforeTheFirstSampleTheAnswerIs503) {
     auto service = make_service();  // not started
     net::Router router;
-    register_system_routes(router, *service, config_, {});
+    register_system_routes(router, *service, settings_, no_writers_);
     const net::Response response = get(router, "/api/v1/system");
     EXPECT_EQ(response.status, 503);
     EXPECT_EQ(body(response).at("error"), "no system sample yet");
@@ -167,7 +171,7 @@ TEST_F(SystemRoutes, HistoryRanges) {
     service->start();
     service->sample_now();
     net::Router router;
-    register_system_routes(router, *service, config_, {});
+    register_system_routes(router, *service, settings_, no_writers_);
 
     const net::Response hour = get(router, "/api/v1/system/history", {{"range", "1h"}});
     ASSERT_EQ(hour.status, 200) << hour.body;
@@ -202,7 +206,7 @@ TEST_F(SystemRoutes, ClusterModeSamplesNothing) {
     auto service = make_service();
     service->start();
     net::Router router;
-    register_system_routes(router, *service, config_, {});
+    register_system_routes(router, *service, settings_, no_writers_);
     const net::Response response = get(router, "/api/v1/system");
     ASSERT_EQ(response.status, 200);
     EXPECT_EQ(response.body, R"({"cluster":true,"gpu_status":"disabled"})");
@@ -261,7 +265,7 @@ TEST_F(SystemRoutes, ReadersAndTheSamplerRunTogether) {
     auto service = make_service();
     service->start();
     net::Router router;
-    register_system_routes(router, *service, config_, {});
+    register_system_routes(router, *service, settings_, no_writers_);
     std::atomic<int> failures{0};
     std::vector<std::thread> readers;
     for (int t = 0; t < 2; ++t) {
@@ -279,15 +283,35 @@ TEST_F(SystemRoutes, ReadersAndTheSamplerRunTogether) {
 
 TEST_F(SystemRoutes, WithoutTheLibraryTheServiceRunsAndSaysSo) {
     SystemService service(
-        config_, hub_,
+        config_, settings_, hub_,
         SamplerSources{.proc_root = fixtures() / "two_cores", .nvml_library = "/nonexistent/libnvidia-ml.so.1"});
     service.start();
     const auto sample = service.latest();
     ASSERT_TRUE(sample.has_value());
-    EXPECT_EQ(sample->gpu_status, "no library");
+    EXPECT_EQ(sample->gpu_status, GpuStatus::no_library);
+    EXPECT_EQ(gpu_status_text(*sample), "no library");
     EXPECT_TRUE(sample->gpus.empty());
     EXPECT_EQ(sample->cpu.cores_percent.size(), 2u);
 }
 
 }  // namespace
+TEST(SystemSettings, ReadsItsKeysAndNamesTheKeyOnError) {
+    auto reader_of = [](boost::json::object object) {
+        return core::ConfigReader(std::move(object), "config.json", [](const std::string&) { return std::nullopt; });
+    };
+    auto reader = reader_of({{"sample_interval_ms", 250}, {"metrics_public", true}});
+    const auto settings = Settings::read(&reader);
+    EXPECT_EQ(settings.sample_interval, std::chrono::milliseconds(250));
+    EXPECT_TRUE(settings.metrics_public);
+    EXPECT_TRUE(reader.unread_keys().empty());
+    EXPECT_EQ(Settings::read(nullptr).sample_interval, std::chrono::milliseconds(1000));
+    auto bad = reader_of({{"sample_interval_ms", 5}});
+    try {
+        Settings::read(&bad);
+        FAIL() << "no error for 5 ms";
+    } catch (const core::ConfigError& error) {
+        EXPECT_NE(std::string(error.what()).find("\"sample_interval_ms\""), std::string::npos) << error.what();
+    }
+}
+
 }  // namespace ailab::sys

@@ -1,7 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ServerClient, isAilabServer } from './client';
+import { login, logout } from './auth';
+import { ServerClient } from './client';
 import { ApiError, parseRetryAfter } from './errors';
 import { FakeSocket, fakeFetch, fakeSocketFactory } from './fakes';
+import { cleanupRuns, exportRun, getMetrics, listRuns } from './runs';
+import { health, isAilabServer } from './server';
+import { getHistory } from './system';
+import { restoreTrash } from './trash';
 import { normalizeServerUrl, serverIdFor, wsUrl } from './url';
 import { backoffDelay } from './ws';
 
@@ -34,12 +39,12 @@ describe('ServerClient HTTP', () => {
       return { body: { runs: [] } };
     });
     const client = new ServerClient('http://h:1/', { fetch });
-    const answer = await client.login('admin', 'pw');
+    const answer = await login(client, 'admin', 'pw');
     expect(answer.token).toBe('tok');
     expect(fetch.calls[0].method).toBe('POST');
     expect(fetch.calls[0].body).toEqual({ user: 'admin', password: 'pw' });
     expect(fetch.calls[0].headers.Authorization).toBeUndefined();
-    await client.runs();
+    await listRuns(client);
     expect(fetch.calls[1].url).toBe('http://h:1/api/v1/runs');
     expect(fetch.calls[1].headers.Authorization).toBe('Bearer tok');
   });
@@ -47,7 +52,7 @@ describe('ServerClient HTTP', () => {
   it('turns {"error"} answers into ApiError with status and Retry-After', async () => {
     const fetch = fakeFetch(() => ({ status: 429, body: { error: 'too many attempts' }, headers: { 'Retry-After': '17' } }));
     const client = new ServerClient('http://h:1', { fetch });
-    const err = await client.login('a', 'b').catch((e: unknown) => e);
+    const err = await login(client, 'a', 'b').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(429);
     expect((err as ApiError).message).toBe('too many attempts');
@@ -58,10 +63,10 @@ describe('ServerClient HTTP', () => {
     const onUnauthorized = vi.fn();
     const fetch = fakeFetch(() => ({ status: 401, body: { error: 'bad token' } }));
     const client = new ServerClient('http://h:1', { fetch, token: 'old', onUnauthorized, socketFactory: fakeSocketFactory });
-    await expect(client.login('a', 'wrong')).rejects.toThrow('bad token');
+    await expect(login(client, 'a', 'wrong')).rejects.toThrow('bad token');
     expect(onUnauthorized).not.toHaveBeenCalled();
     expect(client.token).toBe('old');
-    await expect(client.runs()).rejects.toMatchObject({ status: 401 });
+    await expect(listRuns(client)).rejects.toMatchObject({ status: 401 });
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
     expect(client.token).toBeNull();
     expect(client.connState).toBe('needs-login');
@@ -70,8 +75,29 @@ describe('ServerClient HTTP', () => {
   it('builds metrics queries with x, max_points and keys', async () => {
     const fetch = fakeFetch(() => ({ body: { x: 'step', series: {} } }));
     const client = new ServerClient('http://h:1', { fetch, token: 't' });
-    await client.metrics('abc', 'time', 812.4, ['loss', 'score']);
+    await getMetrics(client, 'abc', 'time', 812.4, ['loss', 'score']);
     expect(fetch.calls[0].url).toBe('http://h:1/api/v1/runs/abc/metrics?x=time&max_points=812&keys=loss,score');
+  });
+
+  it('feature modules send their calls through the client', async () => {
+    const fetch = fakeFetch((c) => (c.url.includes('/export') ? { body: 'step,loss' } : { body: {} }));
+    const client = new ServerClient('http://h:1', { fetch, token: 't', socketFactory: fakeSocketFactory });
+    await cleanupRuns(client, ['a', 'b']);
+    await restoreTrash(client, ['.trash/x']);
+    await getHistory(client, '24h');
+    expect(await exportRun(client, 'r/1', 'csv')).toBe('"step,loss"');
+    await logout(client);
+    const seen = fetch.calls.map((c) => [c.method, c.url, c.body]);
+    expect(seen).toEqual([
+      ['POST', 'http://h:1/api/v1/runs/cleanup', { ids: ['a', 'b'] }],
+      ['POST', 'http://h:1/api/v1/runs/restore', { items: ['.trash/x'] }],
+      ['GET', 'http://h:1/api/v1/system/history?range=24h', undefined],
+      ['GET', 'http://h:1/api/v1/runs/r%2F1/export?format=csv', undefined],
+      ['POST', 'http://h:1/api/v1/logout', {}],
+    ]);
+    expect(fetch.calls[4].headers.Authorization).toBe('Bearer t');
+    expect(client.token).toBeNull();
+    expect(client.connState).toBe('needs-login');
   });
 
   it('reports network failures as ApiError status 0', async () => {
@@ -80,7 +106,7 @@ describe('ServerClient HTTP', () => {
         throw new TypeError('Failed to fetch');
       },
     });
-    await expect(client.health()).rejects.toMatchObject({ status: 0 });
+    await expect(health(client)).rejects.toMatchObject({ status: 0 });
   });
 
   it('detects an AI Lab server from /api/v1/health', async () => {
@@ -97,7 +123,7 @@ describe('ServerClient WebSocket', () => {
   });
 
   it('authenticates first, subscribes after auth.ok, then forwards events', () => {
-    const client = new ServerClient('http://h:1', { token: 'tok', socketFactory: fakeSocketFactory, topics: ['runs', 'system'] });
+    const client = new ServerClient('http://h:1', { token: 'tok', socketFactory: fakeSocketFactory, topics: () => ['runs', 'system'] });
     const events: unknown[] = [];
     const states: string[] = [];
     let ready = 0;
@@ -157,7 +183,7 @@ describe('ServerClient WebSocket', () => {
 
   it('re-authenticates, re-subscribes and signals ready again after a reconnect', () => {
     vi.useFakeTimers();
-    const client = new ServerClient('http://h:1', { token: 'tok', socketFactory: fakeSocketFactory, topics: ['runs'] });
+    const client = new ServerClient('http://h:1', { token: 'tok', socketFactory: fakeSocketFactory, topics: () => ['runs'] });
     let ready = 0;
     client.onReady(() => ready++);
     client.connect();
@@ -171,6 +197,25 @@ describe('ServerClient WebSocket', () => {
     second.receive({ type: 'auth.ok' });
     expect(second.sent[1]).toEqual({ type: 'subscribe', topics: ['runs'] });
     expect(ready).toBe(2);
+    client.disconnect();
+    vi.useRealTimers();
+  });
+
+  it('reads the topics at each authentication and sends no subscribe without topics', () => {
+    vi.useFakeTimers();
+    let topics: string[] = [];
+    const client = new ServerClient('http://h:1', { token: 'tok', socketFactory: fakeSocketFactory, topics: () => topics });
+    client.connect();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].receive({ type: 'auth.ok' });
+    expect(FakeSocket.all[0].sent).toEqual([{ type: 'auth', token: 'tok' }]);
+    expect(client.connState).toBe('connected');
+    topics = ['runs', 'jobs'];
+    FakeSocket.all[0].serverClose(1006);
+    vi.advanceTimersByTime(1000);
+    FakeSocket.all[1].open();
+    FakeSocket.all[1].receive({ type: 'auth.ok' });
+    expect(FakeSocket.all[1].sent[1]).toEqual({ type: 'subscribe', topics: ['runs', 'jobs'] });
     client.disconnect();
     vi.useRealTimers();
   });

@@ -1,37 +1,39 @@
 import { ApiError, parseRetryAfter } from './errors';
-import type {
-  CleanupResponse,
-  HistoryResponse,
-  Info,
-  LoginResponse,
-  MetricsResponse,
-  RestoreResponse,
-  RunDetail,
-  RunSummary,
-  SystemSample,
-  TrashItem,
-  XAxis,
-} from './types';
-import { WsConnection, type ConnState, type SocketFactory } from './ws';
+import { WsConnection, type ConnState, type ServerMessage, type SocketFactory, type TopicList } from './ws';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
-export type EventListener = (msg: Record<string, unknown> & { type: string }) => void;
+export type EventListener = (msg: ServerMessage) => void;
 
 export interface ClientOptions {
   token?: string | null;
   fetch?: FetchLike;
   socketFactory?: SocketFactory;
-  topics?: string[];
+  /** The WebSocket topics to subscribe to, read at each (re)authentication. Default: none. */
+  topics?: TopicList;
   /** Called when the server rejects the token (HTTP 401 or WebSocket 4401). */
   onUnauthorized?: () => void;
 }
 
-type Query = Record<string, string | number | boolean | null | undefined>;
+export type Query = Record<string, string | number | boolean | null | undefined>;
 
 /**
- * One object per added server: the only code that talks to an AI Lab server.
- * HTTP calls carry the Bearer token; error answers become ApiError; one WebSocket
- * carries the server's events.
+ * What a 401 answer to a request means: the token is no longer valid (the client forgets it and
+ * needs a new login), or only the credentials this request carried were wrong (a failed login).
+ */
+export type UnauthorizedMeans = 'token-rejected' | 'credentials-rejected';
+
+export interface RequestOptions {
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  unauthorized?: UnauthorizedMeans;
+}
+
+/**
+ * One object per added server: the transport every feature's API module (runs.ts, system.ts,
+ * trash.ts, auth.ts, …) uses to talk to an AI Lab server. HTTP calls carry the Bearer token;
+ * error answers become ApiError; one WebSocket, authenticated by its first message, carries the
+ * server's events. The client knows no endpoint of any feature.
  */
 export class ServerClient {
   readonly base: string;
@@ -51,7 +53,7 @@ export class ServerClient {
     this.ws = new WsConnection(
       this.base,
       () => this.token,
-      options.topics ?? ['runs', 'system'],
+      options.topics ?? (() => []),
       {
         onMessage: (msg) => this.listeners.forEach((l) => l(msg)),
         onState: (state) => {
@@ -61,7 +63,7 @@ export class ServerClient {
         onReady: () => this.readyListeners.forEach((l) => l()),
         checkAuthRejected: async () => {
           try {
-            await this.get<Info>('/info');
+            await this.get('/info');
             return false;
           } catch (e) {
             return e instanceof ApiError && e.status === 401;
@@ -86,7 +88,8 @@ export class ServerClient {
   }
 
   /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the body text. */
-  private async send(method: string, path: string, body?: unknown, query?: Query): Promise<string> {
+  async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+    const { body, query } = options;
     const headers: Record<string, string> = {};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -112,14 +115,15 @@ export class ServerClient {
         /* not JSON: keep the status line */
       }
       const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
-      if (response.status === 401 && path !== '/login') this.unauthorized();
+      if (response.status === 401 && (options.unauthorized ?? 'token-rejected') === 'token-rejected') this.forgetToken();
       throw new ApiError(response.status, message, retryAfter);
     }
     return text;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
-    const text = await this.send(method, path, body, query);
+  /** Like requestText, with the answer parsed as JSON (an empty body is null). */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const text = await this.requestText(method, path, options);
     if (text === '') return null as T;
     try {
       return JSON.parse(text) as T;
@@ -129,71 +133,17 @@ export class ServerClient {
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>('GET', path, undefined, query);
+    return this.request<T>('GET', path, { query });
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>('POST', path, body);
+  post<T>(path: string, body: unknown = {}, options: Omit<RequestOptions, 'body'> = {}): Promise<T> {
+    return this.request<T>('POST', path, { ...options, body });
   }
 
-  private unauthorized(): void {
+  /** Drops the token and closes the socket for good: the client needs a new login. */
+  forgetToken(): void {
     this.token = null;
     this.ws.stop('needs-login');
-  }
-
-  async login(user: string, password: string): Promise<LoginResponse> {
-    const answer = await this.post<LoginResponse>('/login', { user, password });
-    this.token = answer.token;
-    return answer;
-  }
-
-  async logout(): Promise<void> {
-    try {
-      if (this.token) await this.post('/logout');
-    } finally {
-      this.token = null;
-      this.ws.stop('needs-login');
-    }
-  }
-
-  // ---- typed endpoints ----
-  health(): Promise<{ status: string; version: string }> {
-    return this.get('/health');
-  }
-  info(): Promise<Info> {
-    return this.get('/info');
-  }
-  runs(): Promise<{ runs: RunSummary[] }> {
-    return this.get('/runs');
-  }
-  run(id: string): Promise<RunDetail> {
-    return this.get(`/runs/${encodeURIComponent(id)}`);
-  }
-  metrics(id: string, x: XAxis, maxPoints: number, keys?: string[]): Promise<MetricsResponse> {
-    return this.get(`/runs/${encodeURIComponent(id)}/metrics`, {
-      x,
-      max_points: Math.max(2, Math.round(maxPoints)),
-      keys: keys && keys.length ? keys.join(',') : undefined,
-    });
-  }
-  /** Every point of a run as CSV or JSON lines text. */
-  exportRun(id: string, format: 'csv' | 'jsonl'): Promise<string> {
-    return this.send('GET', `/runs/${encodeURIComponent(id)}/export`, undefined, { format });
-  }
-  cleanup(ids: string[]): Promise<CleanupResponse> {
-    return this.post('/runs/cleanup', { ids });
-  }
-  trash(): Promise<{ items: TrashItem[] }> {
-    return this.get('/runs/trash');
-  }
-  restore(items: string[]): Promise<RestoreResponse> {
-    return this.post('/runs/restore', { items });
-  }
-  system(): Promise<SystemSample> {
-    return this.get('/system');
-  }
-  history(range: '1h' | '24h'): Promise<HistoryResponse> {
-    return this.get('/system/history', { range });
   }
 
   // ---- WebSocket ----
@@ -218,17 +168,5 @@ export class ServerClient {
   onReady(listener: () => void): () => void {
     this.readyListeners.add(listener);
     return () => this.readyListeners.delete(listener);
-  }
-}
-
-/** Asks `origin` whether it is an AI Lab server (GET /api/v1/health answers {"status":"ok"}). */
-export async function isAilabServer(origin: string, fetchImpl: FetchLike = (i, n) => fetch(i, n)): Promise<boolean> {
-  try {
-    const response = await fetchImpl(`${origin}/api/v1/health`, { method: 'GET' });
-    if (!response.ok) return false;
-    const data = (await response.json()) as { status?: unknown };
-    return data?.status === 'ok';
-  } catch {
-    return false;
   }
 }

@@ -15,8 +15,14 @@ export interface SocketLike {
 
 export type SocketFactory = (url: string) => SocketLike;
 
+/** One event from a server: `type` is "<topic>.<event>" (e.g. "runs.updated"), the rest is its data. */
+export type ServerMessage = Record<string, unknown> & { type: string };
+
+/** The topics to subscribe to, read again at each authentication. */
+export type TopicList = () => readonly string[];
+
 export interface WsHandlers {
-  onMessage(msg: Record<string, unknown> & { type: string }): void;
+  onMessage(msg: ServerMessage): void;
   onState(state: ConnState): void;
   /** Called after each successful auth (first connect and every reconnect). */
   onReady(): void;
@@ -34,8 +40,9 @@ export function backoffDelay(attempt: number, random = Math.random): number {
 }
 
 /**
- * One WebSocket per server: authenticates with the token, subscribes to topics,
- * reconnects with backoff, and stops for good when the token is rejected.
+ * One WebSocket per server: authenticates with the token in its first message, subscribes to the
+ * topics that `topics()` names at that moment (none: no subscribe message), reconnects with
+ * backoff, and stops for good when the token is rejected.
  */
 export class WsConnection {
   private socket: SocketLike | null = null;
@@ -48,7 +55,7 @@ export class WsConnection {
   constructor(
     private readonly base: string,
     private readonly token: () => string | null,
-    private readonly topics: string[],
+    private readonly topics: TopicList,
     private readonly handlers: WsHandlers,
     private readonly factory: SocketFactory = (url) => new WebSocket(url) as unknown as SocketLike,
   ) {}
@@ -143,11 +150,11 @@ export class WsConnection {
       return;
     }
     if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') return;
-    const typed = msg as Record<string, unknown> & { type: string };
+    const typed = msg as ServerMessage;
     switch (typed.type) {
       case 'auth.ok':
         this.attempt = 0;
-        this.socket?.send(JSON.stringify({ type: 'subscribe', topics: this.topics }));
+        this.subscribe();
         this.setState('connected');
         this.pingTimer = setInterval(() => this.send({ type: 'ping' }), 25_000);
         this.handlers.onReady();
@@ -158,6 +165,11 @@ export class WsConnection {
       default:
         this.handlers.onMessage(typed);
     }
+  }
+
+  private subscribe(): void {
+    const topics = this.topics();
+    if (topics.length > 0) this.send({ type: 'subscribe', topics: [...topics] });
   }
 
   send(msg: unknown): void {

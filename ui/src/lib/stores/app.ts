@@ -1,8 +1,9 @@
 import { errorMessage } from '../api/errors';
-import type { SystemSample } from '../api/types';
-import { RunsStore } from './runs.svelte';
+import * as runsApi from '../api/runs';
+import * as systemApi from '../api/system';
+import { registerRunsTopic, RunsStore } from './runs.svelte';
 import { ServersStore, type StorageLike } from './servers.svelte';
-import { SystemStore } from './system.svelte';
+import { registerSystemTopic, SystemStore } from './system.svelte';
 
 /** The stores of the app, wired to each other. One instance per page (see `app` below). */
 export class AppStores {
@@ -13,15 +14,9 @@ export class AppStores {
 
   constructor(servers: ServersStore) {
     this.servers = servers;
-    servers.onEvent((id, msg) => {
-      if (msg.type === 'runs.batch') {
-        // One message per server batch (at most 10 a second): the events in order.
-        for (const event of (msg.events as Array<Record<string, unknown> & { type: string }>) ?? []) {
-          if (event.type.startsWith('runs.')) this.runs.apply(id, event as typeof msg);
-        }
-      } else if (msg.type.startsWith('runs.')) this.runs.apply(id, msg);
-      else if (msg.type === 'system.sample') this.system.push(id, msg as unknown as SystemSample);
-    });
+    // Each feature's store handles its own WebSocket topic; the sockets subscribe to these.
+    registerRunsTopic(servers.topics, this.runs);
+    registerSystemTopic(servers.topics, this.system);
     servers.onReady((id) => {
       // (Re)connected: events may have been missed, so reload what the server has.
       void this.loadRuns(id, true);
@@ -41,7 +36,7 @@ export class AppStores {
     if (!force && Date.now() - last < 2000) return;
     this.lastRunsLoad.set(serverId, Date.now());
     try {
-      const answer = await client.runs();
+      const answer = await runsApi.listRuns(client);
       if (this.servers.get(serverId)) this.runs.setServerRuns(serverId, answer.runs ?? []);
     } catch (e) {
       this.runs.setError(serverId, errorMessage(e));
@@ -52,11 +47,11 @@ export class AppStores {
     const client = this.servers.client(serverId);
     if (!client || !client.token) return;
     try {
-      const sample = await client.system();
+      const sample = await systemApi.getSystem(client);
       if (!this.servers.get(serverId)) return;
       this.system.push(serverId, sample);
       if (!sample.cluster) {
-        const history = await client.history('1h');
+        const history = await systemApi.getHistory(client, '1h');
         this.system.seed(serverId, history);
       }
     } catch (e) {

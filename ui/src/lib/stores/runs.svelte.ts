@@ -1,4 +1,7 @@
+import { RUNS_TOPIC } from '../api/runs';
+import type { TopicRegistry } from '../api/topics';
 import type { RunPoint, RunSummary } from '../api/types';
+import type { ServerMessage } from '../api/ws';
 import { rowKey, type RunRow } from '../table';
 
 type PointsListener = (points: RunPoint[]) => void;
@@ -120,6 +123,25 @@ export class RunsStore {
       if (set.size === 0) this.pointListeners.delete(key);
     };
   }
+}
+
+/**
+ * Makes `store` the handler of the runs topic. A "runs.batch" message (one per server batch, at
+ * most 10 a second) carries several events, applied in order; any other runs event is applied alone.
+ */
+export function registerRunsTopic(topics: TopicRegistry, store: RunsStore): () => void {
+  return topics.register(RUNS_TOPIC, (serverId, msg) => {
+    if (msg.type !== 'runs.batch') {
+      store.apply(serverId, msg);
+      return;
+    }
+    const events = Array.isArray(msg.events) ? (msg.events as unknown[]) : [];
+    for (const event of events) {
+      if (typeof event !== 'object' || event === null) continue;
+      const typed = event as ServerMessage;
+      if (typeof typed.type === 'string' && typed.type.startsWith(`${RUNS_TOPIC}.`)) store.apply(serverId, typed);
+    }
+  });
 }
 
 function sameRun(a: RunSummary, b: RunSummary): boolean {

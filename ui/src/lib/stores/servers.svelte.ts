@@ -1,4 +1,7 @@
-import { ServerClient, isAilabServer, type FetchLike } from '../api/client';
+import * as auth from '../api/auth';
+import { ServerClient, type FetchLike } from '../api/client';
+import { isAilabServer } from '../api/server';
+import { TopicRegistry } from '../api/topics';
 import { normalizeServerUrl, serverIdFor } from '../api/url';
 import type { ConnState, SocketFactory } from '../api/ws';
 
@@ -28,8 +31,6 @@ export interface ServersDeps {
   now?: () => number;
 }
 
-type EventCallback = (serverId: string, msg: Record<string, unknown> & { type: string }) => void;
-
 function validEntry(value: unknown): value is ServerEntry {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -47,9 +48,10 @@ export class ServersStore {
   thisServerId = $state<string | null>(null);
   /** True once the "is this page served by AI Lab" check has finished. */
   detected = $state(false);
+  /** The WebSocket topics every server's socket subscribes to, and their handlers. */
+  readonly topics = new TopicRegistry();
 
   private readonly clients = new Map<string, ServerClient>();
-  private readonly eventCallbacks = new Set<EventCallback>();
   private readonly readyCallbacks = new Set<(serverId: string) => void>();
   private readonly removedCallbacks = new Set<(serverId: string) => void>();
   private readonly deps: ServersDeps;
@@ -135,13 +137,13 @@ export class ServersStore {
       token: this.hasValidToken(entry) ? entry.token : null,
       fetch: this.deps.fetch,
       socketFactory: this.deps.socketFactory,
-      topics: ['runs', 'system'],
+      topics: () => this.topics.topics(),
       onUnauthorized: () => this.forgetToken(id),
     });
     client.onState((state) => {
       this.status[id] = state;
     });
-    client.onEvent((msg) => this.eventCallbacks.forEach((cb) => cb(id, msg)));
+    client.onEvent((msg) => this.topics.dispatch(id, msg));
     client.onReady(() => this.readyCallbacks.forEach((cb) => cb(id)));
     this.clients.set(id, client);
     this.status[id] = this.hasValidToken(entry) ? 'idle' : 'needs-login';
@@ -176,7 +178,7 @@ export class ServersStore {
       return existing;
     }
     const probe = new ServerClient(url, { fetch: this.deps.fetch });
-    const answer = await probe.login(user, password);
+    const answer = await auth.login(probe, user, password);
     const entry: ServerEntry = {
       id: serverIdFor(url, this.list.map((e) => e.id)),
       url,
@@ -197,7 +199,7 @@ export class ServersStore {
     if (!entry) throw new Error(`Unknown server ${id}`);
     const client = this.ensureClient(entry);
     client.disconnect();
-    const answer = await client.login(user, password);
+    const answer = await auth.login(client, user, password);
     entry.user = answer.user ?? user;
     entry.token = answer.token;
     entry.expires_at = answer.expires_at ?? null;
@@ -208,7 +210,7 @@ export class ServersStore {
   async logout(id: string): Promise<void> {
     const client = this.clients.get(id);
     try {
-      await client?.logout();
+      if (client) await auth.logout(client);
     } finally {
       this.forgetToken(id);
     }
@@ -266,11 +268,6 @@ export class ServersStore {
     } finally {
       this.detected = true;
     }
-  }
-
-  onEvent(cb: EventCallback): () => void {
-    this.eventCallbacks.add(cb);
-    return () => this.eventCallbacks.delete(cb);
   }
 
   onReady(cb: (serverId: string) => void): () => void {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeSocket, fakeFetch, fakeSocketFactory, type Call } from '../api/fakes';
+import { listRuns } from '../api/runs';
 import { makeRun } from '../testdata';
 import { AppStores } from './app';
 import { RunsStore } from './runs.svelte';
@@ -112,13 +113,33 @@ describe('ServersStore', () => {
     store.load();
     const e = await store.add('http://127.0.0.1:9001', 'admin', 'pw');
     revoked = true;
-    await expect(store.client(e.id)!.runs()).rejects.toMatchObject({ status: 401 });
+    await expect(listRuns(store.client(e.id)!)).rejects.toMatchObject({ status: 401 });
     expect(store.needsLogin(e.id)).toBe(true);
     expect(JSON.parse(storage.getItem(STORAGE_KEY)!)[0].token).toBeNull();
     revoked = false;
     await store.login(e.id, 'admin', 'pw');
     expect(store.needsLogin(e.id)).toBe(false);
     expect(store.get(e.id)!.token).toBe('tok-9001');
+  });
+
+  it('subscribes each socket to the registered topics and routes their messages only', async () => {
+    const store = new ServersStore({ storage: new MemoryStorage(), fetch: fakeFetch(mockServers), socketFactory: fakeSocketFactory });
+    store.load();
+    const got: [string, string][] = [];
+    store.topics.register('jobs', (serverId, msg) => got.push([serverId, msg.type]));
+    store.topics.register('files', (serverId, msg) => got.push([serverId, msg.type]));
+    const e = await store.add('http://127.0.0.1:9001', 'admin', 'pw');
+    const socket = FakeSocket.all[0];
+    socket.open();
+    socket.receive({ type: 'auth.ok', user: 'admin' });
+    expect(socket.sent[1]).toEqual({ type: 'subscribe', topics: ['jobs', 'files'] });
+    socket.receive({ type: 'jobs.started', id: 'j1' });
+    socket.receive({ type: 'runs.removed', id: 'a' });
+    socket.receive({ type: 'files.changed', path: 'x' });
+    expect(got).toEqual([
+      [e.id, 'jobs.started'],
+      [e.id, 'files.changed'],
+    ]);
   });
 
   it('removes a server, closes its socket and tells listeners', async () => {
@@ -240,6 +261,7 @@ describe('AppStores wiring', () => {
     const socket = FakeSocket.all[0];
     socket.open();
     socket.receive({ type: 'auth.ok', user: 'admin' });
+    expect(socket.sent[1]).toEqual({ type: 'subscribe', topics: ['runs', 'system'] });
     await new Promise((r) => setTimeout(r, 0));
     await new Promise((r) => setTimeout(r, 0));
     expect(app.runs.all().map((r) => r.key).sort()).toEqual([`${e.id}:a`, `${e.id}:b`]);

@@ -1,3 +1,5 @@
+import { SYSTEM_TOPIC } from '../api/system';
+import type { TopicRegistry } from '../api/topics';
 import type { HistoryResponse, SystemSample } from '../api/types';
 
 /** One point of the short history behind the sparklines. */
@@ -97,4 +99,11 @@ export class SystemStore {
     delete this.errors[serverId];
     this.version++;
   }
+}
+
+/** Makes `store` the handler of the system topic: each "system.sample" becomes the latest sample. */
+export function registerSystemTopic(topics: TopicRegistry, store: SystemStore): () => void {
+  return topics.register(SYSTEM_TOPIC, (serverId, msg) => {
+    if (msg.type === 'system.sample') store.push(serverId, msg as unknown as SystemSample);
+  });
 }

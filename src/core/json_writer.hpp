@@ -1,6 +1,6 @@
 #pragma once
-// A small streaming JSON writer for the runs module's hot outputs (run lists, metric series,
-// WebSocket events). It appends to a caller-owned string and never allocates besides growing it.
+// A small streaming JSON writer for hot outputs (run lists, metric series, WebSocket events), shared
+// by every feature. It appends to a caller-owned string and never allocates besides growing it.
 // Doubles use the shortest round-trip form (std::to_chars); NaN and infinities become null.
 // Strings are escaped, and bytes that are not valid UTF-8 (file names can hold any byte) become
 // U+FFFD so the output is always valid JSON.
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace ailab::runs {
+namespace ailab::core {
 
 class JsonWriter {
 public:
@@ -87,4 +87,4 @@ void append_number(std::string& out, double value);
 // Appends text as a JSON string literal (with quotes).
 void append_json_string(std::string& out, std::string_view text);
 
-}  // namespace ailab::runs
+}  // namespace ailab::core

@@ -1,9 +1,9 @@
-#include "runs/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 #include <charconv>
 #include <cmath>
 
-namespace ailab::runs {
+namespace ailab::core {
 
 namespace {
 
@@ -159,4 +159,4 @@ void JsonWriter::raw(std::string_view json) {
     out_.append(json);
 }
 
-}  // namespace ailab::runs
+}  // namespace ailab::core

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <limits>
 
-#include "runs/json_writer.hpp"
+#include "core/json_writer.hpp"
 
-namespace ailab::runs {
+namespace ailab::core {
 namespace {
 
 TEST(JsonWriter, WritesNestedStructuresWithCommas) {
@@ -44,4 +44,4 @@ TEST(JsonWriter, EscapesControlCharactersAndReplacesInvalidUtf8) {
 }
 
 }  // namespace
-}  // namespace ailab::runs
+}  // namespace ailab::core

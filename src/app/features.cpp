@@ -1,0 +1,20 @@
+// The one list of features. A new feature is its folder plus one line here.
+
+#include "app/app.hpp"
+#include "app/core_feature.hpp"
+#include "net/auth_feature.hpp"
+#include "runs/feature.hpp"
+#include "system/feature.hpp"
+
+namespace ailab::app {
+
+std::vector<net::FeatureFactory> feature_factories() {
+    return {
+        net::make_auth_feature,  // first: the token check the others' routes use
+        make_core_feature,       // health, info, routes, /api/v1/ws and the test topic
+        runs::make_feature,
+        sys::make_feature,
+    };
+}
+
+}  // namespace ailab::app

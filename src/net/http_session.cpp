@@ -1,0 +1,228 @@
+#include "net/http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "core/version.hpp"
+#include "net/static_files.hpp"
+#include "net/streams.hpp"
+#include "net/websocket_session.hpp"
+
+namespace ailab::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+using tcp = asio::ip::tcp;
+using BeastRequest = http::request<http::string_body>;
+using BeastResponse = http::response<http::string_body>;
+
+namespace {
+
+bool is_api_path(std::string_view path) { return path.rfind("/api/", 0) == 0 || path == "/metrics"; }
+
+// The response for a request the parser could not read, or that was refused before routing.
+BeastResponse plain_error(http::status status, std::string_view message, unsigned version = 11) {
+    BeastResponse out{status, version};
+    out.set(http::field::server, std::string("ailab/") + ailab::version);
+    out.set(http::field::content_type, "application/json");
+    out.set("X-Content-Type-Options", "nosniff");
+    out.body() = Response::error(static_cast<int>(status), message).body;
+    out.prepare_payload();
+    out.keep_alive(false);
+    return out;
+}
+
+BeastResponse to_beast(Response response, Method method, unsigned version) {
+    BeastResponse out{static_cast<http::status>(response.status), version};
+    out.set(http::field::server, std::string("ailab/") + ailab::version);
+    if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) out.set(name, value);
+    if (response.status >= 400 || response.status < 200) out.set("X-Content-Type-Options", "nosniff");
+    const auto size = response.body.size();
+    if (method != Method::head) out.body() = std::move(response.body);
+    if (response.status != 204 && response.status != 304) out.content_length(size);
+    return out;
+}
+
+Request to_request(BeastRequest& raw, const std::string& remote) {
+    Request request;
+    request.method = parse_method(std::string_view(raw.method_string()));
+    request.remote_address = remote;
+    request.headers.reserve(16);
+    for (const auto& field : raw) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(raw.body());
+    return request;
+}
+
+// Parser errors that mean "the client sent something that is not HTTP we accept", as opposed
+// to the connection ending or timing out.
+bool is_malformed(const boost::system::error_code& error) {
+    return error.category() == http::make_error_code(http::error::bad_method).category() &&
+           error != http::error::end_of_stream && error != http::error::partial_message;
+}
+
+template <class Stream>
+awaitable<void> close_stream(Stream& stream) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+        co_await stream.async_shutdown(use_tuple);
+    } else {
+        boost::system::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+}
+
+template <class Stream>
+awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_ptr<Connection> connection) {
+    // The stream now lives in this frame: the shutdown path must close this socket.
+    connection->socket = &beast::get_lowest_layer(stream).socket();
+    const std::string& remote = connection->remote_address;
+    beast::flat_buffer buffer;
+    for (;;) {
+        http::request_parser<http::string_body> parser;  // a fresh parser per request
+        parser.body_limit(max_body_bytes);
+        parser.header_limit(max_header_bytes);
+        beast::get_lowest_layer(stream).expires_after(idle_timeout);
+        auto [error, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (error) {
+            if (error == http::error::body_limit) {
+                co_await http::async_write(stream, plain_error(http::status::payload_too_large, "request body too large"),
+                                           use_tuple);
+            } else if (error == http::error::header_limit) {
+                co_await http::async_write(
+                    stream, plain_error(http::status::request_header_fields_too_large, "request headers too large"),
+                    use_tuple);
+            } else if (is_malformed(error)) {
+                spdlog::debug("malformed request from {}: {}", remote, error.message());
+                co_await http::async_write(
+                    stream, plain_error(http::status::bad_request, "malformed HTTP request: " + error.message()),
+                    use_tuple);
+            }
+            break;
+        }
+        auto& raw = parser.get();
+        // HTTP/1.1 requires Host (RFC 9112 §3.2); without it the origin checks have nothing to go on.
+        if (raw.version() >= 11 && raw.find(http::field::host) == raw.end()) {
+            co_await http::async_write(stream, plain_error(http::status::bad_request, "missing Host header"),
+                                       use_tuple);
+            break;
+        }
+        if (beast::websocket::is_upgrade(raw)) {
+            const std::string_view target(raw.target());
+            auto path = percent_decode(target.substr(0, target.find('?')), DecodeMode::path);
+            auto match = path ? state.websockets.match(*path) : std::nullopt;
+            const auto origin = raw[http::field::origin];
+            if (!match) {
+                co_await http::async_write(stream, plain_error(http::status::not_found, "no WebSocket here"),
+                                           use_tuple);
+                break;
+            }
+            if (!state.origins.websocket_allowed(origin, raw[http::field::host])) {
+                spdlog::warn("websocket from {} refused: origin {} not allowed", remote, std::string(origin));
+                co_await http::async_write(stream, plain_error(http::status::forbidden, "origin not allowed"),
+                                           use_tuple);
+                break;
+            }
+            co_await run_websocket_session(state, std::move(stream), parser.release(), std::move(*match), connection);
+            co_return;
+        }
+        Request request = to_request(raw, remote);
+        Response answer;
+        if (auto refused = prepare_request(request, std::string_view(raw.target()))) {
+            answer = std::move(*refused);
+        } else if (state.router.execution_of(request) == Execution::worker) {
+            // Hop to the worker pool and back to this connection's strand.
+            auto strand = co_await asio::this_coro::executor;
+            co_await asio::post(state.workers, asio::use_awaitable);
+            answer = respond(state, request);
+            co_await asio::post(strand, asio::use_awaitable);
+        } else {
+            answer = respond(state, request);
+        }
+        auto response = to_beast(std::move(answer), request.method, raw.version());
+        response.keep_alive(raw.keep_alive() && !state.stopping);
+        auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
+        if (write_error || !response.keep_alive()) break;
+    }
+    co_await close_stream(stream);
+    connection->socket = nullptr;
+}
+
+}  // namespace
+
+std::optional<Response> prepare_request(Request& request, std::string_view target) {
+    const auto question = target.find('?');
+    auto decoded = percent_decode(target.substr(0, question), DecodeMode::path);
+    bool bad_path = !decoded || decoded->empty() || decoded->front() != '/';
+    if (!bad_path) {
+        for (const auto& segment : split_path(*decoded)) bad_path = bad_path || segment == ".." || segment == ".";
+    }
+    if (bad_path) return Response::error(400, "bad request path");
+    request.path = std::move(*decoded);
+    if (question != std::string_view::npos) {
+        request.query_string = std::string(target.substr(question + 1));
+        auto query = parse_query(request.query_string);
+        if (!query) return Response::error(400, "bad %-escape in the query string");
+        request.query = std::move(*query);
+    }
+    return std::nullopt;
+}
+
+Response respond(const ServerState& state, Request& request) {
+    const bool api = is_api_path(request.path);
+    const auto origin = request.header("origin");
+    Response response;
+    if (api && request.method == Method::options) {
+        if (!state.origins.cors_allowed(origin)) return Response::error(403, "origin not allowed");
+        response = Response::text(204, "");
+        response.content_type.clear();
+        response.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+        response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, Range");
+        response.set_header("Access-Control-Max-Age", "600");
+    } else if (api) {
+        response = state.router.dispatch(request, state.verify);
+        response.set_header("Cache-Control", "no-store");
+    } else if (request.method == Method::get || request.method == Method::head) {
+        auto asset = serve_static(request, state.assets);
+        response = asset ? std::move(*asset) : Response::text(404, "not found\n");
+    } else {
+        response = Response::error(405, "method not allowed");
+    }
+    if (api && state.origins.cors_allowed(origin)) {
+        response.set_header("Access-Control-Allow-Origin", std::string(origin));
+        response.set_header("Access-Control-Expose-Headers", "Retry-After, Content-Disposition, ETag");
+        response.set_header("Vary", "Origin");
+    }
+    return response;
+}
+
+awaitable<void> run_http_session(ServerState& state, tcp::socket socket, std::shared_ptr<Connection> connection) {
+    if (!state.tls) {
+        co_await serve_requests(state, PlainStream(std::move(socket)), connection);
+        co_return;
+    }
+    TlsStream stream(PlainStream(std::move(socket)), state.ssl_context);
+    connection->socket = &beast::get_lowest_layer(stream).socket();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    auto [error] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (error) {
+        spdlog::debug("tls handshake with {} failed: {}", connection->remote_address, error.message());
+        connection->socket = nullptr;
+        co_return;
+    }
+    co_await serve_requests(state, std::move(stream), connection);
+}
+
+}  // namespace ailab::net

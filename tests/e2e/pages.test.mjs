@@ -1,0 +1,70 @@
+// The page registry in the browser: every nav entry opens its page and lights up alone, pages
+// outside the nav light their parent, an unknown route falls back to "No such page", and the
+// placeholder pages draw their icon without an emoji font.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { loginThroughUi, openBrowser, screenshotter, startServer } from './harness.mjs';
+
+let server;
+let ui;
+
+before(async () => {
+  server = await startServer();
+  ui = await openBrowser();
+});
+
+after(async () => {
+  await ui?.browser.close();
+  await server?.stop();
+});
+
+const activeNav = (page) =>
+  page.$$eval('[data-testid="nav"] a.active', (links) => links.map((a) => a.getAttribute('data-testid')));
+
+test('nav and routes come from the page registry', async () => {
+  const { page, problems } = ui;
+  const shot = screenshotter(page, 'pages');
+  await loginThroughUi(page, server);
+
+  const marks = {
+    overview: 'overview-page',
+    jobs: 'jobs-page',
+    projects: 'projects-page',
+    system: 'system-page',
+    servers: 'add-server-button',
+  };
+  const navIds = await page.$$eval('[data-testid="nav"] a', (links) => links.map((a) => a.getAttribute('data-testid')));
+  assert.deepEqual(navIds, Object.keys(marks).map((id) => `nav-${id}`));
+  for (const [id, mark] of Object.entries(marks)) {
+    await page.getByTestId(`nav-${id}`).click();
+    await page.getByTestId(mark).waitFor();
+    assert.equal(new URL(page.url()).hash, `#/${id}`);
+    assert.deepEqual(await activeNav(page), [`nav-${id}`], `only ${id} is lit`);
+  }
+
+  for (const id of ['jobs', 'projects']) {
+    await page.goto(`${server.url}/#/${id}`);
+    const soon = page.getByTestId(`${id}-page`);
+    await soon.waitFor();
+    assert.equal(await soon.locator('svg.icon').count(), 1, `${id}: the icon is drawn inline`);
+    assert.doesNotMatch(await soon.textContent(), /\p{Extended_Pictographic}/u, `${id}: no emoji`);
+    if (id === 'jobs') await shot('jobs');
+  }
+
+  // Trash sits under Overview in the nav and shows one tab per server, the current one marked.
+  await page.goto(`${server.url}/#/trash`);
+  await page.getByTestId('trash-page').waitFor();
+  assert.deepEqual(await activeNav(page), ['nav-overview']);
+  const tabs = page.getByTestId('server-tabs');
+  assert.equal(await tabs.locator('a.tab').count(), 1);
+  assert.equal(await tabs.locator('a.tab.on').count(), 1);
+
+  await page.goto(`${server.url}/#/no-such-page/x`);
+  await page.getByText('No such page.').waitFor();
+  assert.deepEqual(await activeNav(page), [], 'an unknown route lights no nav entry');
+  await shot('not-found');
+  await page.getByRole('link', { name: 'Overview', exact: true }).last().click();
+  await page.getByTestId('overview-page').waitFor();
+
+  assert.deepEqual(problems.filter((p) => !p.includes('401')), [], 'no page errors');
+});

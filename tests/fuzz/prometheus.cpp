@@ -1,5 +1,6 @@
 // The /metrics round trip: renders a system sample built from the fuzz input with
-// sys::render_metrics, reads it back with the strict exposition parser of the unit tests
+// sys::render_metrics and run counts with runs::write_run_state_metrics (as GET /metrics does),
+// reads it back with the strict exposition parser of the unit tests
 // (tests/support/prometheus_exposition.hpp), and checks that it parses and that label values and
 // sample values come back unchanged. Any byte may appear in a label value (disk paths, GPU names,
 // run states); values may be NaN, infinite, huge or tiny.
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "runs/feature.hpp"
 #include "support/prometheus_exposition.hpp"
 #include "system/prometheus.hpp"
 
@@ -72,7 +74,8 @@ SystemSample make_sample(FuzzedDataProvider& provider) {
         disk.free_bytes = maybe(provider, provider.ConsumeIntegral<std::uint64_t>());
         sample.disks.push_back(std::move(disk));
     }
-    sample.gpu_status = text(provider);
+    sample.gpu_status = static_cast<ailab::sys::GpuStatus>(provider.ConsumeIntegralInRange(0, 4));
+    sample.gpu_status_detail = text(provider);
     std::set<int> ids;
     const int gpus = provider.ConsumeIntegralInRange(0, 4);
     for (int i = 0; i < gpus; ++i) {
@@ -116,13 +119,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                          .cpu_seconds = any_double(provider)};
     }
     std::map<std::string, std::size_t> run_counts;
-    const bool with_runs = provider.ConsumeBool();
     const int states = provider.ConsumeIntegralInRange(0, 4);
     for (int i = 0; i < states; ++i) run_counts.emplace(text(provider), provider.ConsumeIntegral<std::size_t>());
 
-    const std::string exposition_text = ailab::sys::render_metrics({.sample = sample ? &*sample : nullptr,
-                                                                    .stats = stats ? &*stats : nullptr,
-                                                                    .run_counts = with_runs ? &run_counts : nullptr});
+    std::string exposition_text =
+        ailab::sys::render_metrics({.sample = sample ? &*sample : nullptr, .stats = stats ? &*stats : nullptr});
+    ailab::runs::write_run_state_metrics(exposition_text, run_counts);
     ailab::test_support::Exposition exposition;
     try {
         exposition = ailab::test_support::parse_exposition(exposition_text);
@@ -130,10 +132,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail(std::string("the exposition does not parse: ") + error.what(), exposition_text);
     }
 
-    if (with_runs) {
-        for (const auto& [state, count] : run_counts)
-            expect(exposition, "ailab_runs{state=\"" + state + "\"}", static_cast<double>(count), exposition_text);
-    }
+    for (const auto& [state, count] : run_counts)
+        expect(exposition, "ailab_runs{state=\"" + state + "\"}", static_cast<double>(count), exposition_text);
     if (stats) {
         expect(exposition, "ailab_system_samples_total", static_cast<double>(stats->samples), exposition_text);
         expect(exposition, "ailab_system_sampler_cpu_seconds_total", stats->cpu_seconds, exposition_text);
@@ -142,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         expect(exposition, "ailab_system_sample_timestamp_seconds", sample->time, exposition_text);
         expect(exposition, "ailab_memory_total_bytes", static_cast<double>(sample->memory.total_bytes),
                exposition_text);
-        const std::string status = sample->gpu_status.substr(0, sample->gpu_status.find(':'));
+        const std::string status(ailab::sys::gpu_status_name(sample->gpu_status));
         expect(exposition, "ailab_gpu_status{status=\"" + status + "\"}", 1.0, exposition_text);
         for (const auto& disk : sample->disks) {
             if (disk.total_bytes) {

@@ -39,7 +39,6 @@ private:
     std::string buffer_;
 };
 
-
 // Cumulative jiffies of one cpu line of /proc/stat.
 struct CpuTimes {
     std::uint64_t busy = 0;   // user + nice + system + irq + softirq + steal (guest is inside user)

@@ -83,9 +83,7 @@ TEST(Metrics, ParsesStrictlyWithEveryFamilyOnce) {
 }
 
 // In cluster mode the system writes nothing (ailab_runs comes from the runs feature's writer).
-TEST(Metrics, ClusterModeWritesNoSystemFamily) {
-    EXPECT_TRUE(parse_exposition(render_metrics({})).series.empty());
-}
+TEST(Metrics, ClusterModeWritesNoSystemFamily) { EXPECT_TRUE(parse_exposition(render_metrics({})).series.empty()); }
 
 TEST(Metrics, GpuStatusKeepsOnlyTheKindOfError) {
     SystemSample sample = two_gpu_sample();

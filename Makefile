@@ -1,7 +1,8 @@
 # AI Lab: the two commands.
 #   make run   installs what is missing, builds, and starts AI Lab on a demo config (loopback)
 #   make test  builds and passes every test: unit, integration, UI and browser end-to-end
-# (CI also runs the unit and integration tests under ASan+UBSan and the lint checks.)
+# (CI also runs the unit and integration tests under ASan+UBSan, the lint checks, and every fuzz
+# target for 30 s.)
 
 SHELL := /bin/bash
 BUILD ?= build
@@ -9,9 +10,10 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 DEMO ?= demo
 PORT ?= 12345
+FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build server run test test-unit test-ui test-e2e test-asan lint format bench clean
+.PHONY: all deps build server run test test-unit test-ui test-e2e test-asan lint fuzz format bench clean
 
 all: build
 
@@ -40,7 +42,7 @@ run: server
 
 test: build
 	@$(MAKE) --no-print-directory test-unit test-ui test-e2e
-	@if [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory lint test-asan; fi
+	@if [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory lint test-asan fuzz FUZZ_SECONDS=30; fi
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -60,6 +62,10 @@ test-asan: deps
 lint: build
 	scripts/lint.sh $(BUILD)
 
+# Every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each, two at a time, in build-fuzz/ (clang).
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp')
 
@@ -67,4 +73,4 @@ bench: build
 	bench/run_all.sh $(BUILD) --save
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) ui/dist
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz ui/dist

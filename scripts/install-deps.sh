@@ -9,7 +9,11 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm chromium wrk clang-format clang-tidy curl procps
+  clang libclang-rt-14-dev llvm
 )
+# clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for `make fuzz` (clang 14's
+# -fsanitize=fuzzer links libclang_rt.fuzzer from libclang-rt-14-dev); llvm: llvm-symbolizer,
+# so sanitizer reports name functions and lines. clang-tidy ships run-clang-tidy (scripts/lint.sh).
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -108,6 +108,8 @@ std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode
             if (decoded == '\0') return std::nullopt;  // never let a NUL reach a path
             out.push_back(decoded);
             i += 2;
+        } else if (c == '\0') {
+            return std::nullopt;  // nor a raw one
         } else if (c == '+' && mode == DecodeMode::query) {
             out.push_back(' ');
         } else {
@@ -132,6 +134,30 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
         result.emplace(std::move(*key), std::move(*value));
     }
     return result;
+}
+
+std::optional<std::string> decode_request_path(std::string_view target_path) {
+    if (target_path.empty() || target_path.front() != '/') return std::nullopt;  // origin-form only
+    const auto decoded = percent_decode(target_path, DecodeMode::path);
+    if (!decoded) return std::nullopt;
+    // Segment by segment: dot segments are refused, empty ones dropped. "//etc" must become "/etc":
+    // root / "/etc" (what joining its remainder to a root gives) would be /etc, outside the root.
+    const std::string_view decoded_path = *decoded;
+    std::string path;
+    path.reserve(decoded_path.size());
+    std::size_t start = 0;
+    while (start < decoded_path.size()) {
+        const auto slash = std::min(decoded_path.find('/', start), decoded_path.size());
+        const auto segment = decoded_path.substr(start, slash - start);
+        if (segment == "." || segment == "..") return std::nullopt;
+        if (!segment.empty()) {
+            path += '/';
+            path += segment;
+        }
+        start = slash + 1;
+    }
+    if (path.empty() || decoded_path.back() == '/') path += '/';
+    return path;
 }
 
 }  // namespace ailab::net

@@ -60,11 +60,18 @@ private:
     int status_;
 };
 
-// Percent-decoding for paths and query values ('+' is a space only in queries).
+// Percent-decoding for paths and query values ('+' is a space only in queries). nullopt for a bad
+// escape and for a NUL, escaped (%00) or raw: a decoded text never holds a NUL.
 enum class DecodeMode { path, query };
 std::optional<std::string> percent_decode(std::string_view text, DecodeMode mode);
-// Decoded query parameters; nullopt when a key or value holds a bad %-escape (the caller answers
-// 400 rather than silently applying defaults).
+// Decoded query parameters; nullopt when a key or value holds a bad %-escape or a NUL (the caller
+// answers 400 rather than silently applying defaults).
 std::optional<std::map<std::string, std::string>> parse_query(std::string_view query_string);
+
+// The path of a request target (the part before '?'), decoded, or nullopt when it must be refused
+// with 400: a bad or NUL escape, a path that does not start with '/' before decoding ("", "%2fetc"),
+// or one with a "." or ".." segment ("/a/../b", "/%2e%2e/x"). Repeated slashes become one ("//etc"
+// is "/etc"), so an accepted path stays beneath any root its remainder is joined to.
+std::optional<std::string> decode_request_path(std::string_view target_path);
 
 }  // namespace ailab::net

@@ -81,15 +81,17 @@ Goal parse_goal(std::string_view goal) {
     result.phase = position > start ? goal.substr(start, position - start) : goal;
     // The first "a/b" or lone number after the phase is the epoch (of epochs).
     while (position < goal.size() && !is_digit(goal[position])) ++position;
+    // Counts beyond int are no epoch anyone runs: left out rather than wrapped to a negative int.
+    constexpr long long max_count = std::numeric_limits<int>::max();
     long long epoch = 0;
-    if (!read_number(goal, position, epoch)) return result;
+    if (!read_number(goal, position, epoch) || epoch > max_count) return result;
     result.epoch = static_cast<int>(epoch);
     while (position < goal.size() && goal[position] == ' ') ++position;
     if (position < goal.size() && goal[position] == '/') {
         ++position;
         while (position < goal.size() && goal[position] == ' ') ++position;
         long long epochs = 0;
-        if (read_number(goal, position, epochs)) result.epochs = static_cast<int>(epochs);
+        if (read_number(goal, position, epochs) && epochs <= max_count) result.epochs = static_cast<int>(epochs);
     }
     return result;
 }
@@ -293,7 +295,10 @@ std::optional<double> parse_duration(std::string_view text) {
     }
     if (count < 2) return std::nullopt;
     double seconds = count == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : parts[0] * 60 + parts[1];
-    return days * 86400 + seconds;
+    // Each part is finite, but "1e308:0:0" or "1e308 days, 0:00" overflow once multiplied.
+    const double total = days * 86400 + seconds;
+    if (!std::isfinite(total)) return std::nullopt;
+    return total;
 }
 
 // ----------------------------------------------------------------------------------------------

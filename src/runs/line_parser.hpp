@@ -30,7 +30,8 @@ inline bool present(double value) { return !std::isnan(value); }
 
 enum class LineError { none, blank, too_long, invalid_json, not_object, invalid_utf8 };
 
-// "train 3/10" -> phase "train", epoch 3, epochs 10. "warmup…" -> phase "warmup".
+// "train 3/10" -> phase "train", epoch 3, epochs 10. "warmup…" -> phase "warmup". A count too large
+// for an int is left out, so epoch and epochs are never negative.
 struct Goal {
     std::string_view phase;  // the leading word (letters, '_', '-'); the whole goal when it has none
     std::optional<int> epoch;
@@ -63,7 +64,8 @@ private:
 // exact), or the date alone. Returns Unix seconds.
 std::optional<double> parse_timestamp(std::string_view text, LocalTimeConverter& converter);
 
-// "1:02:03", "1:02:03.5", "02:03", "2 days, 1:02:03", "1 day, 0:00:01", or "3600"/"3600.5" -> seconds.
+// "1:02:03", "1:02:03.5", "02:03", "2 days, 1:02:03", "1 day, 0:00:01", or "3600"/"3600.5" -> seconds,
+// finite and not negative; nullopt for anything else (a duration too long for a double included).
 std::optional<double> parse_duration(std::string_view text);
 
 struct MetricValue {

@@ -14,8 +14,8 @@
 //   ailab_gpu_power_watts{gpu}, ailab_gpu_power_limit_watts{gpu}, ailab_gpu_processes{gpu}
 //   ailab_system_samples_total (counter), ailab_system_sample_duration_seconds,
 //   ailab_system_sampler_cpu_seconds_total (counter)
-// In cluster mode nothing is written here (other features add their families, e.g. ailab_runs). `gpu` is the CUDA-style
-// id of GET /api/v1/system.
+// In cluster mode nothing is written here (other features add their families, e.g. ailab_runs).
+// `gpu` is the CUDA-style id of GET /api/v1/system.
 
 #include <cstddef>
 #include <cstdint>

@@ -136,6 +136,14 @@ TEST(ParseDuration, ClockFormsAndSecondsAndDays) {
     EXPECT_FALSE(parse_duration(""));
 }
 
+// Found by tests/fuzz/timestamp.cpp: finite parts whose sum overflowed to an infinite eta.
+TEST(ParseDuration, OverflowingDurationsAreRefused) {
+    EXPECT_FALSE(parse_duration("1e308:0:0"));
+    EXPECT_FALSE(parse_duration("0:1e308:0"));
+    EXPECT_FALSE(parse_duration("1e308 days, 0:00:00"));
+    EXPECT_DOUBLE_EQ(*parse_duration("1e300:0:0"), 3.6e303);
+}
+
 TEST(ParseGoal, PhaseEpochAndEpochs) {
     auto goal = parse_goal("train 3/10");
     EXPECT_EQ(goal.phase, "train");
@@ -160,6 +168,20 @@ TEST(ParseGoal, PhaseEpochAndEpochs) {
 
     EXPECT_EQ(parse_goal("done").phase, "done");
     EXPECT_EQ(parse_goal("123").phase, "123");
+}
+
+// Found by tests/fuzz/timestamp.cpp: "train 4294472023/99999999999" gave epoch -495273 (the
+// count wrapped when narrowed to int).
+TEST(ParseGoal, CountsTooLargeForAnIntAreLeftOut) {
+    auto huge = parse_goal("train 4294472023/99999999999");
+    EXPECT_EQ(huge.phase, "train");
+    EXPECT_FALSE(huge.epoch);
+    EXPECT_FALSE(huge.epochs);
+    auto huge_total = parse_goal("train 3/99999999999");
+    EXPECT_EQ(huge_total.epoch, 3);
+    EXPECT_FALSE(huge_total.epochs);
+    EXPECT_EQ(parse_goal("val 2147483647/2147483647").epochs, 2147483647);
+    EXPECT_FALSE(parse_goal("val 2147483648").epoch);
 }
 
 class LineParserTest : public ::testing::Test {
@@ -232,6 +254,13 @@ TEST_F(LineParserTest, BrokenLinesAreClassified) {
     std::string huge = "{\"x\": \"" + std::string(max_line_bytes, 'a') + "\"}";
     EXPECT_EQ(parser.parse(huge, line), LineError::too_long);
     EXPECT_TRUE(line.metrics.empty());
+}
+
+// Found by tests/fuzz/line_parser.cpp (corpus/line_parser/eta_huge): the overflow reached the line.
+TEST_F(LineParserTest, OverflowingEtaIsAbsent) {
+    ASSERT_EQ(parser.parse(R"({"eta": "1e308:0:0", "loss": 1})", line), LineError::none);
+    EXPECT_FALSE(present(line.eta));
+    EXPECT_EQ(line.metrics.size(), 1u);
 }
 
 TEST_F(LineParserTest, CarriageReturnIsIgnored) {

@@ -20,7 +20,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::awaitable;
-using tcp = asio::ip::tcp;
+namespace ip = asio::ip;
 using BeastRequest = http::request<http::string_body>;
 using BeastResponse = http::response<http::string_body>;
 
@@ -80,7 +80,7 @@ awaitable<void> close_stream(Stream& stream) {
         co_await stream.async_shutdown(use_tuple);
     } else {
         boost::system::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.socket().shutdown(ip::tcp::socket::shutdown_send, ignored);
     }
 }
 
@@ -121,7 +121,7 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
         }
         if (beast::websocket::is_upgrade(raw)) {
             const std::string_view target(raw.target());
-            auto path = percent_decode(target.substr(0, target.find('?')), DecodeMode::path);
+            auto path = decode_request_path(target.substr(0, target.find('?')));
             auto match = path ? state.websockets.match(*path) : std::nullopt;
             const auto origin = raw[http::field::origin];
             if (!match) {
@@ -164,12 +164,8 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
 
 std::optional<Response> prepare_request(Request& request, std::string_view target) {
     const auto question = target.find('?');
-    auto decoded = percent_decode(target.substr(0, question), DecodeMode::path);
-    bool bad_path = !decoded || decoded->empty() || decoded->front() != '/';
-    if (!bad_path) {
-        for (const auto& segment : split_path(*decoded)) bad_path = bad_path || segment == ".." || segment == ".";
-    }
-    if (bad_path) return Response::error(400, "bad request path");
+    auto decoded = decode_request_path(target.substr(0, question));
+    if (!decoded) return Response::error(400, "bad request path");
     request.path = std::move(*decoded);
     if (question != std::string_view::npos) {
         request.query_string = std::string(target.substr(question + 1));
@@ -208,7 +204,7 @@ Response respond(const ServerState& state, Request& request) {
     return response;
 }
 
-awaitable<void> run_http_session(ServerState& state, tcp::socket socket, std::shared_ptr<Connection> connection) {
+awaitable<void> run_http_session(ServerState& state, ip::tcp::socket socket, std::shared_ptr<Connection> connection) {
     if (!state.tls) {
         co_await serve_requests(state, PlainStream(std::move(socket)), connection);
         co_return;

@@ -12,9 +12,9 @@
 
 namespace ailab::net {
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+namespace ip = asio::ip;
 
-void log_exception(std::exception_ptr error) {
+void log_exception(const std::exception_ptr& error) {
     if (!error) return;
     try {
         std::rethrow_exception(error);
@@ -25,7 +25,7 @@ void log_exception(std::exception_ptr error) {
     }
 }
 
-Connection::~Connection() { table_.release(remote_address); }
+Connection::~Connection() { table.release(remote_address); }
 
 std::shared_ptr<Connection> ConnectionTable::admit(asio::any_io_executor executor, const std::string& remote,
                                                    AdmitRefusal& refusal) {
@@ -80,7 +80,7 @@ std::size_t raise_file_limit() {
     return static_cast<std::size_t>(limit.rlim_cur);
 }
 
-asio::awaitable<void> accept_loop(ServerState& state, tcp::acceptor& acceptor) {
+asio::awaitable<void> accept_loop(ServerState& state, ip::tcp::acceptor& acceptor) {
     constexpr auto first_backoff = std::chrono::milliseconds(50);
     constexpr auto longest_backoff = std::chrono::milliseconds(400);
     auto backoff = first_backoff;
@@ -127,7 +127,7 @@ asio::awaitable<void> accept_loop(ServerState& state, tcp::acceptor& acceptor) {
             continue;
         }
         refusing = false;
-        socket.set_option(tcp::no_delay(true), endpoint_error);
+        socket.set_option(ip::tcp::no_delay(true), endpoint_error);
         asio::co_spawn(strand, run_http_session(state, std::move(socket), std::move(connection)), log_exception);
     }
 }

@@ -17,11 +17,11 @@
 namespace ailab::net {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+namespace ip = asio::ip;
 
 struct Server::Parts {
     explicit Parts(asio::io_context& io) : acceptor(io), shutdown_timer(io) {}
-    tcp::acceptor acceptor;
+    ip::tcp::acceptor acceptor;
     asio::steady_timer shutdown_timer;
     std::chrono::steady_clock::time_point shutdown_started{};
 };
@@ -47,7 +47,7 @@ void Server::shutdown() {
         asio::post(connection->executor, [connection] {
             if (!connection->socket) return;
             boost::system::error_code ignored_error;
-            connection->socket->shutdown(tcp::socket::shutdown_both, ignored_error);
+            connection->socket->shutdown(ip::tcp::socket::shutdown_both, ignored_error);
             connection->socket->close(ignored_error);
         });
     }
@@ -68,16 +68,16 @@ void Server::wait_for_drain() {
 
 namespace {
 
-tcp::endpoint listen_endpoint(asio::io_context& io, const core::Config& config) {
+ip::tcp::endpoint listen_endpoint(asio::io_context& io, const core::Config& config) {
     if (config.host == "*") {
         boost::system::error_code error;
-        tcp::acceptor probe(io);
-        probe.open(tcp::v6(), error);
-        return error ? tcp::endpoint(tcp::v4(), config.port) : tcp::endpoint(tcp::v6(), config.port);
+        ip::tcp::acceptor probe(io);
+        probe.open(ip::tcp::v6(), error);
+        return error ? ip::tcp::endpoint(ip::tcp::v4(), config.port) : ip::tcp::endpoint(ip::tcp::v6(), config.port);
     }
-    tcp::resolver resolver(io);
+    ip::tcp::resolver resolver(io);
     auto results = resolver.resolve(config.host, std::to_string(config.port),
-                                    tcp::resolver::passive | tcp::resolver::numeric_service);
+                                    ip::tcp::resolver::passive | ip::tcp::resolver::numeric_service);
     if (results.empty()) throw std::runtime_error("cannot resolve host " + config.host);
     return results.begin()->endpoint();
 }

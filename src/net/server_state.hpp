@@ -35,12 +35,12 @@ class ConnectionTable;
 // last reference gives the connection's slot back to its table.
 struct Connection {
     Connection(ConnectionTable& table, boost::asio::any_io_executor executor, std::string remote)
-        : table_(table), executor(std::move(executor)), remote_address(std::move(remote)) {}
+        : table(table), executor(std::move(executor)), remote_address(std::move(remote)) {}
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    ConnectionTable& table_;
+    ConnectionTable& table;
     boost::asio::any_io_executor executor;
     boost::asio::ip::tcp::socket* socket = nullptr;  // strand only
     std::string remote_address;
@@ -104,11 +104,11 @@ struct ServerState {
 
 // Timeouts and sizes every session applies.
 inline constexpr std::size_t max_body_bytes = std::size_t{16} << 20;
-inline constexpr std::size_t max_header_bytes = 32 * 1024;
+inline constexpr std::size_t max_header_bytes = std::size_t{32} * 1024;
 inline constexpr auto idle_timeout = std::chrono::seconds(60);
 inline constexpr auto auth_timeout = std::chrono::seconds(10);
 
 // Logs whatever escaped a detached coroutine instead of losing it.
-void log_exception(std::exception_ptr error);
+void log_exception(const std::exception_ptr& error);
 
 }  // namespace ailab::net

@@ -34,7 +34,7 @@ enum class SlowClientPolicy { drop, backpressure };
 struct WebSocketLimits {
     std::size_t max_queued_messages = 2048;
     std::size_t max_queued_bytes = std::size_t{16} << 20;
-    std::size_t max_message_bytes = 64 * 1024;  // largest message a client may send
+    std::size_t max_message_bytes = std::size_t{64} * 1024;  // largest message a client may send
 };
 
 // Close codes the server uses (4000-4999 are the application's).

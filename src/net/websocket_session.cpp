@@ -285,9 +285,10 @@ private:
 template <class Stream>
 awaitable<void> run_websocket_session(ServerState& state, Stream stream, http::request<http::string_body> request,
                                       WebSocketRegistry::Match match, std::shared_ptr<Connection> connection) {
-    auto session =
-        std::make_shared<WebSocketSession<Stream>>(state, std::move(stream), std::move(match), std::move(connection));
-    co_await WebSocketSession<Stream>::run(session, std::move(request));
+    // The parameters live in this coroutine's frame; the session takes them over.
+    auto session = std::make_shared<WebSocketSession<Stream>>(state, std::move(stream), WebSocketRegistry::Match(match),
+                                                              std::move(connection));
+    co_await WebSocketSession<Stream>::run(session, http::request<http::string_body>(request));
 }
 
 template awaitable<void> run_websocket_session<PlainStream>(ServerState&, PlainStream, http::request<http::string_body>,

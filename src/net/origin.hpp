@@ -8,10 +8,13 @@
 
 namespace ailab::net {
 
+// The scheme the server itself is reached by (its own origin is scheme + Host).
+enum class Scheme { http, https };
+
 class OriginPolicy {
 public:
     // allowed: normalised origins from the config's allowed_origins.
-    OriginPolicy(std::vector<std::string> allowed, bool tls) : allowed_(std::move(allowed)), tls_(tls) {}
+    OriginPolicy(std::vector<std::string> allowed, Scheme scheme) : allowed_(std::move(allowed)), scheme_(scheme) {}
 
     // CORS: only origins listed in allowed_origins get Access-Control-* headers.
     bool cors_allowed(std::string_view origin) const;
@@ -21,7 +24,7 @@ public:
 
 private:
     std::vector<std::string> allowed_;
-    bool tls_;
+    Scheme scheme_;
 };
 
 }  // namespace ailab::net

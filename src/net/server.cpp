@@ -98,7 +98,7 @@ void Server::run(const std::function<void(const ServerInfo&)>& on_listening) {
         state.ssl_context.use_certificate_chain_file(material.cert_file.string());
         state.ssl_context.use_private_key_file(material.key_file.string(), ssl::context::pem);
         state.tls = true;
-        state.origins = OriginPolicy(config.allowed_origins, true);
+        state.origins = OriginPolicy(config.allowed_origins, Scheme::https);
         info.tls_fingerprint = material.fingerprint_sha256;
         if (material.generated) spdlog::info("generated a self-signed certificate in {}", material.cert_file.string());
     }

@@ -80,7 +80,7 @@ struct ServerState {
           websockets(websockets_in),
           verify(std::move(verify_in)),
           assets(assets_in),
-          origins(config_in.allowed_origins, false),
+          origins(config_in.allowed_origins, Scheme::http),
           io(std::max(1, config_in.threads)),
           ssl_context(boost::asio::ssl::context::tls_server),
           connections(config_in.max_connections, config_in.max_connections_per_address) {}

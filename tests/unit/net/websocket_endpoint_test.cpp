@@ -113,7 +113,7 @@ TEST_F(TopicsEndpoint, RefusesOversizedAndMalformedMessages) {
 }
 
 TEST(OriginPolicy, CorsOnlyForListedOriginsWebSocketsAlsoForTheOwnOrigin) {
-    OriginPolicy policy({"https://gui.example.org"}, false);
+    OriginPolicy policy({"https://gui.example.org"}, Scheme::http);
     EXPECT_TRUE(policy.cors_allowed("https://GUI.example.org/"));
     EXPECT_FALSE(policy.cors_allowed("https://evil.example.org"));
     EXPECT_FALSE(policy.cors_allowed(""));
@@ -123,6 +123,6 @@ TEST(OriginPolicy, CorsOnlyForListedOriginsWebSocketsAlsoForTheOwnOrigin) {
     EXPECT_FALSE(policy.websocket_allowed("http://localhost:2", "localhost:1"));
     EXPECT_FALSE(policy.websocket_allowed("null", "localhost:1"));
     EXPECT_TRUE(policy.websocket_allowed("https://gui.example.org", "localhost:1"));
-    OriginPolicy tls({}, true);
+    OriginPolicy tls({}, Scheme::https);
     EXPECT_TRUE(tls.websocket_allowed("https://h:9", "h:9"));
 }

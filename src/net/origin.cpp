@@ -16,7 +16,8 @@ bool OriginPolicy::websocket_allowed(std::string_view origin, std::string_view h
     if (origin.empty()) return true;
     const auto normal = core::normalise_origin(origin);
     if (normal.empty()) return false;
-    const auto own = core::normalise_origin(std::string(scheme_ == Scheme::https ? "https://" : "http://") + std::string(host));
+    const auto own =
+        core::normalise_origin(std::string(scheme_ == Scheme::https ? "https://" : "http://") + std::string(host));
     return normal == own || cors_allowed(origin);
 }
 

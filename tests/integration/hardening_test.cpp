@@ -22,6 +22,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Resident memory says nothing under AddressSanitizer: its allocator keeps freed memory in a
+// quarantine and ignores the server's mallopt settings. The memory figures are checked in the
+// regular build only; the behaviour (the slow client is cut off) in both.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool memory_is_measurable = false;
+#else
+constexpr bool memory_is_measurable = true;
+#endif
+
 std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t count = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
@@ -117,11 +126,15 @@ TEST(Hardening, SubscribeFloodFromAClientThatNeverReadsIsBounded) {
         while (sent < 4'700'000 && client.send(message)) sent += message.size();
         std::this_thread::sleep_for(500ms);
         const auto peak_kib = server.resident_kib();
-        EXPECT_LE(peak_kib, idle_kib + 64 * 1024) << "idle " << idle_kib << " KiB, under flood " << peak_kib;
+        if (memory_is_measurable) {
+            EXPECT_LE(peak_kib, idle_kib + 64 * 1024) << "idle " << idle_kib << " KiB, under flood " << peak_kib;
+        }
         std::cout << "[ figure   ] subscribe flood: idle " << idle_kib << " KiB, under flood " << peak_kib << " KiB\n";
     }
     std::this_thread::sleep_for(1s);
-    EXPECT_LE(server.resident_kib(), idle_kib + 16 * 1024) << "idle " << idle_kib << " KiB";
+    if (memory_is_measurable) {
+        EXPECT_LE(server.resident_kib(), idle_kib + 16 * 1024) << "idle " << idle_kib << " KiB";
+    }
     std::cout << "[ figure   ] subscribe flood: after the client left " << server.resident_kib() << " KiB\n";
     EXPECT_EQ(server.get("/api/v1/health").status, 200);
     EXPECT_EQ(server.stop(), 0);
@@ -148,9 +161,11 @@ TEST(Hardening, BigMessagesForASubscriberThatNeverReadsAreBounded) {
         // The client that never read was cut off: its queue passed the byte limit.
         EXPECT_FALSE(client.read_message(2s).has_value());
     }
-    EXPECT_LE(peak_kib, idle_kib + 64 * 1024) << "idle " << idle_kib << " KiB, peak " << peak_kib;
     std::this_thread::sleep_for(1s);
-    EXPECT_LE(server.resident_kib(), idle_kib + 16 * 1024) << "idle " << idle_kib << " KiB";
+    if (memory_is_measurable) {
+        EXPECT_LE(peak_kib, idle_kib + 64 * 1024) << "idle " << idle_kib << " KiB, peak " << peak_kib;
+        EXPECT_LE(server.resident_kib(), idle_kib + 16 * 1024) << "idle " << idle_kib << " KiB";
+    }
     std::cout << "[ figure   ] 40 x 8 MB to a reader that never reads: idle " << idle_kib << " KiB, peak " << peak_kib
               << " KiB, after " << server.resident_kib() << " KiB\n";
     EXPECT_EQ(server.stop(), 0);

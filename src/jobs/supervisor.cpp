@@ -1,17 +1,20 @@
-// `ailab __supervise <job folder>` (jobs/supervisor.hpp). Single-threaded, so the fork below is safe
-// to follow with ordinary code in the child until exec.
+// `ailab __supervise <job folder>` (jobs/supervisor.hpp). Single-threaded.
 //
 // Exit codes: 0 the command ran (or could not start) and status.json is written; 1 the folder or
 // status.json could not be written; 2 bad arguments; 3 refused: another supervisor holds the lock,
 // or the command already ran (pid.json or status.json is there), so a job never runs twice.
 //
 // The time limit counts from the command's start; a time_limit_s of 0 or less means none (the API
-// refuses such values before they get here). A command that could not start (working folder, exec,
-// pid.json) gets reason start_failed, no exit_code and the message; its output.log says the same.
+// refuses such values before they get here). A command that could not start (spec.json, working
+// folder, pid.json, exec) gets reason start_failed, no exit_code and the message; its output.log says
+// the same. pid.json is written before the spawn, so "no pid.json" means the command never ran.
+// argv[0] is searched as execvp does in the job's PATH (/bin:/usr/bin without one), except that a
+// file without a #! line is not handed to /bin/sh (posix_spawnp's rule): it fails with ENOEXEC.
 #include "jobs/supervisor.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,18 +66,14 @@ core::OwnedFd take_lock(const std::filesystem::path& job_folder) {
     return core::OwnedFd();
 }
 
-// Everything the child needs, prepared before fork.
+// The command as posix_spawnp wants it: argv and envp arrays pointing into the spec's strings.
 struct Command {
     std::vector<std::string> storage_argv;
     std::vector<std::string> storage_env;
     std::vector<char*> argv;
     std::vector<char*> envp;
-    std::string working_folder;
 
-    explicit Command(JobSpec spec)
-        : storage_argv(std::move(spec.argv)),
-          storage_env(std::move(spec.env)),
-          working_folder(spec.working_folder.string()) {
+    explicit Command(JobSpec& spec) : storage_argv(std::move(spec.argv)), storage_env(std::move(spec.env)) {
         for (auto& argument : storage_argv) argv.push_back(argument.data());
         argv.push_back(nullptr);
         for (auto& entry : storage_env) envp.push_back(entry.data());
@@ -82,51 +81,45 @@ struct Command {
     }
 };
 
-// The child between fork and exec: its own session, signals as a fresh process has them, stdin from
-// /dev/null, stdout and stderr to output.log, in the working folder, no other descriptor. All of that
-// is invisible outside, so it is done while the supervisor writes pid.json; exec waits for the
-// supervisor's go (pid.json written). On a failure it writes the message to output.log and to
-// failure_fd, and exits 127.
-[[noreturn]] void run_command(Command& command, int output_fd, int go_fd, int failure_fd) {
-    ::setsid();
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    sigemptyset(&action.sa_mask);
-    for (int signal_number = 1; signal_number < NSIG; ++signal_number) ::sigaction(signal_number, &action, nullptr);
-
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0 && null_fd != 0) ::dup2(null_fd, 0);
-    ::dup2(output_fd, 1);
-    ::dup2(output_fd, 2);
-    // Our own descriptors are O_CLOEXEC; this covers any that a manual caller passed down.
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-
-    std::string failure;
-    if (::chdir(command.working_folder.c_str()) != 0) {
-        failure = "cannot enter " + command.working_folder + ": " + std::strerror(errno);
-    } else {
-        char go = 0;
-        ssize_t got;
-        do got = ::read(go_fd, &go, 1);
-        while (got < 0 && errno == EINTR);
-        if (got != 1) ::_exit(126);  // the supervisor could not write pid.json, or died
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        environ = command.envp.data();  // execvpe searches the PATH of the job's environment
-        ::execvpe(command.argv[0], command.argv.data(), command.envp.data());
-        failure = std::string("cannot run ") + command.argv[0] + ": " + std::strerror(errno);
+// Starts the command: its own session (so its own process group), signals as a fresh process has
+// them, stdin from /dev/null, stdout and stderr to output.log, no descriptor beyond 0-2, in the
+// supervisor's working folder (the job's). posix_spawnp (clone with CLONE_VM|CLONE_VFORK) returns
+// once exec succeeded or with exec's error, and costs no copy of the supervisor's page tables, as a
+// fork would. Returns the pid, or the error number.
+core::Result<pid_t> spawn_command(Command& command, int output_fd) {
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_t actions;
+    if (int error = posix_spawnattr_init(&attributes); error != 0) return core::Error::from_errno(error, "");
+    if (int error = posix_spawn_file_actions_init(&actions); error != 0) {
+        posix_spawnattr_destroy(&attributes);
+        return core::Error::from_errno(error, "");
     }
-    write_text(1, "ailab: " + failure + "\n");
-    write_text(failure_fd, failure);
-    ::_exit(127);
+    sigset_t no_signals;
+    sigset_t all_signals;
+    sigemptyset(&no_signals);
+    sigfillset(&all_signals);
+    int error =
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &no_signals);
+    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &all_signals);
+    if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (error == 0) error = posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
+    if (error == 0) error = posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
+    if (error == 0) error = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    pid_t pid = 0;
+    // posix_spawnp searches argv[0] in the PATH of the calling process's environment: the job's.
+    if (error == 0) {
+        environ = command.envp.data();
+        error = posix_spawnp(&pid, command.argv[0], &actions, &attributes, command.argv.data(), command.envp.data());
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (error != 0) return core::Error::from_errno(error, std::string("cannot run ") + command.argv[0]);
+    return pid;
 }
 
-// Signals the command's process group; before the child's setsid() the group does not exist yet,
-// and the child itself is signalled (the signal stays pending until it unblocks signals).
-void signal_command(pid_t child, int signal_number) {
-    if (::kill(-child, signal_number) != 0 && errno == ESRCH) ::kill(child, signal_number);
-}
+// Signals the command's process group (the command leads it: posix_spawn returned after its setsid).
+void signal_command(pid_t child, int signal_number) { ::kill(-child, signal_number); }
 
 std::string signal_text(int signal_number) {
     const char* name = ::sigabbrev_np(signal_number);
@@ -205,7 +198,13 @@ int supervise_main(int argc, char** argv) {
         std::fputs("usage: ailab __supervise <job folder>\n", stderr);
         return exit_usage;
     }
-    const std::filesystem::path job_folder = argv[2];
+    // Absolute, since the supervisor changes into the working folder before starting the command.
+    std::error_code absolute_error;
+    const std::filesystem::path job_folder = std::filesystem::absolute(argv[2], absolute_error);
+    if (absolute_error) {
+        std::fprintf(stderr, "ailab: %s: %s\n", argv[2], absolute_error.message().c_str());
+        return exit_usage;
+    }
 
     // The supervisor outlives the terminal and the server: hang-ups, ^C and closed pipes are not for
     // it. SIGCHLD must not be ignored (children would not be waitable). SIGTERM and SIGCHLD are
@@ -241,45 +240,28 @@ int supervise_main(int argc, char** argv) {
     auto spec = read_spec(job_folder);
     if (!spec) return start_failed(job_folder, output.get(), "cannot read spec.json: " + spec.error().message);
 
-    int go_pipe[2];
-    int failure_pipe[2];
-    if (::pipe2(go_pipe, O_CLOEXEC) != 0)
-        return start_failed(job_folder, output.get(), std::string("cannot create a pipe: ") + std::strerror(errno));
-    core::OwnedFd go_read(go_pipe[0]);
-    core::OwnedFd go_write(go_pipe[1]);
-    if (::pipe2(failure_pipe, O_CLOEXEC) != 0)
-        return start_failed(job_folder, output.get(), std::string("cannot create a pipe: ") + std::strerror(errno));
-    core::OwnedFd failure_read(failure_pipe[0]);
-    core::OwnedFd failure_write(failure_pipe[1]);
-
-    const auto start_ticks = folder::read_start_ticks(0);
-    Command command(*spec);
-    const pid_t child = ::fork();
-    if (child < 0) return start_failed(job_folder, output.get(), std::string("cannot fork: ") + std::strerror(errno));
-    if (child == 0) run_command(command, output.get(), go_read.get(), failure_write.get());
-    go_read.reset();
-    failure_write.reset();
-
-    // pid.json before the command runs: without it, the command surely never ran.
-    const auto written = folder::write_pid_file(
-        job_folder, {static_cast<std::int32_t>(::getpid()), start_ticks.value_or(0), child, folder::now_seconds()});
-    if (written) write_text(go_write.get(), "g");
-    go_write.reset();  // without the go byte, the child exits without running anything
-    const Ending ending = wait_for(child, *spec, signals);
-    // Whatever the command left in its group (background children) ends with it.
-    ::kill(-child, SIGKILL);
-
-    if (!written) return start_failed(job_folder, output.get(), "cannot write pid.json: " + written.error().message);
-    char failure[1024];
-    ssize_t failure_length;
-    do failure_length = ::read(failure_read.get(), failure, sizeof failure);
-    while (failure_length < 0 && errno == EINTR);
-    if (failure_length > 0) {
-        ExitRecord record;
-        record.reason = EndReason::start_failed;
-        record.message.assign(failure, static_cast<std::size_t>(failure_length));
-        return finish(job_folder, output.get(), std::move(record));
+    // The supervisor works in the job's folder from here on, and the command inherits it.
+    if (::chdir(spec->working_folder.c_str()) != 0) {
+        const int error_number = errno;
+        return start_failed(job_folder, output.get(),
+                            "cannot enter " + spec->working_folder.string() + ": " + std::strerror(error_number));
     }
+
+    // pid.json before the command runs: without it, the command surely never ran. job_pid is filled
+    // in right after the spawn (0 until then).
+    folder::PidFile pid_file{static_cast<std::int32_t>(::getpid()), folder::read_start_ticks(0).value_or(0), 0,
+                             folder::now_seconds()};
+    if (auto written = folder::write_pid_file(job_folder, pid_file); !written)
+        return start_failed(job_folder, output.get(), "cannot write pid.json: " + written.error().message);
+    Command command(*spec);
+    const auto child = spawn_command(command, output.get());
+    if (!child) return start_failed(job_folder, output.get(), child.error().message);
+    pid_file.job_pid = *child;
+    [[maybe_unused]] const auto rewritten = folder::write_pid_file(job_folder, pid_file);
+
+    const Ending ending = wait_for(*child, *spec, signals);
+    // Whatever the command left in its group (background children) ends with it.
+    ::kill(-*child, SIGKILL);
 
     ExitRecord record;
     if (WIFEXITED(ending.wait_status)) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "jobs/job_folder.hpp"
 #include "jobs/process.hpp"
 
 namespace ailab::jobs::testing {
@@ -101,6 +102,18 @@ inline ExitRecord exit_of(const JobFolder& folder) {
     EXPECT_TRUE(record) << record.error().message;
     EXPECT_TRUE(record && *record) << "no status.json";
     return record && *record ? **record : ExitRecord{};
+}
+
+// The command's pid from pid.json, once the supervisor wrote it (0 in the first write, before the
+// spawn); 0 when it did not within the timeout.
+inline pid_t wait_for_job_pid(const JobFolder& folder) {
+    pid_t job_pid = 0;
+    wait_until([&] {
+        auto record = folder::read_pid_file(folder.path());
+        job_pid = record && *record ? (*record)->job_pid : 0;
+        return job_pid > 0;
+    });
+    return job_pid;
 }
 
 // Whether pid no longer runs: no /proc entry, or a zombie waiting for its parent (init).

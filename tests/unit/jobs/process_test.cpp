@@ -163,9 +163,7 @@ TEST(Probe, AllFourStates) {
     ASSERT_TRUE(process && *process) << (process ? "no pid.json" : process.error().message);
     EXPECT_EQ((*process)->supervisor_pid, record->supervisor_pid);
     EXPECT_EQ((*process)->supervisor_start_ticks, record->supervisor_start_ticks);
-    auto pid_file = folder::read_pid_file(folder.path());
-    ASSERT_TRUE(pid_file && *pid_file);
-    const pid_t job_pid = (*pid_file)->job_pid;
+    const pid_t job_pid = wait_for_job_pid(folder);
     EXPECT_EQ(std::to_string(job_pid) + "\n", read_text(folder.work() / "pid"));
 
     ::kill(record->supervisor_pid, SIGKILL);
@@ -193,8 +191,8 @@ TEST(Launch, InheritsNoDescriptorsBeyondStandardOnes) {
     folder.write(folder.spec({"sleep", "1000"}));
     auto record = launch(ailab_binary(), folder.path());
     ASSERT_TRUE(record) << record.error().message;
-    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(folder.path() / "pid.json"); }));
-    const pid_t job_pid = folder::read_pid_file(folder.path()).value()->job_pid;
+    const pid_t job_pid = wait_for_job_pid(folder);
+    ASSERT_GT(job_pid, 0);
     ASSERT_TRUE(wait_until([&] { return read_text("/proc/" + std::to_string(job_pid) + "/comm") == "sleep\n"; }));
 
     auto targets = [](pid_t pid) {

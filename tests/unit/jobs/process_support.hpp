@@ -87,6 +87,42 @@ inline int wait_child(pid_t pid) {
     return status;
 }
 
+// A supervisor started with launch() for the length of a test. One that was not waited for (a
+// failed assertion left early) is cancelled and reaped at the end, so no job outlives its test.
+class Launched {
+public:
+    explicit Launched(const JobFolder& folder) {
+        auto record = launch(ailab_binary(), folder.path());
+        if (record)
+            record_ = *record;
+        else
+            ADD_FAILURE() << record.error().message;
+    }
+    ~Launched() {
+        if (waiting_ && record_.supervisor_pid > 0) {
+            ::kill(record_.supervisor_pid, SIGTERM);
+            wait();
+        }
+    }
+    Launched(const Launched&) = delete;
+    Launched& operator=(const Launched&) = delete;
+
+    bool ok() const { return record_.supervisor_pid > 0; }
+    const ProcessRecord& record() const { return record_; }
+    pid_t pid() const { return record_.supervisor_pid; }
+    // Waits for the supervisor to exit and returns its wait status.
+    int wait() {
+        waiting_ = false;
+        return wait_child(record_.supervisor_pid);
+    }
+    // Someone else (an ExitWatcher) reaped it.
+    void forget() { waiting_ = false; }
+
+private:
+    ProcessRecord record_;
+    bool waiting_ = true;
+};
+
 // Starts the supervisor and waits for it; the job's status.json is then written. Returns the
 // supervisor's exit code (-1 when it did not exit normally).
 inline int run_to_end(const JobFolder& folder) {

@@ -153,21 +153,21 @@ TEST(Probe, AllFourStates) {
     folder.write(folder.shell_spec("echo $$ > pid; exec sleep 1000"));
     EXPECT_EQ(probe(folder.path()), Liveness::never_started);
 
-    auto record = launch(ailab_binary(), folder.path());
-    ASSERT_TRUE(record) << record.error().message;
+    Launched job(folder);
+    ASSERT_TRUE(job.ok());
     ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(folder.work() / "pid"); }));
     EXPECT_EQ(probe(folder.path()), Liveness::running);
     EXPECT_EQ(probe(folder.path()), Liveness::running);  // probing did not take the lock away
 
     auto process = read_process(folder.path());
     ASSERT_TRUE(process && *process) << (process ? "no pid.json" : process.error().message);
-    EXPECT_EQ((*process)->supervisor_pid, record->supervisor_pid);
-    EXPECT_EQ((*process)->supervisor_start_ticks, record->supervisor_start_ticks);
+    EXPECT_EQ((*process)->supervisor_pid, job.pid());
+    EXPECT_EQ((*process)->supervisor_start_ticks, job.record().supervisor_start_ticks);
     const pid_t job_pid = wait_for_job_pid(folder);
     EXPECT_EQ(std::to_string(job_pid) + "\n", read_text(folder.work() / "pid"));
 
-    ::kill(record->supervisor_pid, SIGKILL);
-    wait_child(record->supervisor_pid);
+    ::kill(job.pid(), SIGKILL);
+    job.wait();
     EXPECT_EQ(probe(folder.path()), Liveness::vanished);
     EXPECT_FALSE(process_gone(job_pid)) << "the command outlives a killed supervisor";
     ::kill(-job_pid, SIGKILL);
@@ -189,8 +189,8 @@ TEST(Launch, InheritsNoDescriptorsBeyondStandardOnes) {
 
     JobFolder folder;
     folder.write(folder.spec({"sleep", "1000"}));
-    auto record = launch(ailab_binary(), folder.path());
-    ASSERT_TRUE(record) << record.error().message;
+    Launched job(folder);
+    ASSERT_TRUE(job.ok());
     const pid_t job_pid = wait_for_job_pid(folder);
     ASSERT_GT(job_pid, 0);
     ASSERT_TRUE(wait_until([&] { return read_text("/proc/" + std::to_string(job_pid) + "/comm") == "sleep\n"; }));
@@ -205,16 +205,16 @@ TEST(Launch, InheritsNoDescriptorsBeyondStandardOnes) {
         }
         return std::make_pair(fds, links);
     };
-    const auto [supervisor_fds, supervisor_links] = targets(record->supervisor_pid);
+    const auto [supervisor_fds, supervisor_links] = targets(job.pid());
     for (const auto& link : supervisor_links) EXPECT_NE(link, leaked_target);
-    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(record->supervisor_pid) + "/fd/1"), "/dev/null");
+    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(job.pid()) + "/fd/1"), "/dev/null");
     const auto [job_fds, job_links] = targets(job_pid);
     EXPECT_EQ(job_fds, (std::set<std::string>{"0", "1", "2"}));
     EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(job_pid) + "/fd/2"),
               folder.path() / "output.log");
 
-    ASSERT_TRUE(request_cancel(*record));
-    wait_child(record->supervisor_pid);
+    ASSERT_TRUE(request_cancel(job.record()));
+    job.wait();
     EXPECT_EQ(exit_of(folder).reason, EndReason::cancelled);
     ::close(leaked[0]);
     ::close(leaked[1]);
@@ -241,13 +241,15 @@ TEST(ExitWatcher, FiresForOwnChildrenAndReapsThem) {
     ExitWatcher watcher([&](JobId job) { exits.add(job); });
     JobFolder folder;
     folder.write(folder.shell_spec("sleep 0.2"));
-    auto record = launch(ailab_binary(), folder.path());
-    ASSERT_TRUE(record) << record.error().message;
-    ASSERT_TRUE(watcher.watch(41, *record));
-    EXPECT_TRUE(exits.wait_for(41));
+    Launched job(folder);
+    ASSERT_TRUE(job.ok());
+    ASSERT_TRUE(watcher.watch(41, job.record()));
+    const bool reported = exits.wait_for(41);
+    EXPECT_TRUE(reported);
+    if (reported) job.forget();
     EXPECT_EQ(probe(folder.path()), Liveness::ended);
     // Reaped by the watcher: waiting for it again finds no such child.
-    EXPECT_EQ(::waitpid(record->supervisor_pid, nullptr, WNOHANG), -1);
+    EXPECT_EQ(::waitpid(job.pid(), nullptr, WNOHANG), -1);
     EXPECT_EQ(errno, ECHILD);
     EXPECT_EQ(exits.jobs(), std::vector<JobId>{41});
 }

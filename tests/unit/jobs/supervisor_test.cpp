@@ -127,17 +127,17 @@ TEST(Supervisor, MissingWorkingFolderAndBadSpecAreStartFailed) {
 TEST(Supervisor, CancelKillsTheWholeProcessGroup) {
     JobFolder folder;
     folder.write(folder.shell_spec("sleep 1000 & echo $! >> pids; sleep 1000 & echo $! >> pids; wait"));
-    auto record = launch(ailab_binary(), folder.path());
-    ASSERT_TRUE(record) << record.error().message;
+    Launched job(folder);
+    ASSERT_TRUE(job.ok());
     ASSERT_TRUE(wait_until([&] { return read_pids(folder.work() / "pids").size() == 2; }));
     const auto children = read_pids(folder.work() / "pids");
     for (pid_t child : children) EXPECT_FALSE(process_gone(child));
     auto pid_file = read_process(folder.path());
     ASSERT_TRUE(pid_file && *pid_file);
-    EXPECT_EQ((*pid_file)->supervisor_pid, record->supervisor_pid);
+    EXPECT_EQ((*pid_file)->supervisor_pid, job.pid());
 
-    ASSERT_TRUE(request_cancel(*record));
-    wait_child(record->supervisor_pid);
+    ASSERT_TRUE(request_cancel(job.record()));
+    job.wait();
     const auto ended = exit_of(folder);
     EXPECT_EQ(ended.reason, EndReason::cancelled);
     EXPECT_EQ(ended.signal, SIGTERM);
@@ -149,17 +149,17 @@ TEST(Supervisor, CancelKillsTheWholeProcessGroup) {
 TEST(Supervisor, GraceThenSigkillForACommandThatTrapsTerm) {
     JobFolder folder;
     folder.write(folder.shell_spec("trap '' TERM; sleep 1000 & echo $! > pids; echo ready > ready; wait; wait"));
-    auto record = launch(ailab_binary(), folder.path());
-    ASSERT_TRUE(record) << record.error().message;
+    Launched job(folder);
+    ASSERT_TRUE(job.ok());
     ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(folder.work() / "ready"); }));
     const auto children = read_pids(folder.work() / "pids");
     ASSERT_EQ(children.size(), 1u);
 
     const auto cancelled_at = Clock::now();
-    ASSERT_TRUE(request_cancel(*record));
+    ASSERT_TRUE(request_cancel(job.record()));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_FALSE(process_gone(children[0])) << "killed before the grace period";
-    wait_child(record->supervisor_pid);
+    job.wait();
     const auto took = Clock::now() - cancelled_at;
     EXPECT_GE(took, std::chrono::milliseconds(950));
     EXPECT_LT(took, std::chrono::milliseconds(2500));
@@ -192,14 +192,14 @@ TEST(Supervisor, EnforcesTheTimeLimit) {
 TEST(Supervisor, SecondSupervisorOnTheSameFolderRefuses) {
     JobFolder folder;
     folder.write(folder.shell_spec("echo run >> runs; exec sleep 1000"));
-    auto record = launch(ailab_binary(), folder.path());
-    ASSERT_TRUE(record) << record.error().message;
+    Launched job(folder);
+    ASSERT_TRUE(job.ok());
     ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(folder.work() / "runs"); }));
     EXPECT_EQ(supervise_directly(folder), 3);
     EXPECT_EQ(probe(folder.path()), Liveness::running);
 
-    ASSERT_TRUE(request_cancel(*record));
-    wait_child(record->supervisor_pid);
+    ASSERT_TRUE(request_cancel(job.record()));
+    job.wait();
     EXPECT_EQ(probe(folder.path()), Liveness::ended);
     EXPECT_EQ(supervise_directly(folder), 3);
     EXPECT_EQ(read_text(folder.work() / "runs"), "run\n");

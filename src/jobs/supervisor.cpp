@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -153,9 +154,12 @@ struct Ending {
 Ending wait_for(pid_t child, const JobSpec& spec, const sigset_t& signals) {
     constexpr auto never = Clock::time_point::max();
     Ending ending;
-    const auto grace = std::chrono::seconds(spec.cancel_grace_s);
+    // Capped at 100 years, so that adding them to the clock cannot overflow.
+    constexpr std::int64_t longest_s = std::int64_t{100} * 365 * 24 * 3600;
+    const auto grace = std::chrono::seconds(std::clamp<std::int64_t>(spec.cancel_grace_s, 0, longest_s));
     auto limit_at = never;
-    if (spec.time_limit_s && *spec.time_limit_s > 0) limit_at = Clock::now() + std::chrono::seconds(*spec.time_limit_s);
+    if (spec.time_limit_s && *spec.time_limit_s > 0)
+        limit_at = Clock::now() + std::chrono::seconds(std::min(*spec.time_limit_s, longest_s));
     auto kill_at = never;
     auto terminate = [&](EndReason reason) {
         if (ending.forced) return;

@@ -139,9 +139,15 @@ TEST(ProcessFiles, StartTicksOfOddlyNamedProcesses) {
     ASSERT_TRUE(wait_until([&] { return read_text("/proc/" + std::to_string(pid) + "/comm") == "a) b (c\n"; }));
     const auto ticks = folder::read_start_ticks(pid);
     const auto own = folder::read_start_ticks(0);
+    // Field 22 counted the plain way: the 20th word after the last ')'.
+    const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream after(stat.substr(stat.rfind(')') + 1));
+    std::string word;
+    for (int field = 3; field <= 22; ++field) after >> word;
     ::kill(pid, SIGKILL);
     wait_child(pid);
     ASSERT_TRUE(ticks && own);
+    EXPECT_EQ(std::to_string(*ticks), word);
     EXPECT_GE(*ticks, *own);  // started after this test process
     EXPECT_FALSE(folder::read_start_ticks(pid));
 }

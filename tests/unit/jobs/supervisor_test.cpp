@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <limits>
 #include <sstream>
 
 #include "jobs/process.hpp"
@@ -184,6 +185,15 @@ TEST(Supervisor, EnforcesTheTimeLimit) {
     EXPECT_EQ(record.reason, EndReason::time_limit);
     EXPECT_EQ(record.signal, SIGTERM);
     EXPECT_EQ(record.message, "time limit of 1 s reached");
+
+    // A limit too large for the clock (and a grace as large) is no limit, not one already passed.
+    JobFolder huge;
+    auto huge_spec = huge.spec({"sleep", "0.1"});
+    huge_spec.time_limit_s = std::numeric_limits<std::int64_t>::max();
+    huge_spec.cancel_grace_s = std::numeric_limits<std::int64_t>::max();
+    huge.write(huge_spec);
+    EXPECT_EQ(run_to_end(huge), 0);
+    EXPECT_EQ(exit_of(huge).reason, EndReason::exited);
 }
 
 // A second supervisor on the folder of a running job refuses (the lock is held) and does not run

@@ -8,14 +8,15 @@
 // refuses such values before they get here). A command that could not start (spec.json, working
 // folder, pid.json, exec) gets reason start_failed, no exit_code and the message; its output.log says
 // the same. pid.json is written before the spawn, so "no pid.json" means the command never ran.
-// argv[0] is searched as execvp does in the job's PATH (/bin:/usr/bin without one), except that a
-// file without a #! line is not handed to /bin/sh (posix_spawnp's rule): it fails with ENOEXEC.
+// argv[0] is searched as execvp does, in the job's PATH (/bin:/usr/bin without one), and an
+// executable file without a #! line is run by /bin/sh, as execvp does.
 #include "jobs/supervisor.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +83,25 @@ struct Command {
     }
 };
 
+// Where execvp would find name: itself when it holds a '/', else the first executable regular file
+// of that name in the PATH of the environment (an empty entry is the working folder).
+std::optional<std::string> find_in_path(const char* name) {
+    if (std::strchr(name, '/') != nullptr) return std::string(name);
+    const char* path = std::getenv("PATH");
+    std::string_view entries = path != nullptr ? path : "/bin:/usr/bin";
+    for (;;) {
+        const auto colon = entries.find(':');
+        const std::string_view entry = entries.substr(0, colon);
+        std::string candidate = entry.empty() ? std::string(name) : std::string(entry) + "/" + name;
+        struct stat status {};
+        if (::stat(candidate.c_str(), &status) == 0 && S_ISREG(status.st_mode) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return entry.empty() ? "./" + candidate : candidate;
+        if (colon == std::string_view::npos) return std::nullopt;
+        entries.remove_prefix(colon + 1);
+    }
+}
+
 // Starts the command: its own session (so its own process group), signals as a fresh process has
 // them, stdin from /dev/null, stdout and stderr to output.log, no descriptor beyond 0-2, in the
 // supervisor's working folder (the job's). posix_spawnp (clone with CLONE_VM|CLONE_VFORK) returns
@@ -112,6 +132,14 @@ core::Result<pid_t> spawn_command(Command& command, int output_fd) {
     if (error == 0) {
         environ = command.envp.data();
         error = posix_spawnp(&pid, command.argv[0], &actions, &attributes, command.argv.data(), command.envp.data());
+    }
+    // A script without #! is the shell's to run (execvp's rule, which posix_spawnp leaves out).
+    if (error == ENOEXEC) {
+        if (auto script = find_in_path(command.argv[0])) {
+            std::vector<char*> shell_argv{const_cast<char*>("/bin/sh"), script->data()};
+            shell_argv.insert(shell_argv.end(), command.argv.begin() + 1, command.argv.end());
+            error = posix_spawn(&pid, "/bin/sh", &actions, &attributes, shell_argv.data(), command.envp.data());
+        }
     }
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);

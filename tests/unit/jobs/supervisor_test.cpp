@@ -102,6 +102,35 @@ TEST(Supervisor, ExecFailureIsStartFailedWithTheMessage) {
     EXPECT_EQ(exit_of(other).message, "cannot run sh: No such file or directory");
 }
 
+// An executable script without a #! line is run by /bin/sh, as execvp does, whether named by a
+// path or found in PATH; a file that is not executable is a start failure.
+TEST(Supervisor, ScriptsWithoutShebangRunInTheShell) {
+    JobFolder folder;
+    {
+        std::ofstream script(folder.work() / "plain");
+        script << "echo \"via sh: $1\"\n";
+    }
+    std::filesystem::permissions(folder.work() / "plain", std::filesystem::perms::owner_all);
+    folder.write(folder.spec({"./plain", "one"}));
+    EXPECT_EQ(run_to_end(folder), 0);
+    EXPECT_EQ(exit_of(folder).exit_code, 0);
+    EXPECT_EQ(read_text(folder.path() / "output.log"), "via sh: one\n");
+
+    JobFolder in_path;
+    std::filesystem::copy_file(folder.work() / "plain", in_path.work() / "plain");
+    auto spec = in_path.spec({"plain", "two"});
+    spec.env = {"PATH=/nonexistent:" + in_path.work().string()};
+    in_path.write(spec);
+    EXPECT_EQ(run_to_end(in_path), 0);
+    EXPECT_EQ(read_text(in_path.path() / "output.log"), "via sh: two\n");
+
+    JobFolder not_executable;
+    { std::ofstream(not_executable.work() / "data") << "echo no\n"; }
+    not_executable.write(not_executable.spec({"./data"}));
+    EXPECT_EQ(run_to_end(not_executable), 0);
+    EXPECT_EQ(exit_of(not_executable).message, "cannot run ./data: Permission denied");
+}
+
 // A working folder that is not there, and a spec.json that is not JSON: start_failed, never run.
 TEST(Supervisor, MissingWorkingFolderAndBadSpecAreStartFailed) {
     JobFolder folder;

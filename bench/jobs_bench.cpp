@@ -26,8 +26,6 @@
 #include "jobs/job_folder.hpp"
 #include "jobs/process.hpp"
 
-extern char** environ;
-
 namespace {
 
 using namespace ailab;

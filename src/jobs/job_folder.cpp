@@ -114,7 +114,7 @@ core::Status write_pid_file(const std::filesystem::path& job_folder, const PidFi
 }
 
 core::Result<std::optional<PidFile>> read_pid_file(const std::filesystem::path& job_folder) {
-    auto text = core::read_small_file(job_folder / pid_file, 64 * 1024);
+    auto text = core::read_small_file(job_folder / pid_file, std::size_t{64} * 1024);
     if (!text) {
         if (text.error().is(boost::system::errc::no_such_file_or_directory)) return std::optional<PidFile>();
         return text.error();

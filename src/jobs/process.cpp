@@ -19,8 +19,6 @@
 #include "jobs/job_folder.hpp"
 #include "jobs/supervisor.hpp"
 
-extern char** environ;
-
 namespace ailab::jobs {
 namespace {
 

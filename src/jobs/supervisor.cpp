@@ -33,8 +33,6 @@
 #include "jobs/job_folder.hpp"
 #include "jobs/process.hpp"
 
-extern char** environ;
-
 namespace ailab::jobs {
 namespace {
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,10 @@ namespace ailab::jobs {
 // One GPU from the config's `gpus`, as the service sees it now.
 struct GpuView {
     int id = 0;
-    std::optional<JobId> held_by;    // an AI Lab job running on it
-    bool foreign_process = false;    // NVML shows a compute process that is not an AI Lab job's
-    bool memory_busy = false;        // used memory >= gpu_busy_memory_mib (and not ours)
-    std::string foreign_text;        // "foreign process 4242 of bob", for reasons
+    std::optional<JobId> held_by;  // an AI Lab job running on it
+    bool foreign_process = false;  // NVML shows a compute process that is not an AI Lab job's
+    bool memory_busy = false;      // used memory >= gpu_busy_memory_mib (and not ours)
+    std::string foreign_text;      // "foreign process 4242 of bob", for reasons
 };
 
 struct SchedulerInput {
@@ -58,14 +59,17 @@ struct FailDecision {
 struct WaitDecision {
     JobId job = 0;
     WaitReason why = WaitReason::none;
-    std::string reason;  // in words: "waits for 2 GPUs; free: GPU 1 (GPU 0: held by job 7)"
+    // In words: "waits for 2 GPUs; free: GPU 1 (GPU 0: held by job 7)". Only the first 500 waiting
+    // jobs in queue order get the full text; later ones get a short one ("waits for GPUs", "waits
+    // for jobs", "group is full") that needs no allocation, so a deep queue stays within 1 ms.
+    std::string reason;
 };
 
 struct Decision {
     std::vector<StartDecision> starts;  // in queue order
     std::vector<FailDecision> fails;
-    std::vector<WaitDecision> waits;    // every queued job not started or failed, queue order
-    std::map<int, JobId> held_for;      // GPU id -> the waiting job it is kept for
+    std::vector<WaitDecision> waits;  // every queued job not started or failed, queue order
+    std::map<int, JobId> held_for;    // GPU id -> the waiting job it is kept for
 };
 
 Decision schedule(const SchedulerInput& input);

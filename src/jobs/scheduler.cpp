@@ -1,11 +1,18 @@
 // The scheduling decision (see scheduler.hpp for the rules).
 //
-// Cost: one pass over the queue after ordering it. Ordering copies the three sort keys into one
-// flat array (no pointer chasing while sorting) and skips the sort when the caller kept the queue
-// in order. Dependencies are looked up in one open-addressing table built only when some queued job
-// has `after`. Per job, nothing is allocated except the reason text of a waiting job: a reason that
-// repeats (every GPU job behind a full machine waits for the same GPUs) is formatted once and
-// copied. Figures: bench/jobs_bench.cpp.
+// Cost (bench/jobs_bench.cpp; <= 1 ms for 10,000 queued jobs): reading the jobs dominates, so each
+// Job is read once, with its cache lines prefetched a few jobs ahead, into a flat array of sort
+// keys and the few fields the decision needs. Ordering is skipped when the caller kept the queue in
+// order, is one linear bucket pass by priority when the queue comes in submit order (a map by id),
+// and a full sort otherwise. Dependencies are looked up in an open-addressing table built only when
+// some queued job has `after`. The flat array and that table are kept per thread between rounds.
+// Per job nothing is allocated but its reason: a repeating reason (every GPU job behind a full
+// machine waits for the same GPUs) is formatted once and copied, and past the first 500 waiting
+// jobs reasons are short texts that std::string holds inline (see WaitDecision).
+//
+// Within a round, a job whose dependency fails earlier in queue order fails at once; one whose
+// dependency fails later in the round waits, and fails in the next round (the caller runs one after
+// applying the failures, as after any change).
 
 #include "jobs/scheduler.hpp"
 

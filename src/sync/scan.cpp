@@ -2,8 +2,9 @@
 //
 // Two passes: the walk (openat/fstatat relative to each folder's descriptor, never following a
 // link) lists the files with their sizes, so the limits are checked, naming the truly largest
-// files, before a byte is hashed; then each file is opened with O_NOFOLLOW and hashed, and the
-// bytes hashed are its size (a file that changed in between is described as it was read).
+// files, before a byte is hashed; then each file is opened with O_NOFOLLOW below the root's
+// descriptor and hashed, on a few threads when there are megabytes to hash, and the bytes hashed
+// are its size (a file that changed in between is described as it was read).
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,8 +12,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <numeric>
+#include <optional>
+#include <thread>
 
 #include "core/fd.hpp"
 #include "core/file.hpp"
@@ -26,6 +31,8 @@ namespace {
 
 constexpr std::size_t max_ignore_file_bytes = std::size_t{1} << 20;
 constexpr std::size_t hash_buffer_bytes = std::size_t{256} << 10;
+constexpr std::int64_t bytes_per_thread = std::int64_t{4} << 20;  // fewer bytes: fewer threads
+constexpr std::int64_t max_hash_threads = 8;
 constexpr const char* ignore_file_names[] = {".gitignore", ".ailabignore"};
 
 core::Error limit_error(std::string message) {
@@ -42,9 +49,9 @@ public:
     Walker(std::filesystem::path root, const Limits& limits) : root_(std::move(root)), limits_(limits) {}
 
     core::Status walk(int folder_fd, const std::string& relative) {
-        if (auto read = read_ignore_files(folder_fd, relative); !read) return read.error();
         std::vector<std::pair<std::string, unsigned char>> entries;
         if (auto listed = list(folder_fd, relative, entries); !listed) return listed.error();
+        if (auto read = read_ignore_files(folder_fd, relative, entries); !read) return read.error();
         for (const auto& [name, listed_type] : entries) {
             const std::string path = relative.empty() ? name : relative + "/" + name;
             unsigned char type = listed_type;
@@ -112,8 +119,13 @@ public:
 private:
     std::string where(const std::string& path) const { return (root_ / path).string(); }
 
-    core::Status read_ignore_files(int folder_fd, const std::string& relative) {
+    // Reads the folder's .gitignore, then its .ailabignore (only those that are listed).
+    core::Status read_ignore_files(int folder_fd, const std::string& relative,
+                                   const std::vector<std::pair<std::string, unsigned char>>& entries) {
         for (const char* name : ignore_file_names) {
+            const bool listed =
+                std::any_of(entries.begin(), entries.end(), [&](const auto& entry) { return entry.first == name; });
+            if (!listed) continue;
             // O_NOFOLLOW: as git, an ignore file that is a link is not read.
             core::OwnedFd fd(::openat(folder_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
             if (!fd) {
@@ -172,28 +184,64 @@ private:
     ScanResult result_;
 };
 
-// Hashes one file opened without following a link; `size` becomes the bytes hashed.
-core::Status hash_entry(const std::filesystem::path& file, ManifestEntry& entry, std::string& buffer) {
-    core::OwnedFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd) return core::Error::from_errno(errno, "cannot read " + file.string());
+// Hashes one file, opened below the root without following a link in its last segment; reads
+// the size fstat gives (a file that grows meanwhile is hashed as it was), and `size` becomes the
+// bytes hashed.
+core::Status hash_entry(int root_fd, const std::filesystem::path& root, ManifestEntry& entry, std::string& buffer) {
+    const auto where = [&] { return (root / entry.path).string(); };
+    core::OwnedFd fd(::openat(root_fd, entry.path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) return core::Error::from_errno(errno, "cannot read " + where());
     struct stat status {};
-    if (::fstat(fd.get(), &status) != 0) return core::Error::from_errno(errno, "cannot read " + file.string());
-    if (!S_ISREG(status.st_mode)) return core::Error::invalid(file.string() + " stopped being a regular file");
+    if (::fstat(fd.get(), &status) != 0) return core::Error::from_errno(errno, "cannot read " + where());
+    if (!S_ISREG(status.st_mode)) return core::Error::invalid(where() + " stopped being a regular file");
     Hasher hasher;
     std::int64_t size = 0;
-    for (;;) {
-        const auto got = ::read(fd.get(), buffer.data(), buffer.size());
+    while (size < status.st_size) {
+        const auto want = static_cast<std::size_t>(
+            std::min<std::int64_t>(status.st_size - size, static_cast<std::int64_t>(buffer.size())));
+        const auto got = ::read(fd.get(), buffer.data(), want);
         if (got < 0) {
             if (errno == EINTR) continue;
-            return core::Error::from_errno(errno, "cannot read " + file.string());
+            return core::Error::from_errno(errno, "cannot read " + where());
         }
-        if (got == 0) break;
+        if (got == 0) break;  // it shrank meanwhile
         hasher.update(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
         size += got;
     }
     entry.hash = hasher.finish();
     entry.size = size;
     entry.mode = status.st_mode & 0777;
+    return {};
+}
+
+// Hashes every file of `files`, on up to max_hash_threads threads (one per 4 MiB to hash).
+core::Status hash_all(int root_fd, const std::filesystem::path& root, std::vector<ManifestEntry>& files) {
+    std::int64_t bytes = 0;
+    for (const auto& entry : files) bytes += entry.size;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const auto wanted = static_cast<unsigned>(std::min<std::int64_t>(bytes / bytes_per_thread + 1, max_hash_threads));
+    const unsigned thread_count = std::min({cores, wanted, static_cast<unsigned>(files.size() / 16 + 1)});
+
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex error_mutex;
+    std::optional<std::pair<std::size_t, core::Error>> first_error;  // guarded by error_mutex
+    const auto work = [&] {
+        std::string buffer(hash_buffer_bytes, '\0');
+        for (std::size_t i = next++; i < files.size() && !failed; i = next++) {
+            if (!files[i].link.empty()) continue;
+            auto hashed = hash_entry(root_fd, root, files[i], buffer);
+            if (hashed) continue;
+            const std::lock_guard lock(error_mutex);
+            if (!first_error || first_error->first > i) first_error.emplace(i, hashed.error());
+            failed = true;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < thread_count; ++t) threads.emplace_back(work);
+    work();
+    for (auto& thread : threads) thread.join();
+    if (first_error) return first_error->second;
     return {};
 }
 
@@ -208,11 +256,7 @@ core::Result<ScanResult> scan_folder(const std::filesystem::path& root, const Sc
 
     ScanResult& result = walker.result();
     auto& files = result.manifest.files;
-    std::string buffer(hash_buffer_bytes, '\0');
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        if (!files[i].link.empty()) continue;
-        if (auto hashed = hash_entry(result.absolute_paths[i], files[i], buffer); !hashed) return hashed.error();
-    }
+    if (auto hashed = hash_all(root_fd.get(), root, files); !hashed) return hashed.error();
 
     // Path order for both lists (validate keeps an order that is already sorted).
     std::vector<std::size_t> order(files.size());

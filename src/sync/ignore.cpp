@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstddef>
+#include <cstdint>
 
 // The matcher follows git's dir.c (parse_path_pattern, match_basename, match_pathname,
 // trim_trailing_spaces) and wildmatch.c (dowild), so that what git leaves out, code sync leaves
@@ -19,10 +20,16 @@ struct IgnoreRules::Pattern {
     bool ends_with = false;          // "*literal" (a fast path of basename matching)
 
     // git's match_basename / match_pathname, for a path below `base`.
-    bool matches(std::string_view path, std::string_view basename, bool is_folder) const;
+    // `budget` counts matching steps; once spent, nothing matches any more.
+    bool matches(std::string_view path, std::string_view basename, bool is_folder, std::int64_t& budget) const;
 };
 
 namespace {
+
+constexpr std::size_t max_pattern_bytes = 4096;
+// Matching steps for one ignored() call: ordinary rules take tens to hundreds; this many take a
+// few milliseconds.
+constexpr std::int64_t match_step_budget = std::int64_t{1} << 20;
 
 enum class Slashes { match_any, stop_at_slash };  // fnmatch without / with WM_PATHNAME
 
@@ -63,10 +70,14 @@ bool is_class_name(std::string_view name) {
     return false;
 }
 
-// git's dowild(), case-sensitive (core.ignorecase is off on Linux).
-int wild(const char* pattern_start, Cursor p, Cursor text, Slashes slashes) {
+// git's dowild(), case-sensitive (core.ignorecase is off on Linux), with a step budget: git's
+// pruning keeps ordinary patterns linear, but a hostile "a/**/a/**/…" against a deep path takes
+// exponential time (in git too); a spent budget ends the match as "no match".
+int wild(const char* pattern_start, Cursor p, Cursor text, Slashes slashes, std::int64_t& budget) {
+    if (--budget < 0) return wild_abort_all;
     const bool pathname = slashes == Slashes::stop_at_slash;
     for (; *p != 0; ++text.at, ++p.at) {
+        if (--budget < 0) return wild_abort_all;
         unsigned char p_ch = *p;
         unsigned char t_ch = *text;
         if (t_ch == 0 && p_ch != '*') return wild_abort_all;
@@ -92,7 +103,7 @@ int wild(const char* pattern_start, Cursor p, Cursor text, Slashes slashes) {
                 if ((previous < pattern_start || *previous == '/') &&
                     (*p == 0 || *p == '/' || (*p == '\\' && p[1] == '/'))) {
                     // "**/" may match no folder at all: try the rest of the pattern right here.
-                    if (*p == '/' && wild(pattern_start, Cursor{p.at + 1, p.end}, text, slashes) == wild_match)
+                    if (*p == '/' && wild(pattern_start, Cursor{p.at + 1, p.end}, text, slashes, budget) == wild_match)
                         return wild_match;
                     match_slash = true;
                 } else {
@@ -118,17 +129,17 @@ int wild(const char* pattern_start, Cursor p, Cursor text, Slashes slashes) {
                 break;  // the slash is consumed by the loop
             }
             for (;;) {
-                if (t_ch == 0) break;
+                if (t_ch == 0 || budget < 0) break;
                 if (!is_glob_special(static_cast<char>(*p))) {
                     // Skip ahead to the next occurrence of the literal that follows the star.
                     const unsigned char literal = *p;
                     while ((t_ch = *text) != 0 && (match_slash || t_ch != '/')) {
-                        if (t_ch == literal) break;
+                        if (t_ch == literal || --budget < 0) break;
                         ++text.at;
                     }
                     if (t_ch != literal) return match_slash ? wild_abort_all : wild_abort_to_starstar;
                 }
-                const int matched = wild(pattern_start, p, text, slashes);
+                const int matched = wild(pattern_start, p, text, slashes, budget);
                 if (matched != wild_no_match) {
                     if (!match_slash || matched != wild_abort_to_starstar) return matched;
                 } else if (!match_slash && t_ch == '/') {
@@ -196,10 +207,10 @@ int wild(const char* pattern_start, Cursor p, Cursor text, Slashes slashes) {
     return *text != 0 ? wild_no_match : wild_match;
 }
 
-bool wild_matches(std::string_view pattern, std::string_view text, Slashes slashes) {
+bool wild_matches(std::string_view pattern, std::string_view text, Slashes slashes, std::int64_t& budget) {
     const Cursor p{pattern.data(), pattern.data() + pattern.size()};
     const Cursor t{text.data(), text.data() + text.size()};
-    return wild(pattern.data(), p, t, slashes) == wild_match;
+    return wild(pattern.data(), p, t, slashes, budget) == wild_match;
 }
 
 std::size_t simple_length(std::string_view text) {
@@ -266,6 +277,9 @@ void IgnoreRules::add(std::string_view folder, std::string_view text) {
             line.remove_suffix(1);
         }
         if (line.empty()) continue;  // matches nothing
+        // Matching recurses once per '*': a line longer than any path could be (a hostile
+        // .gitignore of "*a*a*a…") is left out rather than risking the stack.
+        if (line.size() > max_pattern_bytes) continue;
         pattern.basename_only = line.find('/') == std::string_view::npos;
         if (!pattern.basename_only && line.front() == '/') line.remove_prefix(1);
         pattern.text = std::string(line);
@@ -275,7 +289,8 @@ void IgnoreRules::add(std::string_view folder, std::string_view text) {
     }
 }
 
-bool IgnoreRules::Pattern::matches(std::string_view path, std::string_view basename, bool is_folder) const {
+bool IgnoreRules::Pattern::matches(std::string_view path, std::string_view basename, bool is_folder,
+                                   std::int64_t& budget) const {
     if (folder_only && !is_folder) return false;
     // The patterns of an ignore file apply to what lies below its folder only.
     if (path.size() <= base.size() || path.compare(0, base.size(), base) != 0) return false;
@@ -286,7 +301,7 @@ bool IgnoreRules::Pattern::matches(std::string_view path, std::string_view basen
             const std::string_view suffix = pattern.substr(1);
             return basename.size() >= suffix.size() && basename.substr(basename.size() - suffix.size()) == suffix;
         }
-        return wild_matches(pattern, basename, Slashes::match_any);
+        return wild_matches(pattern, basename, Slashes::match_any, budget);
     }
     std::string_view name = path.substr(base.size());
     if (literal_prefix > name.size() || name.compare(0, literal_prefix, pattern.substr(0, literal_prefix)) != 0)
@@ -296,28 +311,29 @@ bool IgnoreRules::Pattern::matches(std::string_view path, std::string_view basen
     const std::string_view rest = pattern.substr(literal_prefix);
     name.remove_prefix(literal_prefix);
     if (rest.empty() && name.empty()) return true;
-    return wild_matches(rest, name, Slashes::stop_at_slash);
+    return wild_matches(rest, name, Slashes::stop_at_slash, budget);
 }
 
 namespace {
 
 // The last pattern that matches decides: true when it is not a negation.
 template <typename Patterns>
-bool last_match_excludes(const Patterns& patterns, std::string_view path, bool is_folder) {
+bool last_match_excludes(const Patterns& patterns, std::string_view path, bool is_folder, std::int64_t& budget) {
     const std::size_t slash = path.rfind('/');
     const std::string_view basename = slash == std::string_view::npos ? path : path.substr(slash + 1);
     for (auto it = patterns.rbegin(); it != patterns.rend(); ++it)
-        if (it->matches(path, basename, is_folder)) return !it->negative;
+        if (it->matches(path, basename, is_folder, budget)) return !it->negative;
     return false;
 }
 
 }  // namespace
 
 bool IgnoreRules::ignored(std::string_view path, bool is_folder) const {
+    std::int64_t budget = match_step_budget;
     // A folder that is left out takes everything below it along, whatever later lines say.
     for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1))
-        if (last_match_excludes(patterns_, path.substr(0, slash), true)) return true;
-    return last_match_excludes(patterns_, path, is_folder);
+        if (last_match_excludes(patterns_, path.substr(0, slash), true, budget)) return true;
+    return last_match_excludes(patterns_, path, is_folder, budget);
 }
 
 }  // namespace ailab::sync

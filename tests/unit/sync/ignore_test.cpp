@@ -326,6 +326,25 @@ TEST(Ignore, MalformedPatternsMatchNothingAndDoNotCrash) {
     EXPECT_FALSE(rules.ignored("ax", false));
     EXPECT_FALSE(rules.ignored("\\", false));
     EXPECT_TRUE(rules.ignored("a", false));  // "a\0b" is read up to the NUL, as git does
+
+    // Bad input: a hostile line of 200,000 "*a" (matching recurses per star) is left out.
+    std::string hostile;
+    for (int i = 0; i < 100'000; ++i) hostile += "*a";
+    rules.add("", hostile + "\n");
+    EXPECT_FALSE(rules.ignored(std::string(4000, 'a'), false));
+    // Bad input: "a/**/" sixteen times against a path of 2,000 segments takes exponential time
+    // in git's algorithm; a step budget ends it (without it this test does not finish).
+    std::string nested;
+    for (int i = 0; i < 16; ++i) nested += "a/**/";
+    IgnoreRules slow;
+    slow.add("", nested + "b\n");
+    std::string deep;
+    while (deep.size() < 4000) deep += "a/";
+    deep.pop_back();
+    EXPECT_FALSE(slow.ignored(deep, false));
+    // A long but sane pattern (up to 4096 bytes, like a path) still works.
+    rules.add("", std::string(4000, 'b') + "*\n");
+    EXPECT_TRUE(rules.ignored(std::string(4000, 'b') + "c", false));
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ std::string human_bytes(std::int64_t bytes) {
 std::optional<std::string> limit_problem(std::vector<FileSize>& files, std::int64_t entry_count, const Limits& limits) {
     if (entry_count > limits.max_files) {
         return std::to_string(entry_count) + " files, over the limit of " + std::to_string(limits.max_files) +
-               " files; the largest: " + largest_files(files, 5);
+               " files (sync_max_files); the largest: " + largest_files(files, 5);
     }
     const auto biggest = std::max_element(files.begin(), files.end(), [](const FileSize& a, const FileSize& b) {
         return a.size != b.size ? a.size < b.size : a.path > b.path;
@@ -128,7 +128,7 @@ std::optional<std::string> limit_problem(std::vector<FileSize>& files, std::int6
         const std::string name = quote(biggest->path);
         const std::int64_t size = biggest->size;
         return name + " holds " + human_bytes(size) + ", over the limit of " + human_bytes(limits.max_file_bytes) +
-               " for one file; the largest: " + largest_files(files, 5);
+               " for one file (sync_max_file_mib); the largest: " + largest_files(files, 5);
     }
     std::int64_t total = 0;
     for (const auto& file : files) {
@@ -138,7 +138,7 @@ std::optional<std::string> limit_problem(std::vector<FileSize>& files, std::int6
     }
     if (total > limits.max_total_bytes) {
         return "the files hold " + human_bytes(total) + ", over the limit of " + human_bytes(limits.max_total_bytes) +
-               " in total; the largest: " + largest_files(files, 5);
+               " in total (sync_max_total_mib); the largest: " + largest_files(files, 5);
     }
     return std::nullopt;
 }

@@ -25,7 +25,8 @@ struct FileSize {
 };
 
 // The first limit that `files` (regular files) and `entry_count` (files and links) pass, as a
-// message naming the limit and the five largest files with their sizes; nullopt within them.
+// message naming the limit (with the server's config key) and the five largest files with their
+// sizes; nullopt within them.
 // Reorders `files`.
 std::optional<std::string> limit_problem(std::vector<FileSize>& files, std::int64_t entry_count, const Limits& limits);
 

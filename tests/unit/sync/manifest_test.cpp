@@ -219,7 +219,8 @@ TEST(Manifest, LimitsNameTheLimitAndTheLargestFiles) {
     count.max_files = 6;
     const auto too_many = refused(body(entries), count);
     EXPECT_TRUE(too_many.over_limit);
-    EXPECT_NE(too_many.message.find("7 files, over the limit of 6 files"), std::string::npos) << too_many.message;
+    EXPECT_NE(too_many.message.find("7 files, over the limit of 6 files (sync_max_files)"), std::string::npos)
+        << too_many.message;
     EXPECT_NE(too_many.message.find(R"("f6" (700 B), "f5" (600 B), "f4" (500 B), "f3" (400 B), "f2" (300 B))"),
               std::string::npos)
         << too_many.message;
@@ -229,7 +230,8 @@ TEST(Manifest, LimitsNameTheLimitAndTheLargestFiles) {
     one.max_file_bytes = 650;
     const auto too_big = refused(body(entries), one);
     EXPECT_TRUE(too_big.over_limit);
-    EXPECT_NE(too_big.message.find(R"("f6" holds 700 B, over the limit of 650 B for one file; the largest: "f6")"),
+    EXPECT_NE(too_big.message.find(
+                  R"("f6" holds 700 B, over the limit of 650 B for one file (sync_max_file_mib); the largest: "f6")"),
               std::string::npos)
         << too_big.message;
 
@@ -237,7 +239,8 @@ TEST(Manifest, LimitsNameTheLimitAndTheLargestFiles) {
     total.max_total_bytes = 2 * 1024;
     const auto too_much = refused(body(entries), total);
     EXPECT_TRUE(too_much.over_limit);
-    EXPECT_NE(too_much.message.find("the files hold 2.7 KiB, over the limit of 2.0 KiB in total"), std::string::npos)
+    EXPECT_NE(too_much.message.find("the files hold 2.7 KiB, over the limit of 2.0 KiB in total (sync_max_total_mib)"),
+              std::string::npos)
         << too_much.message;
 
     // A size past 2^63 is over any limit, not wrapped around.

@@ -133,7 +133,7 @@ TEST(Scan, LimitsNameTheLimitAndTheLargestFiles) {
     ASSERT_FALSE(scanned);
     EXPECT_TRUE(scanned.error().is(boost::system::errc::file_too_large));
     EXPECT_NE(scanned.error().message.find(
-                  "the files hold 27.3 KiB, over the limit of 19.5 KiB in total; the largest: "
+                  "the files hold 27.3 KiB, over the limit of 19.5 KiB in total (sync_max_total_mib); the largest: "
                   R"("f7" (6.8 KiB), "f6" (5.9 KiB), "f5" (4.9 KiB), "f4" (3.9 KiB), "f3" (2.9 KiB))"),
               std::string::npos)
         << scanned.error().message;
@@ -143,14 +143,15 @@ TEST(Scan, LimitsNameTheLimitAndTheLargestFiles) {
     scanned = scan_folder(root, count);
     ASSERT_FALSE(scanned);
     EXPECT_TRUE(scanned.error().is(boost::system::errc::file_too_large));
-    EXPECT_NE(scanned.error().message.find("4 files, over the limit of 3 files"), std::string::npos)
+    EXPECT_NE(scanned.error().message.find("4 files, over the limit of 3 files (sync_max_files)"), std::string::npos)
         << scanned.error().message;  // the walk stops at the first file past the count
 
     ScanOptions one;
     one.limits.max_file_bytes = 6500;
     scanned = scan_folder(root, one);
     ASSERT_FALSE(scanned);
-    EXPECT_NE(scanned.error().message.find(R"("f7" holds 6.8 KiB, over the limit of 6.3 KiB for one file)"),
+    EXPECT_NE(scanned.error().message.find(
+                  R"("f7" holds 6.8 KiB, over the limit of 6.3 KiB for one file (sync_max_file_mib))"),
               std::string::npos)
         << scanned.error().message;
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <unordered_set>
 
 #include "core/fd.hpp"
@@ -96,17 +97,39 @@ core::Status copy_file(const BlobStore& blobs, const sync::ManifestEntry& entry,
     return {};
 }
 
-// The destination must be absent (it is created) or an empty folder.
-core::Result<core::OwnedFd> open_destination(const std::filesystem::path& destination) {
+std::atomic<std::uint64_t> staging_count{0};
+
+// The destination must be absent or an empty folder (not a link to one).
+core::Status check_destination(const std::filesystem::path& destination) {
+    struct stat status {};
+    if (::lstat(destination.c_str(), &status) != 0) {
+        if (errno == ENOENT) return {};
+        return core::Error::from_errno(errno, "cannot materialize a snapshot into " + destination.string());
+    }
     std::error_code error;
-    std::filesystem::create_directories(destination, error);
-    if (error) return core::Error::from_errno(error.value(), "cannot create " + destination.string());
-    core::OwnedFd fd(::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return core::Error::from_errno(errno, "cannot open " + destination.string());
-    if (!std::filesystem::is_empty(destination, error) || error)
+    if (!S_ISDIR(status.st_mode) || !std::filesystem::is_empty(destination, error) || error)
         return core::Error::from_errno(error ? error.value() : ENOTEMPTY,
                                        "cannot materialize a snapshot into " + destination.string());
-    return fd;
+    return {};
+}
+
+// Fills the empty folder `staging_fd` with the manifest: files first, links last, so that while
+// files are written no link exists below it and no path can lead through one.
+core::Status fill(const BlobStore& blobs, const sync::Manifest& manifest, int staging_fd,
+                  const std::filesystem::path& destination) {
+    std::unordered_set<std::string> made;
+    for (const auto& entry : manifest.files) {
+        if (!entry.link.empty()) continue;
+        if (auto parents = make_parents(staging_fd, entry.path, made, destination); !parents) return parents.error();
+        if (auto copied = copy_file(blobs, entry, staging_fd, destination); !copied) return copied.error();
+    }
+    for (const auto& entry : manifest.files) {
+        if (entry.link.empty()) continue;
+        if (auto parents = make_parents(staging_fd, entry.path, made, destination); !parents) return parents.error();
+        if (::symlinkat(entry.link.c_str(), staging_fd, entry.path.c_str()) != 0)
+            return copy_error(errno, entry.path, destination);
+    }
+    return {};
 }
 
 }  // namespace
@@ -124,32 +147,36 @@ std::vector<std::string> missing_blobs(const BlobStore& blobs, const sync::Manif
 }
 
 core::Status materialize(const BlobStore& blobs, const sync::Manifest& manifest,
-                         const std::filesystem::path& destination) {
+                         const std::filesystem::path& destination_as_given) {
+    const std::filesystem::path destination =
+        destination_as_given.has_filename() ? destination_as_given : destination_as_given.parent_path();
     for (const auto& entry : manifest.files) {
         // Validated manifests only; a path that is not safe would write outside the destination.
         if (!sync::is_safe_relative_path(entry.path) ||
             (!entry.link.empty() && !sync::link_stays_inside(entry.path, entry.link)))
             return core::Error::invalid("cannot materialize " + entry.path + ": not a validated manifest");
     }
-    auto destination_fd = open_destination(destination);
-    if (!destination_fd) return destination_fd.error();
-    // Files first, links last: while files are written no link exists below the destination, so
-    // no path can lead through one.
-    std::unordered_set<std::string> made;
-    for (const auto& entry : manifest.files) {
-        if (!entry.link.empty()) continue;
-        if (auto parents = make_parents(destination_fd->get(), entry.path, made, destination); !parents)
-            return parents.error();
-        if (auto copied = copy_file(blobs, entry, destination_fd->get(), destination); !copied) return copied.error();
-    }
-    for (const auto& entry : manifest.files) {
-        if (entry.link.empty()) continue;
-        if (auto parents = make_parents(destination_fd->get(), entry.path, made, destination); !parents)
-            return parents.error();
-        if (::symlinkat(entry.link.c_str(), destination_fd->get(), entry.path.c_str()) != 0)
-            return copy_error(errno, entry.path, destination);
-    }
-    return {};
+    if (auto usable = check_destination(destination); !usable) return usable.error();
+    const std::filesystem::path parent = destination.parent_path();
+    std::error_code error;
+    if (!parent.empty()) std::filesystem::create_directories(parent, error);
+    if (error) return core::Error::from_errno(error.value(), "cannot create " + parent.string());
+
+    // Built in a sibling folder and renamed into place: the destination holds the whole snapshot
+    // or does not exist. (A crash can leave the sibling behind, never a partial destination.)
+    const std::filesystem::path staging =
+        parent / ("." + destination.filename().string() + ".materializing." + std::to_string(::getpid()) + "." +
+                  std::to_string(staging_count.fetch_add(1)));
+    if (::mkdir(staging.c_str(), 0755) != 0)
+        return core::Error::from_errno(errno, "cannot materialize a snapshot into " + destination.string());
+    core::OwnedFd staging_fd(::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    core::Status filled = staging_fd ? fill(blobs, manifest, staging_fd.get(), destination)
+                                     : core::Status(core::Error::from_errno(errno, "cannot open " + staging.string()));
+    staging_fd.reset();
+    if (filled && ::rename(staging.c_str(), destination.c_str()) != 0)  // replaces an empty folder
+        filled = core::Error::from_errno(errno, "cannot materialize a snapshot into " + destination.string());
+    if (!filled) std::filesystem::remove_all(staging, error);  // never follows the links it holds
+    return filled;
 }
 
 core::Result<ProjectSnapshot> snapshot_folder(BlobStore& blobs, const std::filesystem::path& folder,

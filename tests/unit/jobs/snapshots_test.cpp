@@ -109,9 +109,13 @@ TEST(Snapshots, MissingBlobsThenMaterializeAnOwnCopy) {
     EXPECT_NE(copy.st_ino, blob.st_ino);
     EXPECT_EQ(blob.st_nlink, 1u);
 
-    // A second job gets the original bytes.
-    ASSERT_TRUE(materialize(blobs, manifest, folder / "queue/jobs/13/work"));
+    // A second job gets the original bytes, here in a folder that exists and is empty.
+    std::filesystem::create_directories(folder / "queue/jobs/13/work");
+    ASSERT_TRUE(materialize(blobs, manifest, folder / "queue/jobs/13/work/"));
     EXPECT_EQ(read_file(folder / "queue/jobs/13/work/train.py"), "import model\n");
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder / "queue/jobs/13"),
+                            std::filesystem::directory_iterator()),
+              1);  // only work/: no staging folder left beside it
 }
 
 TEST(Snapshots, MaterializeRefusesWhatItCannotDoCleanly) {
@@ -165,6 +169,10 @@ TEST(Snapshots, MaterializeOnAFullDiskNamesTheFile) {
             << done.error().message;
     }
     EXPECT_EQ(read_file(blobs.path_of(hash)), data);
+    // Nothing half-copied stays: no destination, no staging folder beside it.
+    EXPECT_FALSE(std::filesystem::exists(folder / "work"));
+    for (const auto& entry : std::filesystem::directory_iterator(folder.path()))
+        EXPECT_EQ(entry.path().filename().string().find(".work.materializing"), std::string::npos) << entry.path();
 
     const std::string result = testing::in_tiny_tmpfs(folder / "mnt", [&](const std::filesystem::path& mount) {
         auto done = materialize(blobs, manifest, mount / "work");
@@ -172,6 +180,7 @@ TEST(Snapshots, MaterializeOnAFullDiskNamesTheFile) {
         if (!done.error().is(boost::system::errc::no_space_on_device)) return "not ENOSPC: " + done.error().message;
         if (done.error().message.find("data/big.bin") == std::string::npos)
             return "the error does not name the file: " + done.error().message;
+        if (!std::filesystem::is_empty(mount)) return std::string("something stayed on the full disk");
         return std::string();
     });
     if (result.rfind("skip:", 0) == 0) GTEST_SKIP() << result;

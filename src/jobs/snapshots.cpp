@@ -24,7 +24,7 @@ core::Status make_parents(int destination_fd, std::string_view path, std::unorde
                           const std::filesystem::path& destination) {
     for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
         std::string folder(path.substr(0, slash));
-        if (made.count(folder) != 0) continue;
+        if (made.contains(folder)) continue;
         if (::mkdirat(destination_fd, folder.c_str(), 0755) != 0 && errno != EEXIST)
             return copy_error(errno, path, destination);
         made.insert(std::move(folder));
@@ -190,7 +190,7 @@ core::Result<ProjectSnapshot> snapshot_folder(BlobStore& blobs, const std::files
     const auto& files = scanned->manifest.files;
     for (std::size_t i = 0; i < files.size(); ++i) {
         const auto& entry = files[i];
-        if (!entry.link.empty() || stored.count(entry.hash) != 0 || blobs.has(entry.hash)) continue;
+        if (!entry.link.empty() || stored.contains(entry.hash) || blobs.has(entry.hash)) continue;
         auto hash = blobs.put_file(scanned->absolute_paths[i]);
         if (!hash) return hash.error();
         if (*hash != entry.hash)

@@ -1,5 +1,7 @@
 #include "sync/ignore.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -64,10 +66,9 @@ bool class_matches(std::string_view name, unsigned char c) {
 }
 
 bool is_class_name(std::string_view name) {
-    for (std::string_view known :
-         {"alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "xdigit"})
-        if (name == known) return true;
-    return false;
+    static constexpr std::array<std::string_view, 12> known = {"alnum", "alpha", "blank", "cntrl", "digit", "graph",
+                                                               "lower", "print", "punct", "space", "upper", "xdigit"};
+    return std::ranges::find(known, name) != known.end();
 }
 
 // git's dowild(), case-sensitive (core.ignorecase is off on Linux), with a step budget: git's

@@ -73,6 +73,7 @@ MAX_DIFF_BYTES = 1 << 20
 OUTPUT_CHUNK_BYTES = 1 << 20
 POLL_INTERVAL_S = 0.5
 UPLOAD_CONNECTIONS = 4
+HASH_THREADS = 4
 ENDED_STATES = ("done", "failed", "cancelled")
 
 
@@ -353,6 +354,11 @@ class IgnoreRules:
                 return not pattern.negated
         return None
 
+    def ignored_below_kept_folders(self, path, is_folder):
+        """ignored() for a path whose parent folders are known not to be ignored (a walk that
+        prunes ignored folders asks this: it skips the parents' checks)."""
+        return bool(self._match(path, is_folder))
+
     def ignored(self, path, is_folder):
         """`path` is relative to the root, '/'-separated; folders are asked with is_folder True."""
         parts = path.strip("/").split("/")
@@ -368,14 +374,20 @@ class IgnoreRules:
 
 
 def _hash_file(path):
+    """(hash, size) of the bytes read; AILabError naming the file when it cannot be read."""
     digest = hashlib.blake2b(digest_size=32)
-    with open(path, "rb") as handle:
-        while True:
-            block = handle.read(1 << 20)
-            if not block:
-                break
-            digest.update(block)
-    return digest.hexdigest()
+    size = 0
+    try:
+        with open(path, "rb") as handle:
+            while True:
+                block = handle.read(1 << 20)
+                if not block:
+                    break
+                digest.update(block)
+                size += len(block)
+    except OSError as error:
+        raise AILabError("%s: %s" % (path, error.strerror))
+    return digest.hexdigest(), size
 
 
 def hash_bytes(data):
@@ -437,6 +449,7 @@ def scan_folder(root, rules=None):
         raise AILabError("%s is not a folder" % root)
     rules = rules if rules is not None else IgnoreRules()
     result = ScanResult()
+    regular = []  # (entry without size and hash, absolute path)
     pending = [""]  # folders to visit, relative
     while pending:
         folder = pending.pop()
@@ -463,7 +476,7 @@ def scan_folder(root, rules=None):
             except OSError as error:
                 raise AILabError("%s: %s" % (entry.path, error.strerror))
             is_folder = stat.S_ISDIR(info.st_mode)
-            if rules.ignored(path, is_folder):
+            if rules.ignored_below_kept_folders(path, is_folder):
                 result.ignored += 1
                 continue
             _check_relative_path(path, entry.path)
@@ -478,18 +491,22 @@ def scan_folder(root, rules=None):
                     )
                 result.files.append({"path": path, "link": target})
             elif stat.S_ISREG(info.st_mode):
-                try:
-                    digest = _hash_file(entry.path)
-                except OSError as error:
-                    raise AILabError("%s: %s" % (entry.path, error.strerror))
-                result.files.append(
-                    {"path": path, "size": info.st_size, "mode": stat.S_IMODE(info.st_mode) & 0o777, "hash": digest}
-                )
-                result.absolute_paths.setdefault(digest, entry.path)
+                regular.append(({"path": path, "mode": stat.S_IMODE(info.st_mode) & 0o777}, entry.path))
             else:
                 result.skipped += 1
         # Depth first, in name order: parents' ignore files are always read before children's.
         pending.extend(reversed(subfolders))
+    # Hashing releases the GIL: a few threads read and hash files side by side.
+    if len(regular) > 1:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(HASH_THREADS, len(regular))) as pool:
+            hashes = list(pool.map(_hash_file, [path for _, path in regular]))
+    else:
+        hashes = [_hash_file(path) for _, path in regular]
+    for (entry, absolute), (digest, size) in zip(regular, hashes):
+        entry["size"] = size
+        entry["hash"] = digest
+        result.files.append(entry)
+        result.absolute_paths.setdefault(digest, absolute)
     result.files.sort(key=lambda entry: entry["path"])
     return result
 
@@ -719,7 +736,15 @@ class _Http:
             if fresh:
                 self._connection = self._connect()
             try:
-                self._connection.request(method, path, body=body, headers=headers)
+                try:
+                    self._connection.request(method, path, body=body, headers=headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    # A server that refuses a body (401, 413) answers before reading it and closes;
+                    # its answer says why, so read it if it came.
+                    answer = self._early_answer()
+                    if answer is not None:
+                        return answer
+                    raise
                 response = self._connection.getresponse()
                 data = response.read()
                 if response.getheader("Connection", "").lower() == "close":
@@ -751,6 +776,16 @@ class _Http:
                 reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
                 raise AILabError("%s cannot be reached: %s" % (self.url, reason))
         raise AILabError("%s: the connection was closed" % self.url)
+
+
+    def _early_answer(self):
+        try:
+            response = self._connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            return None
+        self.close()
+        return response.status, response, data
 
 
 def _error_message(status, data):
@@ -1069,7 +1104,8 @@ class Client:
         """Yields the job's output as bytes, from `offset`. follow: keep going until the job has
         ended and every byte was read. Lost connections and server errors are retried (every
         poll, for up to `reconnect_for_s` in a row) and resume at the offset reached, so nothing is
-        missed or repeated. on_retry: optional callable(error) told of each failed attempt.
+        missed or repeated. on_retry: optional callable(error, seconds failing so far) told of each
+        failed attempt.
         The generator's `offset` so far is `self.last_offset`."""
         job_id = int(job_id)
         self.last_offset = offset
@@ -1087,7 +1123,7 @@ class Client:
                         continue
                 elif offset < size:
                     raise AILabError("job %d: no output at offset %d of %d" % (job_id, offset, size), status=500)
-                elif not follow or ended:
+                if not follow or ended:
                     return
                 # Caught up while the job may still run: look at its state. Once it has ended
                 # its output is complete, so one more read to the end finishes.
@@ -1103,7 +1139,7 @@ class Client:
                 if now - failing_since > reconnect_for_s:
                     raise
                 if on_retry:
-                    on_retry(error)
+                    on_retry(error, now - failing_since)
             time.sleep(poll_s)
 
 
@@ -1119,6 +1155,12 @@ def _format_bytes(count):
 # --------------------------------------------------------------------------------------------
 # The command line
 # --------------------------------------------------------------------------------------------
+
+
+def _program():
+    """How the user started us, for messages that tell what to type next."""
+    name = os.path.basename(sys.argv[0] or "")
+    return "ailab" if name in ("", "ailab", "-c") else "python3 " + sys.argv[0]
 
 
 def _stderr(text):
@@ -1142,8 +1184,9 @@ def _follow(client, job_id, offset=0):
     out = sys.stdout.buffer
     warned = [False]
 
-    def on_retry(error):
-        if not warned[0]:
+    def on_retry(error, failing_for_s):
+        # A blip stays quiet; a failure that lasts (a server restart) is said once.
+        if not warned[0] and failing_for_s >= 2:
             _stderr("ailab: %s; retrying (Ctrl-C detaches)" % error)
             warned[0] = True
 
@@ -1151,15 +1194,15 @@ def _follow(client, job_id, offset=0):
     try:
         for chunk in stream:
             if warned[0]:
-                _stderr("ailab: reconnected")
+                _stderr("ailab: reconnected; output goes on from byte %d" % (client.last_offset - len(chunk)))
                 warned[0] = False
             out.write(chunk)
             out.flush()
     except KeyboardInterrupt:
         stream.close()
         _stderr(
-            "\nailab: detached; job %d keeps running. Re-attach: ailab logs -f %d   (Ctrl-C again "
-            "within 2 s to cancel it)" % (job_id, job_id)
+            "\nailab: detached; job %d keeps running. Re-attach: %s logs -f %d   (Ctrl-C again "
+            "within 2 s to cancel it)" % (job_id, _program(), job_id)
         )
         try:
             time.sleep(2)

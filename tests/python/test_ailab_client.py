@@ -528,6 +528,51 @@ class CredentialsTests(unittest.TestCase):
                 ailab_client.normalize_fingerprint(text)
 
 
+class CommandLineTests(unittest.TestCase):
+    def test_flags_after_the_double_dash_belong_to_the_job(self):
+        # Bad input: job arguments that look like the client's own flags (-f, --gpus).
+        parser = ailab_client._build_parser()
+        arguments = parser.parse_args(["submit", "--gpus", "1", "--env", "A=1", "--", "python", "x.py", "-f", "--gpus", "2"])
+        self.assertEqual(arguments.gpus, 1)
+        self.assertFalse(arguments.follow)
+        self.assertEqual(arguments.job_command, ["--", "python", "x.py", "-f", "--gpus", "2"])
+        self.assertEqual(ailab_client._parse_env(["A=1", "B=x=y", "C="]), {"A": "1", "B": "x=y", "C": ""})
+        for bad in (["NOVALUE"], ["=v"]):
+            with self.assertRaises(AILabError):
+                ailab_client._parse_env(bad)
+        self.assertEqual(ailab_client._parse_gpu_ids("0,2"), [0, 2])
+        with self.assertRaises(AILabError):
+            ailab_client._parse_gpu_ids("0,x")
+
+    def test_errors_exit_1_with_a_message(self):
+        # Bad input: submit before any login, and a duration that is not one.
+        saved = os.environ.get("XDG_CONFIG_HOME")
+        home = tempfile.mkdtemp()
+        os.environ["XDG_CONFIG_HOME"] = home
+        saved_stderr = sys.stderr
+        sys.stderr = io.StringIO()
+        try:
+            self.assertEqual(ailab_client.main(["submit", "--", "true"]), 1)
+            self.assertIn("ailab login", sys.stderr.getvalue())
+            ailab_client.save_credentials({"default": "http://127.0.0.1:9", "servers": {"http://127.0.0.1:9": {"token": "t"}}})
+            self.assertEqual(ailab_client.main(["submit", "--time", "soon", "--", "true"]), 1)
+            self.assertIn("--time", sys.stderr.getvalue())
+        finally:
+            sys.stderr = saved_stderr
+            if saved is None:
+                os.environ.pop("XDG_CONFIG_HOME", None)
+            else:
+                os.environ["XDG_CONFIG_HOME"] = saved
+            shutil.rmtree(home)
+
+    def test_exit_status_mirrors_the_job(self):
+        # Bad input: a failed job, a killed job, a cancelled queued job (no code, no signal).
+        self.assertEqual(ailab_client._exit_status({"state": "done", "exit_code": 0}), 0)
+        self.assertEqual(ailab_client._exit_status({"state": "failed", "exit_code": 3}), 3)
+        self.assertEqual(ailab_client._exit_status({"state": "failed", "exit_code": None, "signal": 9}), 137)
+        self.assertEqual(ailab_client._exit_status({"state": "cancelled", "exit_code": None, "signal": None}), 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Against the real server
 # --------------------------------------------------------------------------------------------

@@ -909,8 +909,10 @@ class Client:
         """Syncs a folder and returns {"snapshot","files","bytes","uploaded_files",
         "uploaded_bytes","scan_s","upload_s"}. progress: optional callable(text) for messages."""
         started = time.monotonic()
-        scan = scan_folder(dir)
-        git = git_state(os.path.abspath(dir))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            git_future = pool.submit(git_state, os.path.abspath(dir))  # git runs while we hash
+            scan = scan_folder(dir)
+            git = git_future.result()
         scanned = time.monotonic()
         manifest = {"files": scan.files}
         missing = self._json("POST", "/sync/manifest", manifest).get("missing", [])

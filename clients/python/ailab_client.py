@@ -455,14 +455,16 @@ def scan_folder(root, rules=None):
         folder = pending.pop()
         absolute_folder = os.path.join(root, folder) if folder else root
         for name in IGNORE_FILES:
+            # Like git (2.32 on), an ignore file that is a symbolic link is not followed.
             try:
-                with open(os.path.join(absolute_folder, name), "rb") as handle:
+                descriptor = os.open(os.path.join(absolute_folder, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(descriptor, "rb") as handle:
                     rules.add(folder, handle.read())
-            except FileNotFoundError:
-                pass
-            except IsADirectoryError:
+            except (FileNotFoundError, IsADirectoryError):
                 pass
             except OSError as error:
+                if os.path.islink(os.path.join(absolute_folder, name)):
+                    continue
                 raise AILabError("%s: %s" % (os.path.join(absolute_folder, name), error.strerror))
         try:
             entries = sorted(os.scandir(absolute_folder), key=lambda entry: entry.name)

@@ -1099,7 +1099,9 @@ class Client:
         size_header = response.getheader("X-AILab-Output-Size")
         size = int(size_header) if size_header and size_header.isdigit() else None
         if status == 416:
-            raise AILabError("job %d: offset %d is past the end of its output (%s bytes)" % (job_id, offset, size))
+            raise AILabError(
+                "job %d: offset %d is past the end of its output (%s bytes)" % (job_id, offset, size), status=416
+            )
         if size is None:
             size = offset + len(data)
         return data, size

@@ -386,6 +386,14 @@ class ManifestTests(unittest.TestCase):
         write(os.path.join(self.root, ".ailabignore"), "system\n")
         self.assertEqual([entry["path"] for entry in scan_folder(self.root).files], [".ailabignore"])
 
+    def test_ignore_file_that_is_a_link_is_not_followed(self):
+        # Bad input: a .gitignore that is a symbolic link (git 2.32+ does not follow it either).
+        write(os.path.join(self.root, "rules"), "*.x\n")
+        os.symlink("rules", os.path.join(self.root, ".gitignore"))
+        write(os.path.join(self.root, "a.x"), "")
+        paths = [entry["path"] for entry in scan_folder(self.root).files]
+        self.assertEqual(paths, [".gitignore", "a.x", "rules"])
+
     def test_link_stays_inside(self):
         # Bad input: targets that climb back inside, climb out, or are empty.
         self.assertTrue(ailab_client.link_stays_inside("a/b/link", "../c"))

@@ -74,6 +74,8 @@ OUTPUT_CHUNK_BYTES = 1 << 20
 POLL_INTERVAL_S = 0.5
 UPLOAD_CONNECTIONS = 4
 HASH_THREADS = 4
+MAX_PATTERN_BYTES = 4096
+_REGEX_MAX_STARS = 2  # patterns with more stars are matched without backtracking (tests set -1)
 ENDED_STATES = ("done", "failed", "cancelled")
 
 
@@ -210,9 +212,10 @@ def _translate_class(pattern, start):
     return "(?:(?!/)[%s])" % body, index
 
 
-def _wildmatch_regex(pattern, pathname):
-    """A regex equal to git's wildmatch(pattern, text, pathname ? WM_PATHNAME : 0)."""
-    out = []
+def _wildmatch_tokens(pattern, pathname):
+    """git's wildmatch(pattern, text, pathname ? WM_PATHNAME : 0) as a list of tokens:
+    ("one", regex of one character), ("star", "[^/]*" or ".*"), ("folders", "(?:.*/)?")."""
+    tokens = []
     index = 0
     length = len(pattern)
     while index < length:
@@ -221,20 +224,20 @@ def _wildmatch_regex(pattern, pathname):
             index += 1
             if index >= length:
                 raise _NeverMatches()
-            out.append(re.escape(pattern[index]))
+            tokens.append(("one", re.escape(pattern[index])))
             index += 1
         elif char == "?":
-            out.append("[^/]" if pathname else ".")
+            tokens.append(("one", "[^/]" if pathname else "."))
             index += 1
         elif char == "[":
             regex, index = _translate_class(pattern, index)
-            out.append(regex)
+            tokens.append(("one", regex))
         elif char == "*":
             run_start = index
             while index < length and pattern[index] == "*":
                 index += 1
             if not pathname:
-                out.append(".*")
+                tokens.append(("star", ".*"))
                 continue
             double = index - run_start >= 2
             after_slash = run_start == 0 or pattern[run_start - 1] == "/"
@@ -244,17 +247,76 @@ def _wildmatch_regex(pattern, pathname):
             )
             if double and after_slash and (at_end or before_slash):
                 if at_end:
-                    out.append(".*")
+                    tokens.append(("star", ".*"))
                 else:
                     # "**/" (at the start or after a '/') matches zero or more whole folders.
                     index += 1 if pattern[index] == "/" else 2
-                    out.append("(?:.*/)?")
+                    tokens.append(("folders", "(?:.*/)?"))
             else:
-                out.append("[^/]*")
+                tokens.append(("star", "[^/]*"))
         else:
-            out.append(re.escape(char))
+            tokens.append(("one", re.escape(char)))
             index += 1
-    return re.compile("".join(out), re.DOTALL)
+    return tokens
+
+
+class _Glob:
+    """Matches whole texts against wildmatch tokens. Up to two stars: a regular expression
+    (its backtracking stays cheap); more: a walk over the set of token positions, linear in the
+    text, so a hostile pattern ("*a*a*a*a*a*b", "a/**/a/**/a/**/b") cannot hang a scan."""
+
+    __slots__ = ("_regex", "_tokens")
+
+    def __init__(self, tokens):
+        stars = sum(1 for kind, _ in tokens if kind != "one")
+        if stars <= _REGEX_MAX_STARS:
+            self._regex = re.compile("".join(fragment for _, fragment in tokens), re.DOTALL)
+            self._tokens = None
+        else:
+            self._regex = None
+            self._tokens = [
+                (kind, re.compile(fragment, re.DOTALL).fullmatch if kind == "one" else fragment)
+                for kind, fragment in tokens
+            ]
+
+    def fullmatch(self, text):
+        if self._regex is not None:
+            return self._regex.fullmatch(text) is not None
+        tokens = self._tokens
+        end = len(tokens)
+        inside = end + 1  # state inside + i: within a folder name of the "**/" at token i
+        states = self._closure({0})
+        for char in text:
+            following = set()
+            for state in states:
+                if state == end:
+                    continue
+                if state > end:  # "**/" takes whole folders: only a '/' ends one
+                    following.add(state - inside if char == "/" else state)
+                    continue
+                kind, test = tokens[state]
+                if kind == "one":
+                    if test(char):
+                        following.add(state + 1)
+                elif kind == "folders":
+                    following.add(state if char == "/" else state + inside)
+                elif test == ".*" or char != "/":
+                    following.add(state)
+            if not following:
+                return False
+            states = self._closure(following)
+        return end in states
+
+    def _closure(self, states):
+        # A star or a "**/" may match nothing: the token after it is reachable at once (not from
+        # a state within a folder name, numbered past the end).
+        pending = list(states)
+        while pending:
+            state = pending.pop()
+            if state < len(self._tokens) and self._tokens[state][0] != "one" and state + 1 not in states:
+                states.add(state + 1)
+                pending.append(state + 1)
+        return states
 
 
 class _Pattern:
@@ -322,18 +384,21 @@ class IgnoreRules:
                 body = line[1:]
             else:
                 body = line
+            if len(body.encode("utf-8", errors="surrogateescape")) > MAX_PATTERN_BYTES:
+                continue  # as the server's rules: no path is that long anyway
             try:
                 if has_slash:
                     # git compares the literal prefix (up to the first of `*?[\`) on its own and
                     # wildmatches the rest as a pattern of its own, so a `**` right after that
                     # prefix counts as leading ("x**/y" matches "xa/y" and, below "x", "xa").
                     literal = re.match(r"[^*?\[\\]*", body).group(0)
-                    rest = _wildmatch_regex(body[len(literal) :], pathname=True).pattern
-                    regex = re.compile(re.escape(literal) + rest, re.DOTALL)
+                    tokens = [("one", re.escape(char)) for char in literal]
+                    tokens += _wildmatch_tokens(body[len(literal) :], pathname=True)
                 else:
-                    regex = _wildmatch_regex(body, pathname=False)
+                    tokens = _wildmatch_tokens(body, pathname=False)
             except _NeverMatches:
                 continue
+            regex = _Glob(tokens)
             self._patterns.append(_Pattern(folder, negated, folder_only, (has_slash, regex), line))
 
     def _match(self, path, is_folder):

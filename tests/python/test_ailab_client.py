@@ -237,6 +237,29 @@ class IgnoreRulesAgainstGit(unittest.TestCase):
         # Bad input: 150 seeded random ignore files built from glob pieces, negations, anchors,
         # folder-only marks and trailing spaces, in the root or a subfolder; the first path where
         # the client and git disagree is reported with its patterns.
+        self.compare_random_patterns()
+
+    def test_random_patterns_agree_with_git_without_backtracking(self):
+        # Bad input: the same, with every pattern matched by the linear walk that guards against
+        # hostile patterns (normally only those with three stars or more).
+        saved = ailab_client._REGEX_MAX_STARS
+        ailab_client._REGEX_MAX_STARS = -1
+        try:
+            self.compare_random_patterns()
+        finally:
+            ailab_client._REGEX_MAX_STARS = saved
+
+    def test_hostile_patterns_finish(self):
+        # Bad input: patterns whose backtracking match is exponential, on long paths.
+        rules = IgnoreRules(defaults=False)
+        rules.add("", "*a*a*a*a*a*a*a*a*a*b\n" + "/".join(["a", "**"] * 8) + "/b\n")
+        started = time.monotonic()
+        self.assertFalse(rules.ignored("a" * 4000, False))
+        self.assertFalse(rules.ignored("/".join(["a"] * 40) + "/c", False))
+        self.assertTrue(rules.ignored("/".join(["a"] * 40) + "/b", False))
+        self.assertLess(time.monotonic() - started, 5)
+
+    def compare_random_patterns(self):
         import random
 
         pieces = ["a", "b", "*", "**", "?", "/", "[ab]", "[!a]", "[a-b]", "\\*", "x", "\\ ", "[]a]", "[[:alpha:]]", "."]

@@ -1426,6 +1426,7 @@ def _run(arguments):
         if not password:
             raise AILabError("the password is empty")
         client = login(url, user, password, insecure=arguments.insecure, fingerprint=arguments.fingerprint)
+        client.close()
         expires = ""
         entry = load_credentials()["servers"].get(url, {})
         if isinstance(entry.get("expires_at"), (int, float)):
@@ -1433,7 +1434,12 @@ def _run(arguments):
         _stderr("Logged in to %s as %s%s (token in %s)" % (url, client.user, expires, credentials_path()))
         return 0
 
-    client = Client(arguments.server)
+    with Client(arguments.server) as client:
+        return _run_with(client, arguments)
+
+
+def _run_with(client, arguments):
+    name = arguments.command_name
     if name == "submit":
         command = list(arguments.job_command)
         if command and command[0] == "--":

@@ -1497,7 +1497,10 @@ def _run_with(client, arguments):
         for job_id in arguments.ids:
             try:
                 job = client.cancel(job_id)
-                _stderr("job %d: %s" % (job_id, job.get("state")))
+                state = job.get("state")
+                if state == "running":  # SIGTERM went to its process group; SIGKILL follows the grace
+                    state = "cancelling (SIGTERM sent)"
+                _stderr("job %d: %s" % (job_id, state))
             except AILabError as error:
                 _stderr("ailab: job %d: %s" % (job_id, error))
                 status = 1

@@ -24,8 +24,8 @@ std::unique_ptr<App> build_app(core::Config config) {
     auto reader = app->config.settings
                       ? app->config.settings
                       : std::make_shared<core::ConfigReader>(boost::json::object{}, "config", core::EnvLookup{});
-    net::FeatureContext context{app->config,     *reader,      app->router,      app->hub,
-                                app->websockets, app->metrics, app->verify_token};
+    net::FeatureContext context{app->config,     *reader,      app->router,       app->hub,
+                                app->websockets, app->metrics, app->verify_token, &app->services};
     for (const auto& make : feature_factories()) app->features.push_back(make(context));
     for (const auto& key : reader->unread_keys())
         app->config.warnings.push_back(reader->label() + ": unknown key \"" + key + "\" is ignored");

@@ -30,6 +30,7 @@ struct App {
     net::WebSocketRegistry websockets;
     std::vector<net::MetricsWriter> metrics;
     net::TokenVerifier verify_token;
+    net::Services services;
     std::vector<std::unique_ptr<net::Feature>> features;
 };
 

@@ -25,12 +25,12 @@
 namespace ailab::jobs {
 
 struct GpuViewInputs {
-    std::vector<int> configured;                     // the config's gpus, ascending
+    std::vector<int> configured;                           // the config's gpus, ascending
     const std::vector<sys::GpuSample>* sampled = nullptr;  // null: no NVML (bookkeeping alone)
-    double sampled_at = 0;                           // Unix seconds of the sample
-    std::map<int, JobId> held;                       // GPU id -> running job
-    std::set<pid_t> job_sessions;                    // session ids of running jobs' commands
-    std::map<int, double> released_at;               // GPU id -> when AI Lab last released it
+    double sampled_at = 0;                                 // Unix seconds of the sample
+    std::map<int, JobId> held;                             // GPU id -> running job
+    std::set<pid_t> job_sessions;                          // session ids of running jobs' commands
+    std::map<int, double> released_at;                     // GPU id -> when AI Lab last released it
     std::uint64_t busy_memory_bytes = std::uint64_t{1024} << 20;
     std::filesystem::path proc_root = "/proc";
 };

@@ -4,11 +4,11 @@ namespace ailab::jobs {
 
 std::string_view state_name(JobState state) {
     switch (state) {
-        case JobState::queued: return "queued";
-        case JobState::running: return "running";
-        case JobState::done: return "done";
-        case JobState::failed: return "failed";
-        case JobState::cancelled: return "cancelled";
+    case JobState::queued: return "queued";
+    case JobState::running: return "running";
+    case JobState::done: return "done";
+    case JobState::failed: return "failed";
+    case JobState::cancelled: return "cancelled";
     }
     return "queued";
 }
@@ -21,10 +21,10 @@ std::optional<JobState> parse_state(std::string_view name) {
 
 std::string_view wait_reason_name(WaitReason reason) {
     switch (reason) {
-        case WaitReason::none: return "";
-        case WaitReason::gpu: return "gpu";
-        case WaitReason::dependency: return "dependency";
-        case WaitReason::group_limit: return "group limit";
+    case WaitReason::none: return "";
+    case WaitReason::gpu: return "gpu";
+    case WaitReason::dependency: return "dependency";
+    case WaitReason::group_limit: return "group limit";
     }
     return "";
 }

@@ -60,12 +60,12 @@ struct Job {
     std::string project;   // a config/auto-detected project, snapshotted at submit ("" for none)
     std::string snapshot;  // "s-…" from sync or from the project ("" for an empty job folder)
 
-    int gpus_requested = 0;                // how many GPUs
-    std::vector<int> gpu_ids_requested;    // specific ids from the config's gpus (empty: any)
-    std::vector<int> gpus;                 // the ids it holds while running, and held when it ran
-    std::string group;                     // "" for none
-    int priority = 0;                      // higher runs first
-    std::vector<JobId> after;              // must all end `done` first
+    int gpus_requested = 0;              // how many GPUs
+    std::vector<int> gpu_ids_requested;  // specific ids from the config's gpus (empty: any)
+    std::vector<int> gpus;               // the ids it holds while running, and held when it ran
+    std::string group;                   // "" for none
+    int priority = 0;                    // higher runs first
+    std::vector<JobId> after;            // must all end `done` first
     std::map<std::string, std::string> env;
     std::optional<std::int64_t> time_limit_s;
 

@@ -33,11 +33,11 @@
 namespace ailab::jobs {
 
 struct JobSpec {
-    std::vector<std::string> argv;                   // argv[0] searched in PATH of `env`
-    std::vector<std::string> env;                    // "K=V", the whole environment
-    std::filesystem::path working_folder;            // absolute
-    std::optional<std::int64_t> time_limit_s;        // SIGTERM then SIGKILL when reached
-    std::int64_t cancel_grace_s = 10;                // SIGTERM -> SIGKILL delay (cancel, time limit)
+    std::vector<std::string> argv;             // argv[0] searched in PATH of `env`
+    std::vector<std::string> env;              // "K=V", the whole environment
+    std::filesystem::path working_folder;      // absolute
+    std::optional<std::int64_t> time_limit_s;  // SIGTERM then SIGKILL when reached
+    std::int64_t cancel_grace_s = 10;          // SIGTERM -> SIGKILL delay (cancel, time limit)
 };
 
 core::Status write_spec(const std::filesystem::path& job_folder, const JobSpec& spec);
@@ -50,7 +50,7 @@ struct ExitRecord {
     std::optional<int> exit_code;  // set when the command exited
     std::optional<int> signal;     // set when a signal ended it
     EndReason reason = EndReason::exited;
-    std::string message;           // for start_failed: "cannot run python: No such file or directory"
+    std::string message;  // for start_failed: "cannot run python: No such file or directory"
     double ended_at = 0;
 };
 

@@ -27,10 +27,10 @@ namespace ailab::jobs {
 // One GPU from the config's `gpus`, as the service sees it now.
 struct GpuView {
     int id = 0;
-    std::optional<JobId> held_by;    // an AI Lab job running on it
-    bool foreign_process = false;    // NVML shows a compute process that is not an AI Lab job's
-    bool memory_busy = false;        // used memory >= gpu_busy_memory_mib (and not ours)
-    std::string foreign_text;        // "foreign process 4242 of bob", for reasons
+    std::optional<JobId> held_by;  // an AI Lab job running on it
+    bool foreign_process = false;  // NVML shows a compute process that is not an AI Lab job's
+    bool memory_busy = false;      // used memory >= gpu_busy_memory_mib (and not ours)
+    std::string foreign_text;      // "foreign process 4242 of bob", for reasons
 };
 
 struct SchedulerInput {
@@ -64,8 +64,8 @@ struct WaitDecision {
 struct Decision {
     std::vector<StartDecision> starts;  // in queue order
     std::vector<FailDecision> fails;
-    std::vector<WaitDecision> waits;    // every queued job not started or failed, queue order
-    std::map<int, JobId> held_for;      // GPU id -> the waiting job it is kept for
+    std::vector<WaitDecision> waits;  // every queued job not started or failed, queue order
+    std::map<int, JobId> held_for;    // GPU id -> the waiting job it is kept for
 };
 
 Decision schedule(const SchedulerInput& input);

@@ -22,7 +22,7 @@ struct JobFilter {
     std::string user;              // "" any
     std::string text;              // substring of name or command ("" any)
     int limit = 100;
-    std::optional<JobId> before;   // only ids < before (paging, newest first)
+    std::optional<JobId> before;  // only ids < before (paging, newest first)
 };
 
 struct SnapshotRecord {

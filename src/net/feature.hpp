@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <unordered_map>
 #include <vector>
 
 #include "core/config.hpp"
@@ -24,6 +26,25 @@ namespace ailab::net {
 // # TYPE lines). Called on an I/O thread; must be quick and thread-safe.
 using MetricsWriter = std::function<void(std::string& out)>;
 
+// Services one feature offers to the features after it, by type: the system feature provides its
+// SystemService (GPU samples) and the job scheduler finds it. provide() in a constructor; find() in a
+// later feature's constructor or start() (null when the provider is absent, e.g. in a test).
+class Services {
+public:
+    template <class T>
+    void provide(T& service) {
+        entries_[std::type_index(typeid(T))] = &service;
+    }
+    template <class T>
+    T* find() const {
+        const auto found = entries_.find(std::type_index(typeid(T)));
+        return found == entries_.end() ? nullptr : static_cast<T*>(found->second);
+    }
+
+private:
+    std::unordered_map<std::type_index, void*> entries_;
+};
+
 struct FeatureContext {
     const core::Config& config;
     core::ConfigReader& settings;  // the config file's keys, for the feature's own section
@@ -33,6 +54,7 @@ struct FeatureContext {
     std::vector<MetricsWriter>& metrics;
     // The check of bearer tokens that the router and every WebSocket use; the auth feature sets it.
     TokenVerifier& verify_token;
+    Services* services = nullptr;  // null in tests that build one feature alone
 };
 
 class Feature {

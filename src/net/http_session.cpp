@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <limits>
 
 #include "core/version.hpp"
 #include "net/static_files.hpp"
@@ -84,6 +85,27 @@ awaitable<void> close_stream(Stream& stream) {
     }
 }
 
+enum class BodyAdmission { normal, large, too_large, refused_unauthenticated };
+
+// The body limit of the route a request names, the server's default for anything else.
+std::size_t route_body_limit(const ServerState& state, const BeastRequest& raw) {
+    const std::string_view target(raw.target());
+    const auto path = decode_request_path(target.substr(0, target.find('?')));
+    if (!path) return max_body_bytes;
+    const auto* route = state.router.find(parse_method(std::string_view(raw.method_string())), *path);
+    return route != nullptr && route->max_body_bytes > max_body_bytes ? route->max_body_bytes : max_body_bytes;
+}
+
+// Decides, from the headers alone, whether the body may be larger than the default limit.
+BodyAdmission admit_body(const ServerState& state, const BeastRequest& raw, boost::optional<std::uint64_t> length) {
+    if (!length || *length <= max_body_bytes) return BodyAdmission::normal;
+    const auto limit = route_body_limit(state, raw);
+    if (*length > limit) return BodyAdmission::too_large;
+    const auto token = bearer_token_of(raw[http::field::authorization]);
+    if (token.empty() || !state.verify(token)) return BodyAdmission::refused_unauthenticated;
+    return BodyAdmission::large;
+}
+
 template <class Stream>
 awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_ptr<Connection> connection) {
     // The stream now lives in this frame: the shutdown path must close this socket.
@@ -92,10 +114,38 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;  // a fresh parser per request
-        parser.body_limit(max_body_bytes);
+        // No limit while the header is read (Beast checks Content-Length against it at the end of
+        // the header); the route's limit is set below, before any byte of the body is read.
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         parser.header_limit(max_header_bytes);
         beast::get_lowest_layer(stream).expires_after(idle_timeout);
-        auto [error, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        auto [error, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        if (!error) {
+            // A route may take a larger body (sync uploads); its token is checked first, so an
+            // anonymous client cannot make the server read hundreds of megabytes.
+            const auto admission = admit_body(state, parser.get(), parser.content_length());
+            parser.body_limit(admission == BodyAdmission::large ? route_body_limit(state, parser.get())
+                                                                : max_body_bytes);
+            switch (admission) {
+            case BodyAdmission::refused_unauthenticated:
+                co_await http::async_write(
+                    stream, plain_error(http::status::unauthorized, "authentication required for this upload"),
+                    use_tuple);
+                co_await close_stream(stream);
+                connection->socket = nullptr;
+                co_return;
+            case BodyAdmission::too_large: error = http::error::body_limit; break;
+            case BodyAdmission::large:
+            case BodyAdmission::normal: break;
+            }
+            if (!error && parser.get()[http::field::expect] == "100-continue" && !parser.is_done()) {
+                http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+                auto [continue_error, unused] = co_await http::async_write(stream, go_on, use_tuple);
+                error = continue_error;
+            }
+            if (!error && !parser.is_done())
+                std::tie(error, bytes) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        }
         if (error) {
             if (error == http::error::body_limit) {
                 co_await http::async_write(
@@ -198,7 +248,8 @@ Response respond(const ServerState& state, Request& request) {
     }
     if (api && state.origins.cors_allowed(origin)) {
         response.set_header("Access-Control-Allow-Origin", std::string(origin));
-        response.set_header("Access-Control-Expose-Headers", "Retry-After, Content-Disposition, ETag");
+        response.set_header("Access-Control-Expose-Headers",
+                            "Retry-After, Content-Disposition, ETag, X-AILab-Output-Size");
         response.set_header("Vary", "Origin");
     }
     return response;

@@ -21,9 +21,11 @@ std::vector<std::string> split_path(std::string_view path) {
     return segments;
 }
 
-void Router::add(Method method, std::string pattern, Access access, Handler handler, Execution execution) {
+void Router::add(Method method, std::string pattern, Access access, Handler handler, Execution execution,
+                 std::size_t max_body_bytes) {
     auto segments = split_path(pattern);
-    Route route{RouteInfo{method, std::move(pattern), access, execution}, std::move(segments), std::move(handler)};
+    Route route{RouteInfo{method, std::move(pattern), access, execution, max_body_bytes}, std::move(segments),
+                std::move(handler)};
     routes_.push_back(std::move(route));
 }
 
@@ -52,23 +54,29 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
     return true;
 }
 
-std::string_view bearer_token(const Request& request) {
-    auto value = request.header("authorization");
+std::string_view bearer_token(const Request& request) { return bearer_token_of(request.header("authorization")); }
+
+}  // namespace
+
+std::string_view bearer_token_of(std::string_view value) {
     constexpr std::string_view prefix = "Bearer ";
     if (value.size() <= prefix.size() || !core::starts_with_ignoring_case(value, prefix)) return {};
     return value.substr(prefix.size());
 }
 
-}  // namespace
-
-Execution Router::execution_of(const Request& request) const {
-    const auto segments = split_path(request.path);
-    const Method method = request.method == Method::head ? Method::get : request.method;
+const RouteInfo* Router::find(Method method, std::string_view path) const {
+    const auto segments = split_path(path);
+    if (method == Method::head) method = Method::get;
     std::map<std::string, std::string> unused;
     for (const auto& route : routes_) {
-        if (route.info.method == method && match(route.segments, segments, unused)) return route.info.execution;
+        if (route.info.method == method && match(route.segments, segments, unused)) return &route.info;
     }
-    return Execution::io_thread;
+    return nullptr;
+}
+
+Execution Router::execution_of(const Request& request) const {
+    const auto* route = find(request.method, request.path);
+    return route != nullptr ? route->execution : Execution::io_thread;
 }
 
 Response Router::dispatch(Request& request, const TokenVerifier& verify) const {

@@ -26,16 +26,25 @@ struct RouteInfo {
     std::string pattern;
     Access access;
     Execution execution = Execution::io_thread;
+    // The largest request body the route takes; 0: the server's default (16 MiB). A route that
+    // takes more (sync blob uploads) and needs a token has the token checked before its body is read.
+    std::size_t max_body_bytes = 0;
 };
 
 // Checks a bearer token; returns the user name when valid. Thread-safe implementations only.
 using TokenVerifier = std::function<std::optional<std::string>(std::string_view token)>;
 
+// The bearer token of an Authorization header value ("" when there is none).
+std::string_view bearer_token_of(std::string_view authorization);
+
 class Router {
 public:
     // Register before the server starts; not thread-safe against dispatch().
     void add(Method method, std::string pattern, Access access, Handler handler,
-             Execution execution = Execution::io_thread);
+             Execution execution = Execution::io_thread, std::size_t max_body_bytes = 0);
+
+    // The route a method and decoded path name, or null (HEAD finds GET routes).
+    const RouteInfo* find(Method method, std::string_view path) const;
 
     // Where the route that request.path and method name runs (io_thread when none matches).
     Execution execution_of(const Request& request) const;

@@ -22,6 +22,7 @@ public:
     explicit SystemFeature(net::FeatureContext& context)
         : settings_(Settings::read(&context.settings)), service_(context.config, settings_, context.hub) {
         context.hub.declare_topic("system");
+        if (context.services != nullptr) context.services->provide(service_);
         register_system_routes(context.router, service_, settings_, context.metrics);
     }
     std::string_view name() const override { return "system"; }

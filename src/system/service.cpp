@@ -113,8 +113,11 @@ void SystemService::take_sample() {
     log_changes();
     if (hub_.subscriber_count(topic) > 0) hub_.publish(topic, sample_message(scratch_));
     const double cpu_seconds = thread_cpu_seconds() - cpu_before;
-    std::lock_guard data_lock(data_mutex_);
-    stats_.cpu_seconds += cpu_seconds;
+    {
+        std::lock_guard data_lock(data_mutex_);
+        stats_.cpu_seconds += cpu_seconds;
+    }
+    for (const auto& listener : listeners_) listener();
 }
 
 // Logs GPU monitoring's state once, and each GPU's error when it appears, changes or clears.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,11 @@ public:
     // included). Does nothing before start(). For tests and benchmarks.
     void sample_now();
 
+    // Calls `listener` on the sampling thread after every sample (sample_now() included), while the
+    // sampler lock is held (latest() may be called; sample_now() may not). Register before start(). It must be quick,
+    // thread-safe, and callable until stop().
+    void on_sample(std::function<void()> listener) { listeners_.push_back(std::move(listener)); }
+
     bool cluster() const { return cluster_; }
     std::chrono::milliseconds sample_interval() const { return sample_interval_; }
     // A copy of the latest sample; nullopt before the first one and in cluster mode.
@@ -67,6 +73,7 @@ private:
     const std::chrono::milliseconds sample_interval_;
     const SamplerOptions options_;
     net::Hub& hub_;
+    std::vector<std::function<void()>> listeners_;  // set before start(), read-only after
 
     // Guards sampler_, scratch_ and the logged_* state. Held for a whole sample (by the sampler
     // thread or sample_now()); data_mutex_ is taken inside it only to copy the result in.

@@ -1,0 +1,25 @@
+#pragma once
+// Jobs and GPU lanes as the API's JSON (docs/API.md "Jobs"), and the submit request parsed from it.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "jobs/job.hpp"
+#include "jobs/service.hpp"
+
+namespace ailab::jobs {
+
+boost::json::object to_json(const Job& job);
+boost::json::array to_json(const std::vector<GpuLane>& lanes);
+// {"type": type, "job": {...}} serialised.
+std::string job_event(std::string_view type, const Job& job);
+std::string lanes_event(const std::vector<GpuLane>& lanes);
+
+// The body of POST /api/v1/jobs; an Error (invalid_argument) names the field that is wrong.
+core::Result<SubmitRequest> parse_submit(std::string_view body);
+
+}  // namespace ailab::jobs

@@ -1,0 +1,89 @@
+#pragma once
+// The inside of JobService, shared by its rooms: service.cpp (the thread, the public calls),
+// lifecycle.cpp (scheduling rounds, starting, collecting exits, recovery). Not for other folders.
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "jobs/gpu_views.hpp"
+#include "jobs/process.hpp"
+#include "jobs/service.hpp"
+#include "jobs/store.hpp"
+
+namespace ailab::jobs {
+
+double now_seconds();
+core::Error refusal(Refusal kind, std::string message);
+
+struct JobService::Impl {
+    Impl(JobService& owner, net::Hub& hub, sys::SystemService* system, std::filesystem::path self, JobStore writer,
+         JobStore reader);
+
+    JobService& owner;
+    const Settings& settings;
+    net::Hub& hub;
+    sys::SystemService* system;
+    const std::filesystem::path self;
+
+    // --- the service thread's own ---
+    JobStore store;
+    std::unique_ptr<ExitWatcher> watcher;
+    FinishedStates finished;                   // what finished jobs ended as, for dependencies
+    std::map<int, double> released_at;         // GPU id -> when a job last released it
+    std::map<JobId, pid_t> sessions;           // running job -> its command's session (pid.json job_pid)
+    std::map<std::string, SyncStats> uploads;  // snapshot -> what its sync uploaded (since start)
+    std::vector<std::function<void(const Job&)>> listeners;
+    bool dirty = true;  // a scheduling round is owed
+
+    // --- shared with readers, under state_mutex ---
+    mutable std::mutex state_mutex;
+    std::map<JobId, Job> active;  // queued and running jobs
+    std::vector<GpuLane> lanes;
+
+    // --- the reader connection (routes' list/get), under reader_mutex ---
+    std::mutex reader_mutex;
+    JobStore reader;
+
+    // --- the event queue ---
+    std::mutex queue_mutex;
+    std::condition_variable wake;
+    std::deque<std::function<void()>> events;
+    bool stopping = false;
+    std::thread thread;
+
+    void post(std::function<void()> event);
+    // Runs `work` on the service thread and waits for its result.
+    template <class T>
+    T call(std::function<T()> work) {
+        auto task = std::make_shared<std::packaged_task<T()>>(std::move(work));
+        auto result = task->get_future();
+        post([task] { (*task)(); });
+        return result.get();
+    }
+    void run();
+
+    // lifecycle.cpp, all on the service thread:
+    void recover();
+    void schedule_round();
+    void start_job(JobId id);
+    void collect(JobId id);
+    core::Result<Job> insert(Job job);
+    core::Result<Job> cancel(JobId id, const std::string& user);
+    void finish(Job& job, JobState state, std::string reason);  // writes, publishes, forgets
+    void changed(const Job& job);                               // publishes jobs.updated
+    void publish(std::string_view type, const Job& job);
+    void publish_lanes();
+    std::vector<std::string> environment(const Job& job) const;
+};
+
+}  // namespace ailab::jobs

@@ -66,6 +66,7 @@ private:
     void write(std::uint64_t value) { integer(static_cast<std::int64_t>(value)); }
     void write(const std::optional<double>& value) { optional_number(value); }
     void write(const std::optional<int>& value) { value ? integer(*value) : null(); }
+    void write(const std::optional<std::int64_t>& value) { value ? integer(*value) : null(); }
     void write(const std::optional<std::uint64_t>& value) {
         value ? integer(static_cast<std::int64_t>(*value)) : null();
     }

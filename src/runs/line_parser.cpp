@@ -306,7 +306,7 @@ void ParsedLine::clear() {
     timestamp = absent;
     has_goal = false;
     goal = {};
-    progress = eta = score = epoch = step = absent;
+    progress = eta = score = epoch = step = job_id = absent;
     metrics.clear();
 }
 
@@ -451,6 +451,12 @@ void LineParser::read_fields(ParsedLine& out) {
             }
             if (key[0] == 's' && key_is(key, "step")) {
                 out.step = number;
+                continue;
+            }
+            break;
+        case 6:
+            if (key[0] == 'j' && key_is(key, "job_id")) {
+                out.job_id = number;  // not a metric
                 continue;
             }
             break;

@@ -83,6 +83,7 @@ struct ParsedLine {
     double score = absent;
     double epoch = absent;  // the numeric "epoch" field
     double step = absent;
+    double job_id = absent;            // "job_id": the AI Lab job that wrote the run (ailab_log.py sets it)
     std::vector<MetricValue> metrics;  // capacity is kept between lines
 
     void clear();

@@ -61,6 +61,8 @@ LineX RunFold::add(const ParsedLine& line) {
     if (present(line.progress)) current_.progress = line.progress;
     if (present(line.eta)) current_.eta = line.eta;
     if (present(line.score)) current_.score = line.score;
+    if (present(line.job_id) && line.job_id >= 1 && line.job_id < 9e15)
+        current_.job_id = static_cast<std::int64_t>(line.job_id);
     double step = present(line.step) ? line.step : static_cast<double>(lines_ - 1);
     return LineX{step, line.timestamp, fractional_epoch(line, goal_epoch_, current_.epochs)};
 }

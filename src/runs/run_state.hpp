@@ -33,6 +33,7 @@ struct Snapshot {
     std::optional<double> progress;  // 0..1
     std::optional<double> eta;       // seconds
     std::optional<double> score;
+    std::optional<std::int64_t> job_id;  // the AI Lab job that wrote the run
 
     bool operator==(const Snapshot&) const = default;
 };

@@ -39,6 +39,7 @@ void write_summary_fields(core::JsonWriter& writer, const RunSummary& summary) {
     writer.field("progress", summary.progress);
     writer.field("eta", summary.eta);
     writer.field("score", summary.score);
+    writer.field("job_id", summary.job_id);
     writer.field("started_at", summary.started_at);
     writer.field("updated_at", summary.updated_at);
     writer.field("aborted_early", summary.aborted_early);
@@ -105,6 +106,7 @@ std::optional<std::string> updated_event(const RunSummary& before, const RunSumm
     compare(&RunSummary::progress, "progress");
     compare(&RunSummary::eta, "eta");
     compare(&RunSummary::score, "score");
+    compare(&RunSummary::job_id, "job_id");
     compare(&RunSummary::started_at, "started_at");
     compare(&RunSummary::updated_at, "updated_at");
     compare(&RunSummary::aborted_early, "aborted_early");

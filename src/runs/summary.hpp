@@ -26,6 +26,7 @@ struct RunSummary {
     std::optional<double> progress;
     std::optional<double> eta;
     std::optional<double> score;
+    std::optional<std::int64_t> job_id;  // the AI Lab job that wrote the run (its log's "job_id")
     std::optional<double> started_at;
     std::optional<double> updated_at;
     bool aborted_early = false;

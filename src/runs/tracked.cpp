@@ -41,6 +41,7 @@ RunSummary make_summary(const Run& run, double now, std::chrono::seconds dead_af
     summary.progress = snapshot.progress;
     summary.eta = snapshot.eta;
     summary.score = snapshot.score;
+    summary.job_id = snapshot.job_id;
     summary.started_at = fold.started_at();
     summary.updated_at = run.updated_at();
     summary.aborted_early = is_aborted_early(summary.state, snapshot);

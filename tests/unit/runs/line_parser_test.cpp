@@ -291,3 +291,17 @@ TEST(SimdjsonKernel, IsNamed) { EXPECT_FALSE(simdjson_kernel_name().empty()); }
 
 }  // namespace
 }  // namespace ailab::runs
+
+// ailab_log.py writes the AI Lab job that runs the code as "job_id": read as the link to the job,
+// not as a metric; a non-numeric job_id (bad input) is ignored.
+TEST(LineParserJobId, IsTheJobLinkAndNotAMetric) {
+    ailab::runs::LineParser parser;
+    ailab::runs::ParsedLine line;
+    ASSERT_EQ(parser.parse(R"({"goal":"train 1/2","job_id":12,"loss":0.5})", line), ailab::runs::LineError::none);
+    EXPECT_EQ(line.job_id, 12);
+    ASSERT_EQ(line.metrics.size(), 1u);
+    EXPECT_EQ(line.metrics[0].name, "loss");
+    line.clear();
+    ASSERT_EQ(parser.parse(R"({"job_id":"twelve"})", line), ailab::runs::LineError::none);
+    EXPECT_FALSE(ailab::runs::present(line.job_id));
+}

@@ -98,7 +98,7 @@ TEST_F(RunRoutesTest, ListHasEveryRunWithTheSummaryFields) {
     EXPECT_EQ(old.at("group").as_string(), "");
     const auto& run = runs[1].as_object();
     for (auto key : {"id", "name", "path", "group", "log_file", "state", "phase", "epoch", "epochs", "progress", "eta",
-                     "score", "started_at", "updated_at", "aborted_early", "metrics", "lines", "errors"})
+                     "score", "job_id", "started_at", "updated_at", "aborted_early", "metrics", "lines", "errors"})
         EXPECT_TRUE(run.contains(key)) << key;
     EXPECT_EQ(run.at("id").as_string(), run1);
     EXPECT_EQ(run.at("state").as_string(), "running");

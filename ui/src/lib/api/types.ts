@@ -40,8 +40,8 @@ export interface RunSummary {
   metrics: string[] | null;
   lines: number | null;
   errors: { bad_lines: number } | null;
-  /** The job that wrote this run (`AILAB_JOB_ID`, recorded by ailab_log.py); absent or null otherwise. */
-  job_id?: number | string | null;
+  /** The AI Lab job that wrote this run (its log's `job_id`, from `AILAB_JOB_ID`); null otherwise. */
+  job_id?: number | null;
 }
 
 export interface RunDetail extends RunSummary {

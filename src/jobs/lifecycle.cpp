@@ -324,7 +324,7 @@ void JobService::Impl::start_job(JobId id) {
     auto process = launch(self, folder);
     if (!process) return fail(process.error().message);
     job.process = *process;
-    if (auto stored = store.update(job); !stored)
+    if (auto stored = store.update_all({&job}, JobStore::Durability::relaxed); !stored)
         spdlog::error("job {}: cannot store its process: {}", id, stored.error().message);
     {
         std::lock_guard lock(state_mutex);
@@ -429,7 +429,7 @@ void JobService::Impl::schedule_round() {
     // Committed as running before any supervisor exists: a crash in between is recovered as
     // "never started" and the job is queued again.
     if (!to_store.empty()) {
-        if (auto stored = store.update_all(to_store); !stored)
+        if (auto stored = store.update_all(to_store, JobStore::Durability::relaxed); !stored)
             spdlog::error("jobs: cannot store the starts: {}", stored.error().message);
     }
     lock.unlock();

@@ -5,7 +5,8 @@
 //   spec.json      what to run, written by the server before launch (JobSpec)
 //   lock           flock(LOCK_EX) held by the supervisor for its whole life
 //   pid.json       {"supervisor_pid","supervisor_start_ticks","job_pid","started_at"}, written
-//                  (tmp + rename) by the supervisor before the command is started
+//                  (tmp + rename) by the supervisor before the command is started (job_pid 0), and
+//                  again with job_pid right after
 //   output.log     the command's stdout and stderr, appended directly by the command
 //   status.json    {"exit_code","signal","reason":"exited|signaled|cancelled|time_limit|start_failed",
 //                  "message","ended_at"}, written (tmp + fsync + rename) by the supervisor last
@@ -40,6 +41,7 @@ struct JobSpec {
     std::int64_t cancel_grace_s = 10;          // SIGTERM -> SIGKILL delay (cancel, time limit)
 };
 
+// Atomic (tmp + rename), not fsynced: the store is the durable record of a job (jobs/process.cpp).
 core::Status write_spec(const std::filesystem::path& job_folder, const JobSpec& spec);
 core::Result<JobSpec> read_spec(const std::filesystem::path& job_folder);
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,10 @@ struct FailDecision {
 struct WaitDecision {
     JobId job = 0;
     WaitReason why = WaitReason::none;
-    std::string reason;  // in words: "waits for 2 GPUs; free: GPU 1 (GPU 0: held by job 7)"
+    // In words: "waits for 2 GPUs; free: GPU 1 (GPU 0: held by job 7)". Only the first 500 waiting
+    // jobs in queue order get the full text; later ones get a short one ("waits for GPUs", "waits
+    // for jobs", "group is full") that needs no allocation, so a deep queue stays within 1 ms.
+    std::string reason;
 };
 
 struct Decision {

@@ -167,7 +167,10 @@ export interface JobGit {
   commit: string | null;
   branch: string | null;
   dirty: boolean | null;
-  diff: string | null;
+  /** The uncommitted diff's length. */
+  diff_bytes?: number;
+  /** The uncommitted diff: only in GET /jobs/{id} (lists and events leave it out). */
+  diff?: string | null;
 }
 
 export interface JobSync {

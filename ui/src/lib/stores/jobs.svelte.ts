@@ -17,6 +17,17 @@ export function jobKey(serverId: string, id: number): string {
   return `${serverId}\u0000${id}`;
 }
 
+/**
+ * `next` as the newer copy of `old`: lists and events leave the git diff out (only GET /jobs/{id}
+ * has it), so a diff `old` holds is kept while the commit is the same.
+ */
+export function mergeJob(old: Job | undefined, next: Job): Job {
+  const diff = old?.git?.diff;
+  if (diff === undefined || diff === null || !next.git || next.git.diff !== undefined) return next;
+  if (next.git.commit !== old!.git!.commit) return next;
+  return { ...next, git: { ...next.git, diff } };
+}
+
 /** What the store knows about one server's jobs. */
 export interface ServerJobsStatus {
   loading: boolean;
@@ -194,9 +205,8 @@ export class JobsStore {
     else if (s) this.applyTo(s, msg);
     // Single jobs follow their events even on servers the list does not watch.
     const job = msg.job as Job | undefined;
-    if (msg.type !== 'jobs.gpus' && job && typeof job.id === 'number' && this.details.has(jobKey(serverId, job.id))) {
-      this.details.set(jobKey(serverId, job.id), job);
-    }
+    const key = job && typeof job.id === 'number' ? jobKey(serverId, job.id) : null;
+    if (msg.type !== 'jobs.gpus' && job && key && this.details.has(key)) this.details.set(key, mergeJob(this.details.get(key), job));
     this.bump();
     return true;
   }
@@ -241,7 +251,8 @@ export class JobsStore {
 
   /** Keeps `job` as the copy a job page shows; later events of it replace it. */
   setDetail(serverId: string, job: Job): void {
-    this.details.set(jobKey(serverId, job.id), job);
+    const key = jobKey(serverId, job.id);
+    this.details.set(key, mergeJob(this.details.get(key), job));
     const s = this.servers.get(serverId);
     if (s && s.jobs.has(job.id)) s.jobs.set(job.id, job);
     this.bump();

@@ -5,7 +5,7 @@ import { TopicRegistry } from '../api/topics';
 import type { GpuLane, Job } from '../api/types';
 import { makeJob } from '../testjobs';
 import { AppStores } from './app';
-import { JobsStore, registerJobsTopic } from './jobs.svelte';
+import { JobsStore, mergeJob, registerJobsTopic } from './jobs.svelte';
 import { ServersStore, type StorageLike } from './servers.svelte';
 
 /** A fake job host: `jobs` newest first, filtered and paged like GET /jobs. */
@@ -140,6 +140,18 @@ describe('JobsStore', () => {
     expect(store.job('b', 4)).toBeUndefined();
     store.forgetDetail('b', 3);
     expect(store.job('b', 3)).toBeUndefined();
+  });
+
+  it('keeps the git diff of GET /jobs/{id} when a later event (which leaves it out) replaces the job', () => {
+    // Bad input: an event without `diff` must not blank the diff shown; a new commit must not keep an old diff.
+    const { store, topics } = storeFor(jobHost([]));
+    const git = { commit: 'abc', branch: 'main', dirty: true, diff_bytes: 9, diff: '-a\n+b\n' };
+    store.setDetail('a', makeJob({ id: 5, state: 'running', git }));
+    topics.dispatch('a', { type: 'jobs.updated', job: makeJob({ id: 5, state: 'done', git: { commit: 'abc', branch: 'main', dirty: true, diff_bytes: 9 } }) });
+    expect(store.job('a', 5)).toMatchObject({ state: 'done', git: { diff: '-a\n+b\n', diff_bytes: 9 } });
+    const other = makeJob({ id: 5, git: { commit: 'def', branch: 'main', dirty: true, diff_bytes: 3 } });
+    expect(mergeJob(makeJob({ id: 5, git }), other).git!.diff).toBeUndefined();
+    expect(mergeJob(undefined, other)).toBe(other);
   });
 });
 

@@ -97,7 +97,15 @@ core::Result<Job> JobService::Impl::insert(Job job) {
         active.emplace(job.id, job);
     }
     publish("jobs.added", job);
-    dirty = true;
+    // Schedule now, so the answer says what happened: running, or waiting and why.
+    dirty = false;
+    schedule_round();
+    {
+        std::lock_guard lock(state_mutex);
+        if (auto found = active.find(job.id); found != active.end()) return found->second;
+    }
+    auto stored = store.get(job.id);
+    if (stored && *stored) return std::move(**stored);
     return job;
 }
 
@@ -202,6 +210,10 @@ void JobService::Impl::collect(JobId id) {
         return;
     }
     case Liveness::never_started:
+        if (job.reason.rfind("cancelled by", 0) == 0) {
+            finish(job, JobState::cancelled, job.reason + " before it started");
+            return;
+        }
         // The command never ran: queue it again rather than lose it.
         job.state = JobState::queued;
         job.started_at.reset();

@@ -330,6 +330,7 @@ core::Result<std::string> JobService::create_snapshot(const sync::Manifest& mani
     record.manifest_json = sync::to_json(manifest);
     record.git = std::move(git);
     uploads.files = record.files;
+    if (auto synced = blobs_.sync(); !synced) return synced.error();
     return impl_->call<core::Result<std::string>>(
         [this, record = std::move(record), uploads]() -> core::Result<std::string> {
             if (auto stored = impl_->store.insert_snapshot(record); !stored) return stored.error();

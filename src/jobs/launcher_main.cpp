@@ -1,5 +1,11 @@
-// `ailab __launcher` (jobs/launcher.hpp): the process that forks job supervisors. Single-threaded,
-// so fork() is safe anywhere in it; it allocates nothing on the way from a request to its fork.
+// `ailab __launcher` (jobs/launcher.hpp): the process that forks job supervisors. Single-threaded.
+//
+// The double fork is vfork() then _Fork(): the intermediate child borrows the launcher's memory
+// (no copy of its page tables, none to tear down at its exit) and only forks, reads /proc and
+// _exit()s, as a vfork child may; the supervisor is the one real copy. _Fork() skips the atfork
+// handlers, which is sound here: the launcher has one thread and holds no lock (malloc's, stdio's)
+// when it forks, so the supervisor may use all of libc. On this VM a request costs ~0.5 ms this
+// way against ~0.95 ms with two fork()s (bench/jobs_launch_bench.cpp).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -28,8 +34,9 @@ constexpr int exit_usage = 2;
 constexpr int request_fd = 0;
 constexpr int reply_fd = 1;
 
-// What the intermediate child tells the launcher, through a MAP_SHARED page: written before its
-// _exit(), read after waitpid() returned (the wait orders the two).
+// What the intermediate child tells the launcher: written before its _exit(), read after the
+// launcher resumed. A MAP_SHARED page, so that no compiler assumption about a local across
+// vfork() applies (and it would work with fork() as well).
 struct Handoff {
     pid_t supervisor_pid = 0;
     std::uint64_t start_ticks = 0;
@@ -61,7 +68,7 @@ struct Handoff {
 // Forks the supervisor of job_folder as a grandchild and fills reply with the answer.
 void start_supervisor(const char* job_folder, int null_fd, Handoff* handoff, char* reply, std::size_t reply_size) {
     *handoff = Handoff{};
-    const pid_t child = ::fork();
+    const pid_t child = ::vfork();  // resumes once the child _exit()ed
     if (child < 0) {
         std::snprintf(reply, reply_size, "error cannot fork: %s", std::strerror(errno));
         return;
@@ -70,7 +77,7 @@ void start_supervisor(const char* job_folder, int null_fd, Handoff* handoff, cha
         // The intermediate child: forks the supervisor and exits, so that the supervisor's parent
         // becomes init (or a subreaper), never the launcher. Its start ticks are read here, where
         // it cannot have been reaped yet: its parent is this process, alive until the read.
-        const pid_t supervisor = ::fork();
+        const pid_t supervisor = ::_Fork();
         if (supervisor == 0) become_supervisor(job_folder, null_fd, handoff);
         if (supervisor < 0) {
             handoff->error_number = errno;

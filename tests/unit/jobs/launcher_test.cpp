@@ -164,6 +164,32 @@ TEST(Launcher, ExitsWhenItsSocketCloses) {
     EXPECT_EQ(read_text(folder.work() / "finished"), "done\n");
 }
 
+// A "server" (a child of the test holding a Launcher) killed with SIGKILL: the kernel closes its
+// end of the socket, and its launcher exits rather than outlive it.
+TEST(Launcher, ExitsWhenTheServerIsKilled) {
+    int pipe_ends[2];
+    ASSERT_EQ(::pipe2(pipe_ends, O_CLOEXEC), 0);
+    const pid_t server = ::fork();
+    if (server == 0) {
+        Launcher launcher;
+        const pid_t launcher_pid = launcher.start(ailab_binary()) ? launcher.pid() : 0;
+        [[maybe_unused]] const auto written = ::write(pipe_ends[1], &launcher_pid, sizeof launcher_pid);
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(pipe_ends[1]);
+    pid_t launcher = 0;
+    const auto got = ::read(pipe_ends[0], &launcher, sizeof launcher);
+    ::close(pipe_ends[0]);
+    const bool was_running = launcher > 0 && !process_gone(launcher);
+    ::kill(server, SIGKILL);  // before any assertion, so that the child never outlives the test
+    wait_child(server);
+    ASSERT_EQ(got, static_cast<ssize_t>(sizeof launcher));
+    ASSERT_GT(launcher, 0);
+    EXPECT_TRUE(was_running);
+    EXPECT_TRUE(wait_until([&] { return process_gone(launcher); })) << "the launcher outlived its server";
+}
+
 // Bad requests on the socket (a relative path, a path with a NUL) get an error reply, and the
 // launcher goes on serving; run by hand without a socket it refuses with exit code 2.
 TEST(Launcher, RefusesBadRequestsAndAMissingSocket) {

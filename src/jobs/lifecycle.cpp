@@ -333,7 +333,7 @@ void JobService::Impl::start_job(JobId id) {
     core::OwnedFd output(::open((folder / "output.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!output) return fail("cannot create output.log: " + std::string(std::strerror(errno)));
     output.reset();
-    auto process = launch(self, folder);
+    auto process = launcher.launch(folder);
     if (!process) return fail(process.error().message);
     job.process = *process;
     if (auto stored = store.update_all({&job}, JobStore::Durability::relaxed); !stored)

@@ -15,7 +15,7 @@ server=$!
 sleep 2
 api() { curl -s -H "Authorization: Bearer $token" "$@"; }
 token=$(curl -s -XPOST localhost:18778/api/v1/login -d '{"user":"admin","password":"device-check-pw"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])')
-show() { api localhost:18778/api/v1/jobs/$1 | python3 -c 'import sys,json; j=json.load(sys.stdin)["job"]; print(f"job {j[\"id\"]}: {j[\"state\"]} waiting_for={j[\"waiting_for\"]} reason={j[\"reason\"]!r} gpus={j[\"gpus\"]} gpu_check={j[\"gpu_check\"]} started={j[\"started_at\"]} exit={j[\"exit_code\"]}")'; }
+show() { api localhost:18778/api/v1/jobs/$1 | python3 -c 'import sys,json; j=json.load(sys.stdin)["job"]; print("job %s: %s waiting_for=%s reason=%r gpus=%s gpu_check=%s started=%s exit=%s" % (j["id"], j["state"], j["waiting_for"], j["reason"], j["gpus"], j["gpu_check"], j["started_at"], j["exit_code"]))'; }
 lanes() { api "localhost:18778/api/v1/jobs?limit=1" | python3 -c 'import sys,json; [print("lane", json.dumps(g)) for g in json.load(sys.stdin)["gpus"]]'; }
 
 echo "== a foreign process holds GPU 0 (gpu_load.py 20 s)"

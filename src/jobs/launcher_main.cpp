@@ -53,9 +53,12 @@ struct Handoff {
     // Some numbers (SIGKILL, SIGSTOP, glibc's own) answer EINVAL; they are default already.
     for (int signal_number = 1; signal_number < NSIG; ++signal_number)
         ::sigaction(signal_number, &default_action, nullptr);
-    sigset_t no_signals;
-    sigemptyset(&no_signals);
-    ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+    // SIGTERM (cancel) stays blocked until the supervisor waits for it: a cancel that arrives
+    // this early is kept pending, not a death before anything was recorded (as in launch()).
+    sigset_t cancel_only;
+    sigemptyset(&cancel_only);
+    sigaddset(&cancel_only, SIGTERM);
+    ::sigprocmask(SIG_SETMASK, &cancel_only, nullptr);
     ::dup2(null_fd, 0);
     ::dup2(null_fd, 1);
     ::dup2(null_fd, 2);

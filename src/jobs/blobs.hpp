@@ -30,6 +30,7 @@ public:
     // Stores a file of the server's own (a project snapshot), hashing it while copying; returns
     // the hash.
     core::Result<std::string> put_file(const std::filesystem::path& file);
+    // Where the blob lives (whether or not it is stored yet); "" for text that is not a hash.
     std::filesystem::path path_of(std::string_view hash) const;
     const std::filesystem::path& root() const { return root_; }
 

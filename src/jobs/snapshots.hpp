@@ -20,8 +20,9 @@ std::vector<std::string> missing_blobs(const BlobStore& blobs, const sync::Manif
 
 // Copies every file of the manifest from the blob store into `destination` (created; must be
 // empty or absent), with its mode, creating folders, and creates the links. Uses copy_file_range
-// (reflinks where the file system has them). Error naming the file on failure (a full disk too);
-// the caller fails the job with it.
+// (reflinks where the file system has them). Atomic: the copy is built in a sibling folder and
+// renamed into place, so `destination` holds the whole snapshot or does not exist. Error naming
+// the file on failure (a full disk too); the caller fails the job with it.
 core::Status materialize(const BlobStore& blobs, const sync::Manifest& manifest,
                          const std::filesystem::path& destination);
 

@@ -72,8 +72,11 @@ core::Result<HttpReply> HttpClient::exchange(MakeRequest make_request) {
                                error == asio::error::connection_reset || error == asio::error::broken_pipe ||
                                error == asio::ssl::error::stream_truncated;
             if (reused && stale && !answer_started && attempt == 0) continue;
-            return core::Error{error,
-                               "the connection to " + access_.url.text + " failed: " + transport::describe(error)};
+            std::string text = "the connection to " + access_.url.text + " failed: " + transport::describe(error);
+            // A TLS server drops a plain request without an answer.
+            if (access_.url.scheme == Scheme::http && !reused && !answer_started && stale)
+                text += " (is it an https:// server?)";
+            return core::Error{error, text};
         }
         auto response = parser.release();
         ++connection.requests;

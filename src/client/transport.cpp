@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/verify_context.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include "client/fingerprint.hpp"
 
@@ -117,6 +118,9 @@ core::Status handshake(asio::io_context& io, TlsStream& stream, const ServerAcce
 
 std::string describe(const boost::system::error_code& error) {
     if (error == beast::error::timeout) return "timed out";
+    if (error == asio::error::eof || error == beast::http::error::end_of_stream)
+        return "the server closed the connection";
+    if (error == asio::error::connection_reset) return "the connection was reset";
     if (error.category() == asio::error::get_ssl_category()) {
         const char* reason = ERR_reason_error_string(static_cast<unsigned long>(error.value()));
         if (reason != nullptr) return reason;

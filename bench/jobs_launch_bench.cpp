@@ -6,12 +6,16 @@
 //                                  wrote. Counters: p50/p90 of that (ms), of launch() returning
 //                                  (launch_*), and of pid.json's started_at (pid_*: the supervisor
 //                                  is up, holds the lock, has read spec.json; the spawn follows).
+//   BM_LaunchToCommand/launcher    the same through jobs::Launcher: `ailab __launcher`, started once
+//                                  before the loop, forks each supervisor (no exec, no loader).
 //   BM_LaunchToCommand/direct      the same command started with posix_spawn straight from here:
 //                                  the floor that fork + exec of sh + date cost on this machine.
 //
 // The ailab binary is found beside the build folder (<build>/ailab), or at $AILAB_BINARY.
 #include <benchmark/benchmark.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "jobs/job_folder.hpp"
+#include "jobs/launcher.hpp"
 #include "jobs/process.hpp"
 
 namespace {
@@ -61,9 +66,23 @@ void report(benchmark::State& state, const char* name, const std::vector<double>
     state.counters[std::string(name) + "p90_ms"] = percentile(samples, 0.9);
 }
 
-void BM_LaunchToCommand_supervised(benchmark::State& state) {
-    const auto self = ailab_binary();
-    const auto root = std::filesystem::temp_directory_path() / ("ailab-jobs-bench-" + std::to_string(::getpid()));
+// Waits for a supervisor that is not this process's child (the launcher's): its pidfd turns
+// readable when it exits. Gone already is fine too.
+void wait_for_exit(pid_t pid) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) return;
+    pollfd descriptor{pidfd, POLLIN, 0};
+    while (::poll(&descriptor, 1, -1) < 0 && errno == EINTR) {
+    }
+    ::close(pidfd);
+}
+
+// One supervised launch per iteration through `start` (jobs::launch() or Launcher::launch()),
+// waited for with `wait`.
+template <typename Start, typename Wait>
+void launch_to_command(benchmark::State& state, const char* tag, Start start, Wait wait) {
+    const auto root =
+        std::filesystem::temp_directory_path() / ("ailab-jobs-bench-" + std::string(tag) + std::to_string(::getpid()));
     std::vector<double> command_ms;
     std::vector<double> launch_ms;
     std::vector<double> pid_ms;
@@ -78,14 +97,13 @@ void BM_LaunchToCommand_supervised(benchmark::State& state) {
         if (!jobs::write_spec(folder, spec)) state.SkipWithError("cannot write spec.json");
 
         const auto before = now_ns();
-        auto record = jobs::launch(self, folder);
+        auto record = start(folder);
         const auto launched = now_ns();
         if (!record) {
             state.SkipWithError(record.error().message.c_str());
             break;
         }
-        int status = 0;
-        ::waitpid(record->supervisor_pid, &status, 0);
+        wait(record->supervisor_pid);
         const double command_at = started_ns(folder / "work" / "started");
         const auto pid_file = jobs::folder::read_pid_file(folder);
         if (command_at == 0 || !pid_file || !*pid_file) {
@@ -102,7 +120,32 @@ void BM_LaunchToCommand_supervised(benchmark::State& state) {
     report(state, "launch_", launch_ms);
     report(state, "pid_", pid_ms);
 }
+
+void BM_LaunchToCommand_supervised(benchmark::State& state) {
+    const auto self = ailab_binary();
+    launch_to_command(
+        state, "supervised-", [&](const std::filesystem::path& folder) { return jobs::launch(self, folder); },
+        [](pid_t pid) {
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+        });
+}
 BENCHMARK(BM_LaunchToCommand_supervised)->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+void BM_LaunchToCommand_launcher(benchmark::State& state) {
+    jobs::Launcher launcher;
+    if (auto started = launcher.start(ailab_binary()); !started) {
+        state.SkipWithError(started.error().message.c_str());
+        return;
+    }
+    // The launcher itself starts once, with the server: give it the time to reach its loop.
+    ::usleep(50'000);
+    launch_to_command(
+        state, "launcher-", [&](const std::filesystem::path& folder) { return launcher.launch(folder); },
+        wait_for_exit);
+    if (launcher.pid() <= 0) state.SkipWithError("the launcher fell back to posix_spawn");
+}
+BENCHMARK(BM_LaunchToCommand_launcher)->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 void BM_LaunchToCommand_direct(benchmark::State& state) {
     const auto root =

@@ -15,8 +15,12 @@ Each call appends one line and flushes it, for example::
 
 Fields AI Lab understands: timestamp (local time), goal ("train 3/10", "val 3/10", "warmup",
 "waiting", "pause", "done", "failed"), progress (0..1 of the whole run), eta ("H:MM:SS"), score,
-epoch, step (the x axis of charts). Every other number is a metric. NaN and infinite values are
-written as null (JSON has no NaN), so such a line is still valid.
+epoch, step (the x axis of charts), job_id. Every other number is a metric. NaN and infinite
+values are written as null (JSON has no NaN), so such a line is still valid.
+
+Run as an AI Lab job (the job host sets AILAB_JOB_ID), a RunLog first writes one line that names
+the job, ``{"timestamp": …, "job_id": 12}``, so the run summary carries it and the GUI links the run
+to its job. Pass job_id= to name another job, or job_id=False to write no such line.
 """
 
 import datetime as _datetime
@@ -50,21 +54,35 @@ def _clean(value):
     return value
 
 
+def _job_id_from_environment():
+    text = _os.environ.get("AILAB_JOB_ID", "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 class RunLog:
     """Appends AI Lab log lines to <folder>/ailab.log.
 
     folder: the run's folder (created if missing). epochs: the total, for "train 3/10" goals.
     file_name: "ailab.log" (default) or "log.txt". append: keep an existing log (default) or
-    start a new one.
+    start a new one. job_id: the AI Lab job this run belongs to; default: $AILAB_JOB_ID (a number
+    when it is one), written as the first line of this RunLog; False: none.
     """
 
-    def __init__(self, folder, epochs=None, file_name="ailab.log", append=True):
+    def __init__(self, folder, epochs=None, file_name="ailab.log", append=True, job_id=None):
         _os.makedirs(folder, exist_ok=True)
         self.path = _os.path.join(folder, file_name)
         self.epochs = epochs
         self._file = open(self.path, "a" if append else "w", encoding="utf-8")
         self._start_time = None
         self._start_progress = None
+        self.job_id = _job_id_from_environment() if job_id is None else (job_id or None)
+        if self.job_id is not None:
+            self.log(job_id=self.job_id)
 
     # -- the general form ------------------------------------------------------------------
     def log(self, goal=None, progress=None, score=None, epoch=None, step=None, eta=None, **metrics):

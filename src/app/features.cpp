@@ -2,6 +2,7 @@
 
 #include "app/app.hpp"
 #include "app/core_feature.hpp"
+#include "jobs/feature.hpp"
 #include "net/auth_feature.hpp"
 #include "runs/feature.hpp"
 #include "system/feature.hpp"
@@ -13,7 +14,8 @@ std::vector<net::FeatureFactory> feature_factories() {
         net::make_auth_feature,  // first: the token check the others' routes use
         make_core_feature,       // health, info, routes, /api/v1/ws and the test topic
         runs::make_feature,
-        sys::make_feature,
+        sys::make_feature,  // before jobs: provides the GPU samples the scheduler reads
+        jobs::make_feature,
     };
 }
 

@@ -32,6 +32,9 @@ public:
     core::Result<std::string> put_file(const std::filesystem::path& file);
     // Where the blob lives (whether or not it is stored yet); "" for text that is not a hash.
     std::filesystem::path path_of(std::string_view hash) const;
+    // Makes every blob written so far durable (syncfs of the store's file system): called once
+    // before a snapshot naming them is recorded, instead of an fsync per blob.
+    core::Status sync() const;
     const std::filesystem::path& root() const { return root_; }
 
 private:

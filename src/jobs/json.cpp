@@ -19,7 +19,7 @@ core::Error bad(std::string message) { return core::Error::invalid(std::move(mes
 
 }  // namespace
 
-json::object to_json(const Job& job) {
+json::object to_json(const Job& job, Detail detail) {
     json::object out;
     out["id"] = job.id;
     out["name"] = job.name;
@@ -65,10 +65,12 @@ json::object to_json(const Job& job) {
         out["sync"] = nullptr;
     }
     if (job.git) {
-        out["git"] = json::object{{"commit", job.git->commit},
-                                  {"branch", job.git->branch},
-                                  {"dirty", job.git->dirty},
-                                  {"diff", job.git->diff}};
+        json::object git{{"commit", job.git->commit},
+                         {"branch", job.git->branch},
+                         {"dirty", job.git->dirty},
+                         {"diff_bytes", job.git->diff.size()}};
+        if (detail == Detail::full) git["diff"] = job.git->diff;
+        out["git"] = std::move(git);
     } else {
         out["git"] = nullptr;
     }

@@ -13,7 +13,10 @@
 
 namespace ailab::jobs {
 
-boost::json::object to_json(const Job& job);
+// `full` carries git.diff (GET /jobs/{id}); `summary` leaves it out (lists, events) and says how long
+// it is in git.diff_bytes.
+enum class Detail { summary, full };
+boost::json::object to_json(const Job& job, Detail detail = Detail::summary);
 boost::json::array to_json(const std::vector<GpuLane>& lanes);
 // {"type": type, "job": {...}} serialised.
 std::string job_event(std::string_view type, const Job& job);

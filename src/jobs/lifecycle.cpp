@@ -97,7 +97,15 @@ core::Result<Job> JobService::Impl::insert(Job job) {
         active.emplace(job.id, job);
     }
     publish("jobs.added", job);
-    dirty = true;
+    // Schedule now, so the answer says what happened: running, or waiting and why.
+    dirty = false;
+    schedule_round();
+    {
+        std::lock_guard lock(state_mutex);
+        if (auto found = active.find(job.id); found != active.end()) return found->second;
+    }
+    auto stored = store.get(job.id);
+    if (stored && *stored) return std::move(**stored);
     return job;
 }
 
@@ -202,6 +210,10 @@ void JobService::Impl::collect(JobId id) {
         return;
     }
     case Liveness::never_started:
+        if (job.reason.rfind("cancelled by", 0) == 0) {
+            finish(job, JobState::cancelled, job.reason + " before it started");
+            return;
+        }
         // The command never ran: queue it again rather than lose it.
         job.state = JobState::queued;
         job.started_at.reset();
@@ -321,10 +333,10 @@ void JobService::Impl::start_job(JobId id) {
     core::OwnedFd output(::open((folder / "output.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!output) return fail("cannot create output.log: " + std::string(std::strerror(errno)));
     output.reset();
-    auto process = launch(self, folder);
+    auto process = launcher.launch(folder);
     if (!process) return fail(process.error().message);
     job.process = *process;
-    if (auto stored = store.update(job); !stored)
+    if (auto stored = store.update_all({&job}, JobStore::Durability::relaxed); !stored)
         spdlog::error("job {}: cannot store its process: {}", id, stored.error().message);
     {
         std::lock_guard lock(state_mutex);
@@ -429,7 +441,7 @@ void JobService::Impl::schedule_round() {
     // Committed as running before any supervisor exists: a crash in between is recovered as
     // "never started" and the job is queued again.
     if (!to_store.empty()) {
-        if (auto stored = store.update_all(to_store); !stored)
+        if (auto stored = store.update_all(to_store, JobStore::Durability::relaxed); !stored)
             spdlog::error("jobs: cannot store the starts: {}", stored.error().message);
     }
     lock.unlock();

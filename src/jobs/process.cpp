@@ -181,13 +181,16 @@ core::Result<ProcessRecord> launch(const std::filesystem::path& self, const std:
         posix_spawnattr_destroy(&attributes);
         return core::Error::from_errno(error, "cannot start the supervisor");
     }
-    sigset_t no_signals;
+    // SIGTERM (cancel) starts blocked: a cancel sent before the supervisor reached main() stays
+    // pending until it waits for signals, instead of killing it before it recorded anything.
+    sigset_t cancel_only;
     sigset_t all_signals;
-    sigemptyset(&no_signals);
+    sigemptyset(&cancel_only);
+    sigaddset(&cancel_only, SIGTERM);
     sigfillset(&all_signals);
     int error =
         posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &no_signals);
+    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &cancel_only);
     if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &all_signals);
     if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);

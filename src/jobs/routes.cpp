@@ -39,8 +39,8 @@ std::int64_t parse_number(const std::string& text, const char* what, std::int64_
 
 JobId job_id(const Request& request) { return parse_number(request.params.at("id"), "the job id", 1, INT64_MAX); }
 
-Response job_answer(int status, const Job& job) {
-    return Response::json_text(status, json::serialize(json::object{{"job", to_json(job)}}));
+Response job_answer(int status, const Job& job, Detail detail = Detail::summary) {
+    return Response::json_text(status, json::serialize(json::object{{"job", to_json(job, detail)}}));
 }
 
 JobFilter parse_filter(const Request& request) {
@@ -138,7 +138,7 @@ void register_job_routes(net::Router& router, JobService& service) {
             auto job = service.get(id);
             if (!job) fail(job.error());
             if (!*job) throw HttpError(404, "no job " + std::to_string(id));
-            return job_answer(200, **job);
+            return job_answer(200, **job, Detail::full);
         },
         Execution::worker);
     router.add(

@@ -1,6 +1,7 @@
 #include "jobs/service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -87,6 +88,12 @@ void JobService::start() {
     if (impl_->thread.joinable()) return;
     impl_->watcher = std::make_unique<ExitWatcher>(
         [impl = impl_.get()](JobId id) { impl->post([impl, id] { impl->collect(id); }); });
+    // Supervisors are forked by the launcher and orphaned at once; as the subreaper the server gets
+    // them back as children, so the exit watcher reaps them (an init that does not reap, as in some
+    // containers, would otherwise collect zombies). After the server is gone they go to init.
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("jobs: cannot become the subreaper of supervisors");
+    if (auto started = impl_->launcher.start(impl_->self); !started)
+        spdlog::warn("jobs: {}; supervisors start with posix_spawn", started.error().message);
     impl_->recover();
     impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }
@@ -100,6 +107,7 @@ void JobService::stop() {
     impl_->wake.notify_all();
     if (impl_->thread.joinable()) impl_->thread.join();
     impl_->watcher.reset();  // joins its thread; supervisors keep running
+    impl_->launcher.stop();
 }
 
 void JobService::gpus_changed() {
@@ -330,6 +338,7 @@ core::Result<std::string> JobService::create_snapshot(const sync::Manifest& mani
     record.manifest_json = sync::to_json(manifest);
     record.git = std::move(git);
     uploads.files = record.files;
+    if (auto synced = blobs_.sync(); !synced) return synced.error();
     return impl_->call<core::Result<std::string>>(
         [this, record = std::move(record), uploads]() -> core::Result<std::string> {
             if (auto stored = impl_->store.insert_snapshot(record); !stored) return stored.error();

@@ -88,8 +88,18 @@ core::Status JobStore::insert(Job& job) {
 
 core::Status JobStore::update(const Job& job) { return update_all({&job}); }
 
-core::Status JobStore::update_all(const std::vector<const Job*>& jobs) {
+core::Status JobStore::update_all(const std::vector<const Job*>& jobs, Durability durability) {
     if (jobs.empty()) return {};
+    if (durability == Durability::relaxed) {
+        if (auto set = database_.exec("PRAGMA synchronous = NORMAL"); !set) return set;
+    }
+    struct Restore {
+        core::Database& database;
+        bool active;
+        ~Restore() {
+            if (active) (void)database.exec("PRAGMA synchronous = FULL");
+        }
+    } restore{database_, durability == Durability::relaxed};
     auto done = database_.transaction([&]() -> core::Status {
         auto statement = database_.prepare(rows::update_job());
         if (!statement) return statement.error();

@@ -44,8 +44,12 @@ public:
     core::Status insert(Job& job);
     // Writes every field of an existing job. One transaction.
     core::Status update(const Job& job);
-    // Several updates in one transaction (a scheduling round).
-    core::Status update_all(const std::vector<const Job*>& jobs);
+    // Several updates in one transaction (a scheduling round). `relaxed`: committed to the WAL
+    // without waiting for the disk (survives a crash of the server, not a power loss), for writes
+    // that are on the path to a job's start and that recovery can redo (a start that was lost is
+    // "never started": the job is queued again).
+    enum class Durability { synced, relaxed };
+    core::Status update_all(const std::vector<const Job*>& jobs, Durability durability = Durability::synced);
 
     core::Result<std::optional<Job>> get(JobId id);
     // Newest first.

@@ -228,11 +228,15 @@ int supervise_main(int argc, char** argv) {
         std::fputs("usage: ailab __supervise <job folder>\n", stderr);
         return exit_usage;
     }
+    return supervise(argv[2]);
+}
+
+int supervise(const std::filesystem::path& job_folder_argument) {
     // Absolute, since the supervisor changes into the working folder before starting the command.
     std::error_code absolute_error;
-    const std::filesystem::path job_folder = std::filesystem::absolute(argv[2], absolute_error);
+    const std::filesystem::path job_folder = std::filesystem::absolute(job_folder_argument, absolute_error);
     if (absolute_error) {
-        std::fprintf(stderr, "ailab: %s: %s\n", argv[2], absolute_error.message().c_str());
+        std::fprintf(stderr, "ailab: %s: %s\n", job_folder_argument.c_str(), absolute_error.message().c_str());
         return exit_usage;
     }
 

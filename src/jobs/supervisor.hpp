@@ -9,11 +9,20 @@
 //
 // Called from main() before any other set-up (no logging, no config), so a job starts fast.
 
+#include <filesystem>
+
 namespace ailab::jobs {
 
 inline constexpr const char* supervise_argument = "__supervise";
 
 // argv: {"ailab", "__supervise", folder}. Returns the process exit code.
 int supervise_main(int argc, char** argv);
+
+// The supervisor itself, for a process that is to become one (jobs/launcher.hpp's forked child):
+// the caller has already set up what posix_spawn gives `__supervise` (its own session, default
+// signal dispositions, an empty signal mask, /dev/null on 0-2 and no other descriptor). Changes
+// the process's signal mask, dispositions, working folder and environ; returns the exit code, for
+// the caller to _exit() with.
+int supervise(const std::filesystem::path& job_folder);
 
 }  // namespace ailab::jobs

@@ -346,7 +346,7 @@ WsClient::~WsClient() {
     }
 }
 
-std::string WsClient::connect(std::uint16_t port, const std::string& origin) {
+std::string WsClient::connect(std::uint16_t port, const std::string& origin, const std::string& path) {
     try {
         auto& ws = impl_->ws;
         beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(5));
@@ -357,7 +357,7 @@ std::string WsClient::connect(std::uint16_t port, const std::string& origin) {
         }
         websocket::response_type response;
         boost::system::error_code error;
-        ws.handshake(response, "127.0.0.1:" + std::to_string(port), "/api/v1/ws", error);
+        ws.handshake(response, "127.0.0.1:" + std::to_string(port), path, error);
         if (error) return response.result_int() ? std::to_string(response.result_int()) : error.message();
         beast::get_lowest_layer(ws).expires_never();
         return "";
@@ -398,6 +398,7 @@ std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
 }
 
 std::size_t WsClient::batches_read() const { return impl_->batches; }
+bool WsClient::last_was_binary() const { return impl_->ws.got_binary(); }
 
 std::optional<std::string> WsClient::read_message(std::chrono::milliseconds timeout) {
     if (impl_->closed) return std::nullopt;

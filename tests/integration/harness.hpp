@@ -112,14 +112,16 @@ public:
     WsClient();
     ~WsClient();
     // Returns "" on success, else the error (e.g. "403" when the upgrade was refused).
-    std::string connect(std::uint16_t port, const std::string& origin = "");
+    std::string connect(std::uint16_t port, const std::string& origin = "", const std::string& path = "/api/v1/ws");
     bool send(const std::string& text);
     // The next event, or nullopt on close/timeout (closed() tells which). A "<topic>.batch"
     // message is unpacked: its events come out one by one, in order.
     std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // The next WebSocket message as it came (no unpacking).
     std::optional<std::string> read_message(std::chrono::milliseconds timeout = std::chrono::seconds(5));
-    std::size_t batches_read() const;  // how many batch messages read() has unpacked
+    std::size_t batches_read() const;
+    bool last_was_binary() const;  // whether the last message read_message() returned was binary  // how many batch
+                                   // messages read() has unpacked
     // Reads until a message whose "type" equals type (skipping others), or nullopt.
     std::optional<boost::json::object> read_type(const std::string& type,
                                                  std::chrono::milliseconds timeout = std::chrono::seconds(5));

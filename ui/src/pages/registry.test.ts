@@ -64,6 +64,18 @@ describe('page registry', () => {
     expect(at('#/trash/srv-2').navActive).toBe('overview');
   });
 
+  it('routes the jobs list, one server\'s jobs and a job\'s page', () => {
+    // Bad input: a job id that is not a number, a route with a segment too many.
+    expect(at('#/jobs').props).toEqual({ serverId: null, jobId: null });
+    expect(at('#/jobs/srv-1').props).toEqual({ serverId: 'srv-1', jobId: null });
+    expect(at('#/jobs/srv-1/42').props).toEqual({ serverId: 'srv-1', jobId: 42 });
+    expect(at('#/jobs/srv-1/42').navActive).toBe('jobs');
+    expect(at('#/jobs/srv-1/4x').page).toBe(NOT_FOUND);
+    expect(at('#/jobs/srv-1/42/more').page).toBe(NOT_FOUND);
+    expect(at('#/jobs').key).toBe(at('#/jobs/srv-1').key);
+    expect(at('#/jobs/srv-1/42').key).not.toBe(at('#/jobs/srv-1/43').key);
+  });
+
   it('keeps a page across its own routes unless its key changes', () => {
     expect(at('#/system/a').key).toBe(at('#/system/b').key);
     expect(at('#/run/s/a').key).not.toBe(at('#/run/s/b').key);

@@ -87,7 +87,21 @@ export const PAGES: readonly PageEntry[] = [
     component: Trash,
     props: ({ parts }) => ({ serverId: parts[1] ?? null }),
   }),
-  page({ id: 'jobs', title: 'Jobs', nav: true, component: Jobs }),
+  page({
+    id: 'jobs',
+    title: 'Jobs',
+    nav: true,
+    component: Jobs,
+    // #/jobs (every server), #/jobs/<server> (one server), #/jobs/<server>/<job id> (a job's page).
+    props: ({ parts }) => {
+      if (parts.length > 3) return null;
+      const jobId = parts[2] === undefined ? null : /^[0-9]+$/.test(parts[2]) ? Number(parts[2]) : NaN;
+      if (Number.isNaN(jobId)) return null;
+      return { serverId: parts[1] ?? null, jobId };
+    },
+    // The list stays across its server tabs (keeping its filter); each job's page is its own.
+    key: ({ parts }) => (parts[2] === undefined ? 'list' : `${parts[1]}/${parts[2]}`),
+  }),
   page({ id: 'projects', title: 'Projects', nav: true, component: Projects }),
   page({
     id: 'system',

@@ -87,8 +87,8 @@ export class ServerClient {
     return url;
   }
 
-  /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the body text. */
-  async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+  /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the answer (status 2xx/3xx). */
+  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
     const { body, query } = options;
     const headers: Record<string, string> = {};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
@@ -105,8 +105,8 @@ export class ServerClient {
       const hint = origin && origin !== this.base ? ` Is it running, and does its allowed_origins list ${origin}?` : '';
       throw new ApiError(0, `Cannot reach ${this.base} (${e instanceof Error ? e.message : String(e)}).${hint}`);
     }
-    const text = await response.text();
     if (!response.ok) {
+      const text = await response.text();
       let message = `${response.status} ${response.statusText || 'error'}`;
       try {
         const data = JSON.parse(text) as { error?: unknown };
@@ -118,7 +118,18 @@ export class ServerClient {
       if (response.status === 401 && (options.unauthorized ?? 'token-rejected') === 'token-rejected') this.forgetToken();
       throw new ApiError(response.status, message, retryAfter);
     }
-    return text;
+    return response;
+  }
+
+  /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the body text. */
+  async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+    return (await this.send(method, path, options)).text();
+  }
+
+  /** Like requestText, for raw answers: the body's bytes and the answer's headers. */
+  async requestBytes(method: string, path: string, options: RequestOptions = {}): Promise<{ bytes: Uint8Array; headers: Headers }> {
+    const response = await this.send(method, path, options);
+    return { bytes: new Uint8Array(await response.arrayBuffer()), headers: response.headers };
   }
 
   /** Like requestText, with the answer parsed as JSON (an empty body is null). */

@@ -9,7 +9,8 @@ export interface Call {
   body: unknown;
 }
 
-export type Handler = (call: Call) => { status?: number; body?: unknown; headers?: Record<string, string> };
+/** An answer: `body` is sent as JSON, `raw` (bytes or text) as it is. */
+export type Handler = (call: Call) => { status?: number; body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> };
 
 /** A fetch that records calls and answers from `handler`. */
 export function fakeFetch(handler: Handler): FetchLike & { calls: Call[] } {
@@ -24,6 +25,10 @@ export function fakeFetch(handler: Handler): FetchLike & { calls: Call[] } {
     calls.push(call);
     const answer = handler(call);
     const status = answer.status ?? 200;
+    if (answer.raw !== undefined) {
+      const raw = typeof answer.raw === 'string' ? answer.raw : new Blob([answer.raw.slice()]);
+      return new Response(raw, { status, headers: { 'Content-Type': 'application/octet-stream', ...(answer.headers ?? {}) } });
+    }
     return new Response(answer.body === undefined ? '' : JSON.stringify(answer.body), {
       status,
       headers: { 'Content-Type': 'application/json', ...(answer.headers ?? {}) },
@@ -36,6 +41,7 @@ export function fakeFetch(handler: Handler): FetchLike & { calls: Call[] } {
 export class FakeSocket implements SocketLike {
   static all: FakeSocket[] = [];
   readyState = 0;
+  binaryType = 'blob';
   sent: unknown[] = [];
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
@@ -60,6 +66,11 @@ export class FakeSocket implements SocketLike {
   }
   receive(msg: unknown): void {
     this.onmessage?.({ data: JSON.stringify(msg) });
+  }
+  /** A binary frame, delivered as an ArrayBuffer (what `binaryType = 'arraybuffer'` gives). */
+  receiveBinary(bytes: Uint8Array | string): void {
+    const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+    this.onmessage?.({ data: data.slice().buffer });
   }
   serverClose(code: number, reason = ''): void {
     this.readyState = 3;

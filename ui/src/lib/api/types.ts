@@ -40,6 +40,8 @@ export interface RunSummary {
   metrics: string[] | null;
   lines: number | null;
   errors: { bad_lines: number } | null;
+  /** The AI Lab job that wrote this run (its log's `job_id`, from `AILAB_JOB_ID`); null otherwise. */
+  job_id?: number | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -149,6 +151,117 @@ export interface RestoreResponse {
   errors: { trash_path: string; error: string }[];
 }
 
+// ---- Jobs (docs/API.md "Jobs") ----
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export const JOB_STATES: JobState[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
+
+/** The states of a job that has ended (its history). */
+export const ENDED_JOB_STATES: JobState[] = ['done', 'failed', 'cancelled'];
+
+/** What a queued job waits for; null once it is not queued. */
+export type WaitingFor = 'gpu' | 'dependency' | 'group limit';
+
+export interface JobGit {
+  commit: string | null;
+  branch: string | null;
+  dirty: boolean | null;
+  /** The uncommitted diff's length. */
+  diff_bytes?: number;
+  /** The uncommitted diff: only in GET /jobs/{id} (lists and events leave it out). */
+  diff?: string | null;
+}
+
+export interface JobSync {
+  files: number;
+  uploaded_files: number;
+  uploaded_bytes: number;
+}
+
+export interface Job {
+  id: number;
+  name: string | null;
+  user: string | null;
+  state: JobState;
+  waiting_for: WaitingFor | null;
+  /** Why it failed or was cancelled, or in words what it waits for. */
+  reason: string | null;
+  command: string[] | null;
+  shell: string | null;
+  project: string | null;
+  snapshot: string | null;
+  gpus_requested: number | null;
+  gpu_ids_requested: number[] | null;
+  /** The GPUs it holds (running) or held (ended). */
+  gpus: number[];
+  group: string | null;
+  priority: number;
+  after: number[];
+  env: Record<string, string> | null;
+  time_limit_s: number | null;
+  exit_code: number | null;
+  signal: number | null;
+  submitted_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  output_bytes: number;
+  restarted_from: number | null;
+  gpu_check: 'nvml' | 'bookkeeping' | null;
+  sync: JobSync | null;
+  git: JobGit | null;
+}
+
+export interface ForeignProcess {
+  pid: number;
+  user: string | null;
+  command: string | null;
+  memory_bytes: number | null;
+}
+
+/** One GPU of the config's `gpus` as the scheduler sees it. */
+export interface GpuLane {
+  id: number;
+  /** The job running on it. */
+  job: number | null;
+  /** The queued job it is kept free for (a job waiting for several GPUs). */
+  held_for: number | null;
+  foreign: ForeignProcess[];
+  memory_used_bytes: number | null;
+  free: boolean;
+}
+
+export interface JobListResponse {
+  jobs: Job[];
+  next_before: number | null;
+  counts: Partial<Record<JobState, number>>;
+  gpus: GpuLane[];
+}
+
+/** POST /jobs: exactly one of `command` and `shell`. */
+export interface SubmitRequest {
+  command?: string[];
+  shell?: string;
+  name?: string;
+  project?: string;
+  snapshot?: string;
+  gpus?: number;
+  gpu_ids?: number[];
+  group?: string;
+  priority?: number;
+  after?: number[];
+  env?: Record<string, string>;
+  time_limit_s?: number;
+}
+
+/** The last text frame of a job's output stream, sent once every byte was sent and the job ended. */
+export interface OutputEnd {
+  state: JobState;
+  exit_code: number | null;
+  signal: number | null;
+  output_bytes: number;
+}
+
 /** Messages the server pushes on the WebSocket. */
 export type ServerEvent =
   | { type: 'runs.added'; run: RunSummary }
@@ -156,5 +269,8 @@ export type ServerEvent =
   | { type: 'runs.updated'; id: string; changes: Partial<RunSummary> }
   | { type: 'runs.points'; id: string; points: RunPoint[] }
   | ({ type: 'system.sample' } & SystemSample)
+  | { type: 'jobs.added'; job: Job }
+  | { type: 'jobs.updated'; job: Job }
+  | { type: 'jobs.gpus'; gpus: GpuLane[] }
   | { type: 'test.event'; payload: unknown }
   | { type: string; [key: string]: unknown };

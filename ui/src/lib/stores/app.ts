@@ -1,6 +1,7 @@
 import { errorMessage } from '../api/errors';
 import * as runsApi from '../api/runs';
 import * as systemApi from '../api/system';
+import { JobsStore, registerJobsTopic } from './jobs.svelte';
 import { registerRunsTopic, RunsStore } from './runs.svelte';
 import { ServersStore, type StorageLike } from './servers.svelte';
 import { registerSystemTopic, SystemStore } from './system.svelte';
@@ -10,21 +11,27 @@ export class AppStores {
   readonly servers: ServersStore;
   readonly runs = new RunsStore();
   readonly system = new SystemStore();
+  readonly jobs: JobsStore;
   private readonly lastRunsLoad = new Map<string, number>();
 
   constructor(servers: ServersStore) {
     this.servers = servers;
+    this.jobs = new JobsStore((id) => servers.client(id));
     // Each feature's store handles its own WebSocket topic; the sockets subscribe to these.
     registerRunsTopic(servers.topics, this.runs);
     registerSystemTopic(servers.topics, this.system);
+    registerJobsTopic(servers.topics, this.jobs);
     servers.onReady((id) => {
       // (Re)connected: events may have been missed, so reload what the server has.
       void this.loadRuns(id, true);
       void this.loadSystem(id);
+      // The jobs lists are loaded only once a Jobs page asked for them.
+      if (this.jobs.watched(id)) void this.jobs.load(id);
     });
     servers.onRemoved((id) => {
       this.runs.removeServer(id);
       this.system.removeServer(id);
+      this.jobs.removeServer(id);
     });
   }
 

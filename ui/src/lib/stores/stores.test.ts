@@ -261,7 +261,7 @@ describe('AppStores wiring', () => {
     const socket = FakeSocket.all[0];
     socket.open();
     socket.receive({ type: 'auth.ok', user: 'admin' });
-    expect(socket.sent[1]).toEqual({ type: 'subscribe', topics: ['runs', 'system'] });
+    expect(socket.sent[1]).toEqual({ type: 'subscribe', topics: ['runs', 'system', 'jobs'] });
     await new Promise((r) => setTimeout(r, 0));
     await new Promise((r) => setTimeout(r, 0));
     expect(app.runs.all().map((r) => r.key).sort()).toEqual([`${e.id}:a`, `${e.id}:b`]);

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "app/app.hpp"
+#include "client/command_line.hpp"
 #include "core/version.hpp"
 #include "net/auth.hpp"
 #include "net/embedded_assets.hpp"
@@ -183,6 +184,9 @@ int main_command(int argc, char** argv) {
     init_command->add_option("--state", init_state, "State folder (the config's queue)");
     init_command->add_option("--port", init_port, "Port")->check(CLI::Range(1, 65535));
 
+    // login, submit, jobs, logs, cancel, restart: the client (src/client).
+    auto client_commands = client::add_commands(cli);
+
     // The users' existing command is `ailab my_config.json`: a first argument that is neither a
     // flag nor a subcommand is a config file to serve.
     if (argc >= 2 && argv[1][0] != '-') {
@@ -201,6 +205,7 @@ int main_command(int argc, char** argv) {
     if (*serve_command) return serve(config_path);
     if (cli.got_subcommand("hash-password")) return hash_password_command();
     if (*init_command) return init_config_command(init_file, init_results, init_state, init_port);
+    if (auto code = client_commands->run()) return *code;
     std::cout << cli.help();
     return 2;
 }

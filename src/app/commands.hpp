@@ -1,6 +1,7 @@
 #pragma once
 // The `ailab` command line: `ailab CONFIG` (serve, the users' existing command), `ailab serve
-// CONFIG`, `ailab hash-password`, `ailab init-config FILE`, `--version`, `--help`.
+// CONFIG`, `ailab hash-password`, `ailab init-config FILE`, `--version`, `--help`, and the
+// client's login, submit, jobs, logs, cancel, restart (src/client/command_line.hpp).
 
 namespace ailab::app {
 

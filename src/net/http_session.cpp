@@ -100,10 +100,11 @@ std::size_t route_body_limit(const ServerState& state, const BeastRequest& raw) 
 BodyAdmission admit_body(const ServerState& state, const BeastRequest& raw, boost::optional<std::uint64_t> length) {
     if (!length || *length <= max_body_bytes) return BodyAdmission::normal;
     const auto limit = route_body_limit(state, raw);
-    if (*length > limit) return BodyAdmission::too_large;
-    const auto token = bearer_token_of(raw[http::field::authorization]);
-    if (token.empty() || !state.verify(token)) return BodyAdmission::refused_unauthenticated;
-    return BodyAdmission::large;
+    if (limit > max_body_bytes) {  // a large-body route: only for a valid token, whatever the size
+        const auto token = bearer_token_of(raw[http::field::authorization]);
+        if (token.empty() || !state.verify(token)) return BodyAdmission::refused_unauthenticated;
+    }
+    return *length > limit ? BodyAdmission::too_large : BodyAdmission::large;
 }
 
 template <class Stream>

@@ -178,6 +178,12 @@ TEST(Jobs, RefusesBadRequestsWithReasonsAndNeverWithoutAToken) {
     EXPECT_EQ(host.server.get("/api/v1/jobs/12345", host.token).status, 404);
     EXPECT_EQ(host.server.get("/api/v1/jobs?state=sleeping", host.token).status, 400);
 
+    // A large upload without a token is refused from its headers: its body is never read.
+    const std::string announced = "PUT /api/v1/sync/blobs/" + sync::hash_bytes("y") +
+                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 104857600\r\n\r\n";
+    const auto answer = raw_exchange(host.server.port(), announced, std::chrono::seconds(5));
+    EXPECT_NE(answer.find(" 401 "), std::string::npos) << answer;
+
     // No job or sync endpoint answers without a token (Ray's CVE-2023-48022 is the lesson).
     for (const auto& [method, target] :
          std::vector<std::pair<std::string, std::string>>{{"POST", "/api/v1/jobs"},
@@ -414,6 +420,66 @@ TEST(Jobs, ListsPagesAndFiltersHistory) {
     auto named = host.server.get("/api/v1/jobs?q=n3", host.token).json().as_object();
     ASSERT_EQ(named.at("jobs").as_array().size(), 1u);
     EXPECT_EQ(named.at("jobs").as_array()[0].at("id").as_int64(), ids[3]);
+}
+
+}  // namespace
+}  // namespace ailab::testing
+
+namespace ailab::testing {
+namespace {
+
+TEST(Jobs, OnlyTheOwnerOrAnAdminMayCancelOrRestart) {
+    // Bad input: another user's cancel and restart of a job that is not theirs.
+    JobServer host({{"users", json::object{{"admin", test_password}, {"bob", "bob-password-12345"}}},
+                    {"admins", json::array{"admin"}}});
+    const auto bob = host.server.login("bob", "bob-password-12345");
+    const auto mine = host.submit_ok(shell("sleep 30"));
+    EXPECT_EQ(host.job(mine).at("user").as_string(), "admin");
+    auto refused = host.server.post("/api/v1/jobs/" + std::to_string(mine) + "/cancel", "", bob);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_NE(refused.body.find("only its owner or an admin"), std::string::npos) << refused.body;
+    EXPECT_EQ(host.server.post("/api/v1/jobs/" + std::to_string(mine) + "/restart", "", bob).status, 403);
+    EXPECT_EQ(host.job(mine).at("state").as_string(), "running");
+
+    auto bobs = host.server.post("/api/v1/jobs", R"({"shell":"sleep 30"})", bob);
+    ASSERT_EQ(bobs.status, 201) << bobs.body;
+    const auto bobs_id = bobs.json().at("job").at("id").as_int64();
+    EXPECT_EQ(bobs.json().at("job").at("user").as_string(), "bob");
+    EXPECT_EQ(host.server.post("/api/v1/jobs/" + std::to_string(bobs_id) + "/cancel", "", bob).status, 200);
+    EXPECT_EQ(host.server.post("/api/v1/jobs/" + std::to_string(mine) + "/cancel", "", host.token).status, 200);
+    EXPECT_EQ(host.wait_ended(mine).at("state").as_string(), "cancelled");
+    EXPECT_EQ(host.wait_ended(bobs_id).at("state").as_string(), "cancelled");
+}
+
+TEST(Jobs, UploadsOverTheLimitsAre413NamingTheLimit) {
+    // Bad input: a blob over sync_max_file_mib, a manifest over sync_max_files, and an upload
+    // without a token that announces a large body (refused before the body is read).
+    JobServer host({{"sync_max_file_mib", 1}, {"sync_max_files", 2}});
+    HttpOptions options;
+    options.token = host.token;
+    const std::string big((std::size_t{1} << 20) + 1, 'x');
+    auto put = http_request(host.server.port(), "PUT", "/api/v1/sync/blobs/" + sync::hash_bytes(big), big, options);
+    EXPECT_EQ(put.status, 413) << put.body;
+    EXPECT_NE(put.body.find("sync_max_file_mib"), std::string::npos) << put.body;
+
+    json::array entries;
+    for (int i = 0; i < 3; ++i)
+        entries.push_back(json::object{{"path", "f" + std::to_string(i)},
+                                       {"size", 1000 * (i + 1)},
+                                       {"mode", 0644},
+                                       {"hash", sync::hash_bytes(std::to_string(i))}});
+    auto manifest =
+        host.server.post("/api/v1/sync/manifest", json::serialize(json::object{{"files", entries}}), host.token);
+    EXPECT_EQ(manifest.status, 413) << manifest.body;
+    EXPECT_NE(manifest.body.find("sync_max_files"), std::string::npos) << manifest.body;
+    EXPECT_NE(manifest.body.find("f2"), std::string::npos) << "the largest file is named: " << manifest.body;
+
+    // Announced bodies over the limit are refused from the headers, before a byte is read.
+    const std::string announced = "PUT /api/v1/sync/blobs/" + sync::hash_bytes("y") +
+                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + host.token +
+                                  "\r\nContent-Length: 104857600\r\n\r\n";
+    const auto answer = raw_exchange(host.server.port(), announced, std::chrono::seconds(5));
+    EXPECT_NE(answer.find(" 413 "), std::string::npos) << answer;
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ public:
                    context.services ? context.services->find<sys::SystemService>() : nullptr, own_binary()),
           streamer_(service_) {
         context.hub.declare_topic("jobs");
+        if (context.services != nullptr) context.services->provide(service_);  // job:<id> roots of files
         register_job_routes(context.router, service_);
         register_sync_routes(context.router, service_);
         streamer_.register_endpoint(context.websockets);

@@ -27,7 +27,8 @@ namespace ailab::net {
 using MetricsWriter = std::function<void(std::string& out)>;
 
 // Services one feature offers to the features after it, by type: the system feature provides its
-// SystemService (GPU samples) and the job scheduler finds it. provide() in a constructor; find() in a
+// SystemService (GPU samples) and the job scheduler finds it; runs and jobs provide RunService and
+// JobService (the files feature resolves run:<id> and job:<id> roots through them). provide() in a constructor; find() in a
 // later feature's constructor or start() (null when the provider is absent, e.g. in a test).
 class Services {
 public:

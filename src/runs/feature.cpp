@@ -43,6 +43,7 @@ RunsFeature::RunsFeature(net::FeatureContext& context)
       service_(std::make_unique<RunService>(context.config.results, settings_, context.hub)) {
     context.hub.declare_topic(std::string(runs_topic));
     register_run_routes(context.router, *service_);
+    if (context.services != nullptr) context.services->provide(*service_);  // run:<id> roots of files
     context.metrics.push_back(
         [service = service_.get()](std::string& out) { write_run_state_metrics(out, service->count_by_state()); });
 }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstring>
 #include <fstream>
@@ -347,7 +348,23 @@ void JobService::Impl::start_job(JobId id) {
     changed(job);
 }
 
+std::string JobService::Impl::gpu_signature() const {
+    if (system == nullptr) return "";
+    const auto sample = system->latest();
+    if (!sample || sample->gpu_status != sys::GpuStatus::ok) return "";
+    std::string signature;
+    for (const auto& gpu : sample->gpus) {
+        if (!std::binary_search(settings.gpus.begin(), settings.gpus.end(), gpu.id)) continue;
+        const bool busy = gpu.memory_used_bytes.value_or(0) >= settings.busy_memory_bytes;
+        signature += std::to_string(gpu.id) + (busy ? "b" : "f");
+        for (const auto& process : gpu.processes) signature += "," + std::to_string(process.pid);
+        signature += ";";
+    }
+    return signature;
+}
+
 void JobService::Impl::schedule_round() {
+    last_gpu_signature = gpu_signature();
     std::vector<const Job*> queued;
     std::vector<const Job*> running;
     GpuViewInputs inputs;

@@ -111,7 +111,11 @@ void JobService::stop() {
 }
 
 void JobService::gpus_changed() {
-    impl_->post([impl = impl_.get()] { impl->dirty = true; });
+    // A round only when what the scheduler reads of the GPUs changed (a process came or went, a
+    // GPU crossed the busy line): a server with 10,000 queued jobs stays idle between samples.
+    impl_->post([impl = impl_.get()] {
+        if (impl->gpu_signature() != impl->last_gpu_signature) impl->dirty = true;
+    });
 }
 
 void JobService::on_change(std::function<void(const Job&)> listener) {

@@ -45,7 +45,8 @@ struct JobService::Impl {
     std::map<JobId, pid_t> sessions;    // running job -> its command's session (pid.json job_pid)
     std::map<std::string, SyncStats> uploads;  // snapshot -> what its sync uploaded (since start)
     std::vector<std::function<void(const Job&)>> listeners;
-    bool dirty = true;  // a scheduling round is owed
+    bool dirty = true;               // a scheduling round is owed
+    std::string last_gpu_signature;  // gpu_signature() when the last round ran
 
     // --- shared with readers, under state_mutex ---
     mutable std::mutex state_mutex;
@@ -85,6 +86,9 @@ struct JobService::Impl {
     void changed(const Job& job);                               // publishes jobs.updated
     void publish(std::string_view type, const Job& job);
     void publish_lanes();
+    // What the scheduler reads of the latest GPU sample, as text: per configured GPU, busy or not
+    // and its compute processes; "" without NVML.
+    std::string gpu_signature() const;
     std::vector<std::string> environment(const Job& job) const;
 };
 

@@ -53,6 +53,9 @@ public:
         timeouts.keep_alive_pings = true;
         ws.set_option(timeouts);
         ws.read_message_max(self->endpoint_.limits.max_message_bytes);
+        // One frame per message: Beast would cut every message into 4 KiB frames by default, which
+        // costs a header and a write per 4 KiB on streams such as job output.
+        ws.auto_fragment(false);
         ws.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
             response.set(http::field::server, std::string("ailab/") + ailab::version);
         }));

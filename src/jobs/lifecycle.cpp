@@ -30,7 +30,7 @@ std::int64_t size_of(const std::filesystem::path& file) {
 
 // The command's pid from pid.json (its session id, since it runs setsid()); 0 when unknown.
 pid_t read_job_pid(const std::filesystem::path& folder) {
-    auto text = core::read_small_file(folder / "pid.json", 64 * 1024);
+    auto text = core::read_small_file(folder / "pid.json", std::size_t{64} * 1024);
     if (!text) return 0;
     boost::system::error_code error;
     auto document = boost::json::parse(*text, error);

@@ -94,9 +94,17 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
     }
 
     // --- the thread ----------------------------------------------------------------------------
+    // Watches the master (one-shot) for what the terminal needs now: reading unless its clients
+    // hold it paused, writing while input is queued. With neither it stays disarmed (a one-shot
+    // that fired is), so a hung-up pty cannot spin the loop while paused.
     void arm(std::uint64_t serial, Watched& item) {
+        if (!item.master_registered) return;
+        std::uint32_t wanted = 0;
+        if (item.terminal->flow_state() == FlowState::reading) wanted |= EPOLLIN;
+        if (item.terminal->input_queued() == InputQueued::yes) wanted |= EPOLLOUT;
+        if (wanted == 0) return;
         epoll_event event{};
-        event.events = EPOLLIN | EPOLLONESHOT;
+        event.events = wanted | EPOLLONESHOT;
         event.data.u64 = serial * 2;
         ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, item.terminal->master_fd(), &event);
     }
@@ -128,7 +136,8 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
         item.terminal->output_ended();
     }
 
-    void pump(std::uint64_t serial, Watched& item) {
+    // Reads up to one turn's worth; the caller re-arms.
+    void pump(Watched& item) {
         if (!item.master_registered) return;
         std::string buffer(read_bytes, '\0');
         for (int turn = 0; turn < reads_per_turn; ++turn) {
@@ -140,15 +149,17 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
             }
             if (got < 0 && errno == EINTR) continue;
             if (got < 0 && errno == EAGAIN) {
-                if (item.reaped_at && Steady::now() - *item.reaped_at >= output_grace)
-                    end_output(item);
-                else
-                    arm(serial, item);
+                if (item.reaped_at && Steady::now() - *item.reaped_at >= output_grace) end_output(item);
                 return;
             }
             end_output(item);  // EIO: every holder of the terminal side closed it
             return;
         }
+    }
+
+    void handle_master(std::uint64_t serial, Watched& item, std::uint32_t events) {
+        if (events & (EPOLLOUT | EPOLLERR)) item.terminal->flush_input();
+        if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) pump(item);
         arm(serial, item);
     }
 
@@ -216,6 +227,9 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
         for (const auto& [serial, item] : watched) {
             if (item.closing && !item.killed && !item.reaped_at) next = std::min(next, item.kill_at);
             if (item.reaped_at && item.master_registered) next = std::min(next, *item.reaped_at + output_grace);
+            // A paused terminal is looked at every second for clients that stalled it.
+            if (item.master_registered && item.terminal->flow_state() == FlowState::paused)
+                next = std::min(next, Steady::now() + std::chrono::seconds(1));
         }
         if (settings.idle_limit.count() > 0) next = std::min(next, next_cull);
         if (next == Steady::time_point::max()) return -1;
@@ -232,8 +246,13 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
                 item.killed = true;
             }
             if (item.reaped_at && item.master_registered && now - *item.reaped_at >= output_grace &&
-                item.terminal->flow_state() == FlowState::reading)
-                pump(it->first, item);
+                item.terminal->flow_state() == FlowState::reading) {
+                pump(item);
+                arm(it->first, item);
+            }
+            if (item.master_registered && item.terminal->flow_state() == FlowState::paused &&
+                item.terminal->drop_stalled_clients() == Resumed::yes)
+                arm(it->first, item);
             if (item.reaped_at && !item.master_registered)
                 it = watched.erase(it);
             else
@@ -265,9 +284,9 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
                 if (found == watched.end()) continue;
                 if (data % 2 == 1) {
                     reap(found->second);
-                    pump(found->first, found->second);  // what the program wrote last
+                    handle_master(found->first, found->second, EPOLLIN);  // what the program wrote last
                 } else {
-                    pump(found->first, found->second);
+                    handle_master(found->first, found->second, events[static_cast<std::size_t>(index)].events);
                 }
             }
         }

@@ -52,7 +52,7 @@ public:
 
     std::size_t count() const;  // terminals listed now
 
-    // Reading the terminal's pty may go on (its clients caught up).
+    // Reading the terminal's pty may go on (its clients caught up), or input waits to be written.
     void rearm(const std::shared_ptr<Terminal>& terminal);
     FlowControl::ClientId next_client_id();
 

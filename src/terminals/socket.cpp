@@ -34,7 +34,9 @@ public:
             return;
         }
         switch (frame->type) {
-        case ClientFrameType::input: terminal_->input(client_, frame->input); break;
+        case ClientFrameType::input:
+            if (terminal_->input(client_, frame->input) == InputQueued::yes) host_.rearm(terminal_);
+            break;
         case ClientFrameType::resize: terminal_->resize(client_, frame->cols, frame->rows); break;
         case ClientFrameType::acknowledge: {
             auto resumed = terminal_->acknowledge(client_, frame->offset);

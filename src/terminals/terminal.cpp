@@ -17,25 +17,22 @@ std::shared_ptr<const std::string> shared(std::string text) {
     return std::make_shared<const std::string>(std::move(text));
 }
 
-// Writes all of bytes to the non-blocking master, waiting at most ~1 s in all for the program to
-// read its input. Returns the bytes that could not be written.
-std::size_t write_fully(int fd, std::string_view bytes) {
-    int waits = 0;
-    while (!bytes.empty()) {
-        const auto written = ::write(fd, bytes.data(), bytes.size());
-        if (written > 0) {
-            bytes.remove_prefix(static_cast<std::size_t>(written));
+// Writes what the non-blocking master takes now; returns the bytes written, or nullopt when the
+// pty failed (EIO: nobody holds its terminal side any more, so the input can never be read).
+std::optional<std::size_t> write_some(int fd, std::string_view bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const auto written = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (written > 0)
+            done += static_cast<std::size_t>(written);
+        else if (written < 0 && errno == EINTR)
             continue;
-        }
-        if (written < 0 && errno == EINTR) continue;
-        if (written < 0 && errno == EAGAIN && waits++ < 10) {
-            pollfd descriptor{fd, POLLOUT, 0};
-            ::poll(&descriptor, 1, 100);
-            continue;
-        }
-        break;
+        else if (written < 0 && errno == EAGAIN)
+            break;  // the program has not read its input yet
+        else
+            return std::nullopt;
     }
-    return bytes.size();
+    return done;
 }
 
 }  // namespace
@@ -138,7 +135,7 @@ Resumed Terminal::detach(ClientId client) {
     return before == FlowState::paused && flow_.update() == FlowState::reading ? Resumed::yes : Resumed::no;
 }
 
-void Terminal::input(ClientId client, std::string_view bytes) {
+InputQueued Terminal::input(ClientId client, std::string_view bytes) {
     {
         std::lock_guard lock(mutex_);
         touch();
@@ -149,9 +146,47 @@ void Terminal::input(ClientId client, std::string_view bytes) {
         }
     }
     std::lock_guard master_lock(master_mutex_);
-    if (!master_) return;
-    if (const auto lost = write_fully(master_.get(), bytes); lost > 0)
-        spdlog::warn("terminal {}: the program reads no input; {} bytes of input dropped", origin_.id, lost);
+    if (!master_) return InputQueued::no;
+    if (pending_input_.empty()) {
+        const auto written = write_some(master_.get(), bytes);
+        if (!written) return InputQueued::no;
+        bytes.remove_prefix(*written);
+    }
+    if (bytes.empty()) return InputQueued::no;
+    const auto room = max_pending_input_bytes - std::min(max_pending_input_bytes, pending_input_.size());
+    if (bytes.size() > room)
+        spdlog::warn("terminal {}: the program reads no input; {} bytes of input dropped", origin_.id,
+                     bytes.size() - room);
+    pending_input_.append(bytes.substr(0, room));
+    return pending_input_.empty() ? InputQueued::no : InputQueued::yes;
+}
+
+InputQueued Terminal::flush_input() {
+    std::lock_guard master_lock(master_mutex_);
+    if (!master_) pending_input_.clear();
+    if (pending_input_.empty()) return InputQueued::no;
+    const auto written = write_some(master_.get(), pending_input_);
+    if (written)
+        pending_input_.erase(0, *written);
+    else
+        pending_input_.clear();
+    return pending_input_.empty() ? InputQueued::no : InputQueued::yes;
+}
+
+InputQueued Terminal::input_queued() const {
+    std::lock_guard master_lock(master_mutex_);
+    return master_ && !pending_input_.empty() ? InputQueued::yes : InputQueued::no;
+}
+
+Resumed Terminal::drop_stalled_clients() {
+    std::lock_guard lock(mutex_);
+    if (flow_.state() != FlowState::paused) return Resumed::no;
+    for (const auto id : flow_.stalled(std::chrono::steady_clock::now(), stall_limit)) {
+        for (const auto& client : clients_)
+            if (client.id == id) client.peer->close(net::CloseCode::too_slow, "acknowledged nothing for 10 s");
+        flow_.remove(id);
+    }
+    return flow_.update() == FlowState::reading ? Resumed::yes : Resumed::no;
 }
 
 void Terminal::resize(ClientId client, int cols, int rows) {
@@ -207,6 +242,7 @@ FlowState Terminal::flow_state() const {
 void Terminal::close_master() {
     std::lock_guard master_lock(master_mutex_);
     master_.reset();
+    pending_input_.clear();
 }
 
 void Terminal::output_ended() {
@@ -255,6 +291,7 @@ void Terminal::hang_up(net::CloseCode code, const std::string& reason) {
             if (foreground > 0 && foreground != pid_) ::kill(-foreground, SIGHUP);
         }
         master_.reset();
+        pending_input_.clear();
     }
     output_done_ = true;
     if (!reaped_) ::kill(-pid_, SIGHUP);

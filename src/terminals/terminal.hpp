@@ -5,10 +5,12 @@
 // thread-safe.
 //
 // Locks: mutex_ guards the ring, the scanners, the clients, the flow control and the state;
-// master_mutex_ guards the master descriptor's lifetime for the writers (input, resize), so that
-// writing input never waits for the lock the reader takes, and a program that does not read its
-// input never stalls its output. Only the host's thread closes the master (under both locks, in
-// that order); only it reads the master, without a lock.
+// master_mutex_ guards the master descriptor's lifetime for the writers (input, resize) and the
+// input not yet written, so that writing input never waits for the lock the reader takes. Input is
+// written without blocking: what the pty does not take at once waits in a bounded queue that the
+// host's thread writes when the pty can take it, so no I/O thread ever waits for a program that
+// does not read its input. Only the host's thread closes the master (under both locks, in that
+// order); only it reads the master, without a lock.
 
 #include <chrono>
 #include <cstdint>
@@ -63,9 +65,16 @@ struct TerminalOrigin {
 inline constexpr std::size_t high_water_bytes = std::size_t{1} << 20;
 inline constexpr std::size_t low_water_bytes = std::size_t{256} * 1024;
 inline constexpr std::size_t replay_frame_bytes = std::size_t{64} * 1024;
+inline constexpr std::size_t max_pending_input_bytes = std::size_t{1} << 20;
+// A client that holds the pty paused this long without acknowledging anything is closed (4408),
+// so that a client that vanished without closing its socket does not stall the others until the
+// WebSocket's ping timeout.
+inline constexpr auto stall_limit = std::chrono::seconds(10);
 
 // Whether a call made reading the pty possible again (the host must re-arm its descriptor).
 enum class Resumed { no, yes };
+// Whether input waits for the pty to take it (the host must watch the descriptor for writing).
+enum class InputQueued { no, yes };
 
 class Terminal {
 public:
@@ -88,9 +97,10 @@ public:
     // then the client gets every later output frame.
     void attach(ClientId client, std::shared_ptr<net::WebSocketPeer> peer, const AttachRequest& request);
     Resumed detach(ClientId client);
-    // Writes input to the pty at once (paused or not). A client that types becomes the one whose
-    // size the pty has.
-    void input(ClientId client, std::string_view bytes);
+    // Writes input to the pty at once (paused or not), queueing what it cannot take now (beyond
+    // max_pending_input_bytes it is dropped, with a warning). A client that types becomes the one
+    // whose size the pty has.
+    InputQueued input(ClientId client, std::string_view bytes);
     void resize(ClientId client, int cols, int rows);
     core::Result<Resumed> acknowledge(ClientId client, std::int64_t offset);
 
@@ -100,6 +110,11 @@ public:
     // Appends output to the ring and sends it to every client; returns whether reading may go on.
     FlowState publish(std::string_view bytes);
     FlowState flow_state() const;
+    // Writes queued input as far as the pty takes it; returns whether some is still queued.
+    InputQueued flush_input();
+    InputQueued input_queued() const;
+    // Closes (4408) the clients that kept the pty paused for stall_limit without acknowledging.
+    Resumed drop_stalled_clients();
     // The pty gave EOF/EIO (or the program ended and nothing more came): closes the master.
     void output_ended();
     bool output_done() const;
@@ -130,6 +145,7 @@ private:
 
     mutable std::mutex master_mutex_;  // guards master_'s lifetime for writers
     core::OwnedFd master_;
+    std::string pending_input_;  // guarded by master_mutex_
 
     mutable std::mutex mutex_;
     ByteRing ring_;

@@ -184,6 +184,53 @@ TEST(Terminals, HundredMegabytesArriveByteExactWithFlatServerMemory) {
     EXPECT_EQ(client.exit()->at("code").as_int64(), 0);
 }
 
+TEST(Terminals, AClientThatVanishesDoesNotStallTheOthers) {
+    TerminalServer lab;
+    const auto id = lab.open({{"command", "sh"}});
+    TermClient watcher;
+    ASSERT_EQ(watcher.attach(lab, id, 0), "");
+    {
+        // Bad input: a client that attaches, never acknowledges, and drops its socket.
+        TermClient leaver;
+        ASSERT_EQ(leaver.attach(lab, id, 0), "");
+    }
+    {
+        TermClient typist;  // types, then leaves too
+        ASSERT_EQ(typist.attach(lab, id, 0), "");
+        typist.type("head -c 8000000 /dev/zero | tr '\\0' x; echo END\r");
+    }
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(watcher.read_until([](const std::string& output) { return output.size() >= 8'000'000; }, 20s));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
+}
+
+TEST(Terminals, AClientThatStopsAcknowledgingIsClosedAfterTenSeconds) {
+    TerminalServer lab;
+    const auto id = lab.open({{"command", "sleep 0.5; head -c 8000000 /dev/zero | tr '\\0' y; echo END"}});
+    TermClient reader;
+    ASSERT_EQ(reader.attach(lab, id, 0), "");
+    // Bad input: a client that stays connected but neither reads nor acknowledges.
+    TermClient stuck;
+    ASSERT_EQ(stuck.attach(lab, id, 0), "");
+    EXPECT_TRUE(reader.read_until_text("END", 40s));
+    EXPECT_GE(reader.output().size(), 8'000'000u);
+}
+
+TEST(Terminals, AnInputFloodWaitsForTheProgramWithoutBlockingTheServer) {
+    TerminalServer lab;
+    const auto id = lab.open({{"command", "stty raw -echo; echo READY; sleep 1; head -c 300000 | wc -c"}});
+    TermClient client;
+    ASSERT_EQ(client.attach(lab, id, 0), "");
+    ASSERT_TRUE(client.read_until_text("READY"));  // raw mode: no line limit; the program reads in 1 s
+    const std::string paste(60'000, 'p');
+    for (int chunk = 0; chunk < 5; ++chunk)
+        ASSERT_TRUE(client.socket().send_binary(terminals::input_frame(paste)));  // far more than the pty takes at once
+    const auto asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(lab.server.get("/api/v1/health").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s);
+    EXPECT_TRUE(client.read_until_text("300000", 20s)) << client.output();
+}
+
 TEST(Terminals, ReattachWithOffsetReplaysWithoutGapOrDuplicate) {
     TerminalServer lab;
     const auto id = lab.open({{"command", "for i in $(seq 1 3000); do echo line-$i; done; sleep 100"}});

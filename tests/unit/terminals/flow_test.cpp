@@ -52,5 +52,24 @@ TEST(FlowControl, ALateAttachStartsAtItsOwnOffset) {
     EXPECT_EQ(flow.update(), FlowState::reading);
 }
 
+TEST(FlowControl, NamesTheClientsThatStalledAPausedTerminal) {
+    FlowControl flow(1000, 200);
+    const auto start = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    flow.add(1, 0, start);
+    flow.add(2, 0, start);
+    flow.sent_all(5000);
+    ASSERT_TRUE(flow.acknowledge(1, 4500, start + std::chrono::seconds(9)));
+    ASSERT_EQ(flow.update(), FlowState::paused);  // client 1 is 500 behind, client 2 5000
+    // Bad input: a client that acknowledged nothing for 10 s; the one that made progress is kept.
+    EXPECT_TRUE(flow.stalled(start + std::chrono::seconds(5), std::chrono::seconds(10)).empty());
+    EXPECT_EQ(flow.stalled(start + std::chrono::seconds(10), std::chrono::seconds(10)),
+              std::vector<FlowControl::ClientId>{2});
+    flow.remove(2);
+    EXPECT_EQ(flow.update(), FlowState::paused);  // 500 > low water
+    ASSERT_TRUE(flow.acknowledge(1, 5000));
+    EXPECT_EQ(flow.update(), FlowState::reading);
+    EXPECT_TRUE(flow.stalled(start + std::chrono::hours(1), std::chrono::seconds(10)).empty());  // not paused
+}
+
 }  // namespace
 }  // namespace ailab::terminals

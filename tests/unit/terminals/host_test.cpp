@@ -230,3 +230,27 @@ TEST_F(TerminalHostTest, StopsReadingForAClientThatDoesNotAcknowledge) {
 
 }  // namespace
 }  // namespace ailab::terminals
+
+namespace ailab::terminals {
+namespace {
+
+TEST_F(TerminalHostTest, InputThePtyCannotTakeAtOnceIsQueuedAndWritten) {
+    auto& terminals = host();
+    auto opened =
+        terminals.open({"alice", std::nullopt, "stty raw -echo; echo READY; sleep 1; head -c 300000 | wc -c"});
+    ASSERT_TRUE(opened);
+    std::shared_ptr<Terminal> terminal;
+    auto peer = attach(*opened, &terminal);
+    ASSERT_TRUE(
+        peer->wait_for([](const CollectingPeer& p) { return p.output_locked().find("READY") != std::string::npos; }));
+    // Bad input: far more input than the pty buffers while the program does not read.
+    const std::string paste(300'000, 'p');
+    EXPECT_EQ(terminal->input(1, paste), InputQueued::yes);
+    terminals.rearm(terminal);
+    EXPECT_TRUE(peer->wait_for([](const CollectingPeer& p) {
+        return p.output_locked().find("300000") != std::string::npos;
+    })) << peer->output();
+}
+
+}  // namespace
+}  // namespace ailab::terminals

@@ -30,7 +30,8 @@ using Steady = std::chrono::steady_clock;
 using boost::system::errc::errc_t;
 
 constexpr std::size_t read_bytes = std::size_t{64} * 1024;
-constexpr int reads_per_turn = 16;  // 1 MiB per terminal per turn, so one cannot starve the rest
+constexpr int reads_per_turn = 16;  // up to 1 MiB per terminal per turn, so one cannot starve the rest
+constexpr std::size_t gather_bytes = std::size_t{4} * 1024;  // a frame goes out when less room is left
 // After the program ended, a pty that stays readable-but-empty this long (a background process
 // holds it open) counts as ended.
 constexpr auto output_grace = std::chrono::milliseconds(200);
@@ -136,18 +137,27 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
         item.terminal->output_ended();
     }
 
-    // Reads up to one turn's worth; the caller re-arms.
+    // Reads up to one turn's worth; the caller re-arms. A pty hands out at most 4 KiB per read
+    // (its line discipline's buffer), so reads are gathered into frames of up to 64 KiB: one
+    // frame, one ring append and one post per client for up to 16 reads.
     void pump(Watched& item) {
         if (!item.master_registered) return;
         std::string buffer(read_bytes, '\0');
-        for (int turn = 0; turn < reads_per_turn; ++turn) {
-            if (item.terminal->flow_state() == FlowState::paused) return;  // rearm() resumes it
-            const auto got = ::read(item.terminal->master_fd(), buffer.data(), buffer.size());
+        std::size_t filled = 0;
+        const auto publish = [&] {
+            if (filled > 0) item.terminal->publish(std::string_view(buffer.data(), filled));
+            filled = 0;
+        };
+        for (int turn = 0; turn < reads_per_turn * 16; ++turn) {
+            if (filled == 0 && item.terminal->flow_state() == FlowState::paused) return;  // rearm() resumes it
+            const auto got = ::read(item.terminal->master_fd(), buffer.data() + filled, buffer.size() - filled);
             if (got > 0) {
-                item.terminal->publish(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
+                filled += static_cast<std::size_t>(got);
+                if (buffer.size() - filled < gather_bytes) publish();
                 continue;
             }
             if (got < 0 && errno == EINTR) continue;
+            publish();
             if (got < 0 && errno == EAGAIN) {
                 if (item.reaped_at && Steady::now() - *item.reaped_at >= output_grace) end_output(item);
                 return;
@@ -155,6 +165,7 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
             end_output(item);  // EIO: every holder of the terminal side closed it
             return;
         }
+        publish();
     }
 
     void handle_master(std::uint64_t serial, Watched& item, std::uint32_t events) {

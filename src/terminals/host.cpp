@@ -368,7 +368,10 @@ core::Result<TerminalInfo> TerminalHost::open(const OpenRequest& request) {
     origin.rows = request.rows;
     core::OwnedFd home;
     std::shared_ptr<const core::ConfinedRoot> confined;  // held until the program entered it
+    core::OwnedFd subfolder;
     int folder_fd = -1;
+    if (!request.path.empty() && !request.root)
+        return core::Error::invalid("path needs a root: it names a folder beneath one");
     if (request.root) {
         if (!impl_->roots)
             return error_of(errc_t::function_not_supported,
@@ -378,6 +381,14 @@ core::Result<TerminalInfo> TerminalHost::open(const OpenRequest& request) {
         confined = root->folder;
         folder_fd = confined->fd();
         origin.folder = confined->path().string();
+        if (!request.path.empty()) {
+            // Beneath the root only (openat2 RESOLVE_BENEATH or the checked walk).
+            auto folder = confined->open_folder(request.path);
+            if (!folder) return folder.error();
+            subfolder = std::move(*folder);
+            folder_fd = subfolder.get();
+            origin.folder = (confined->path() / request.path).lexically_normal().string();
+        }
     } else {
         home.reset(::open(identity->home.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!home) home.reset(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -443,6 +443,7 @@ std::vector<TerminalInfo> TerminalHost::list(const std::string& user) const {
             if (terminal->user() == user || impl_->settings.is_admin(user)) visible.push_back(terminal);
     }
     std::vector<TerminalInfo> infos;
+    infos.reserve(visible.size());
     for (const auto& terminal : visible) infos.push_back(terminal->info());
     return infos;
 }

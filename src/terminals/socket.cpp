@@ -67,7 +67,7 @@ void register_terminal_socket(net::WebSocketRegistry& websockets, TerminalHost& 
     net::WebSocketEndpoint endpoint;
     endpoint.pattern = "/api/v1/terminals/{id}/ws";
     endpoint.policy = net::SlowClientPolicy::backpressure;
-    // The flow control stops at 1 MiB unacknowledged; a replay sends up to the whole ring at once.
+    // The flow control stops at 2 MiB unacknowledged; a replay sends up to the whole ring at once.
     endpoint.limits.max_queued_bytes = host.settings().scrollback_bytes + (std::size_t{16} << 20);
     endpoint.limits.max_queued_messages = 1 << 16;
     endpoint.limits.max_message_bytes = std::size_t{1} << 20;  // a large paste

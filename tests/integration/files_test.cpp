@@ -64,8 +64,11 @@ class FilesIntegration : public ::testing::Test {
 protected:
     void SetUp() override {
         make_traversal_tree(tree_.path());
+        write_text(tree_.path() / "jp/train.py", "print('train')\n");
+        write_text(tree_.path() / "jp/lib/util.py", "x = 1\n");
         server_ = std::make_unique<ServerProcess>(
-            json::object{{"projects", json::object{{"trav", (tree_.path() / "root").string()}}}});
+            json::object{{"projects", json::object{{"trav", (tree_.path() / "root").string()},
+                                                   {"jp", (tree_.path() / "jp").string()}}}});
         server_->start();
         token_ = server_->login();
     }
@@ -377,7 +380,7 @@ TEST_F(FilesIntegration, ProjectsCreateAndRefuse) {
     const auto config_before = slurp(server_->config_file());
     auto listed = call("GET", "/api/v1/projects");
     ASSERT_EQ(listed.status, 200);
-    ASSERT_EQ(listed.json().at("projects").as_array().size(), 1u);
+    ASSERT_EQ(listed.json().at("projects").as_array().size(), 2u);  // jp and trav
     EXPECT_EQ(listed.json().at("projects").as_array()[0].at("source").as_string(), "config");
     auto made = call("POST", "/api/v1/projects", R"({"name":"vision"})");
     ASSERT_EQ(made.status, 201) << made.body;
@@ -390,7 +393,7 @@ TEST_F(FilesIntegration, ProjectsCreateAndRefuse) {
     EXPECT_EQ(call("POST", "/api/v1/projects", R"({"name":"vision"})").status, 409);
     EXPECT_EQ(call("POST", "/api/v1/projects", R"({"name":"trav"})").status, 409);
     EXPECT_FALSE(fs::exists(server_->root() / "etc"));
-    EXPECT_EQ(call("GET", "/api/v1/projects").json().at("projects").as_array().size(), 2u);
+    EXPECT_EQ(call("GET", "/api/v1/projects").json().at("projects").as_array().size(), 3u);
     // The new project is a root at once; the config file was never written.
     EXPECT_EQ(call("PUT", content_target("project:vision", "train.py"), "x", {{"If-None-Match", "*"}}).status, 200);
     EXPECT_EQ(slurp(server_->config_file()), config_before);
@@ -416,6 +419,37 @@ TEST_F(FilesIntegration, RunRootsAppearLater) {
     EXPECT_EQ(image.status, 200);
     EXPECT_EQ(image.header("content-type"), "image/png");
     EXPECT_EQ(call("GET", content_target("run:" + encode(id), "..%2f..%2fconfig.json")).status, 400);
+}
+
+TEST_F(FilesIntegration, JobSnapshotFilesAreReadOnly) {
+    // Bad input: saving, moving and trashing the code a job ran (or the folder holding it).
+    auto submitted = call("POST", "/api/v1/jobs", R"({"shell":"echo result > out.txt","project":"jp"})");
+    ASSERT_EQ(submitted.status, 201) << submitted.body;
+    const auto id = submitted.json().at("job").at("id").as_int64();
+    const auto root = "job:" + std::to_string(id);
+    std::string state;
+    for (int i = 0; i < 150 && state != "done" && state != "failed"; ++i) {
+        state = std::string(call("GET", "/api/v1/jobs/" + std::to_string(id)).json().at("job").at("state").as_string());
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(state, "done");
+    auto listed = call("GET", "/api/v1/files/list?root=" + root + "&path=");
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    EXPECT_NE(listed.body.find("\"train.py\""), std::string::npos);
+    EXPECT_NE(listed.body.find("\"out.txt\""), std::string::npos);
+    auto code = call("GET", content_target(root, "train.py"));
+    ASSERT_EQ(code.status, 200);
+    EXPECT_EQ(code.header("x-ailab-read-only"), "1");
+    EXPECT_EQ(call("PUT", content_target(root, "train.py"), "hacked", {{"If-Match", code.header("etag")}}).status, 403);
+    EXPECT_EQ(post("move", {{"root", root}, {"from", "train.py"}, {"to", "moved.py"}}).status, 403);
+    EXPECT_EQ(post("trash", {{"root", root}, {"path", "train.py"}}).status, 403);
+    EXPECT_EQ(post("trash", {{"root", root}, {"path", "lib"}}).status, 403);
+    EXPECT_EQ(call("GET", content_target(root, "train.py")).body, "print('train')\n");
+    // What the job wrote may be changed.
+    auto out = call("GET", content_target(root, "out.txt"));
+    EXPECT_EQ(out.body, "result\n");
+    EXPECT_EQ(out.header("x-ailab-read-only"), "");
+    EXPECT_EQ(call("PUT", content_target(root, "out.txt"), "edited", {{"If-Match", out.header("etag")}}).status, 200);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "core/json_writer.hpp"
 #include "files/archive.hpp"
+#include "files/paths.hpp"
 #include "files/search.hpp"
 #include "files/upload.hpp"
 
@@ -18,48 +19,15 @@ using net::Response;
 
 namespace {
 
-constexpr std::size_t max_path_bytes = 4096;  // PATH_MAX
 constexpr std::size_t max_query_bytes = 256;
-
-int status_of(const core::Error& error) {
-    using boost::system::errc::errc_t;
-    if (error.is(errc_t::invalid_argument) || error.is(errc_t::not_a_directory) || error.is(errc_t::filename_too_long))
-        return 400;
-    if (error.is(errc_t::cross_device_link) || error.is(errc_t::permission_denied) ||
-        error.is(errc_t::operation_not_permitted) || error.is(errc_t::too_many_symbolic_link_levels) ||
-        error.is(errc_t::read_only_file_system))
-        return 403;
-    if (error.is(errc_t::no_such_file_or_directory)) return 404;
-    if (error.is(errc_t::file_exists) || error.is(errc_t::device_or_resource_busy)) return 409;
-    if (error.is(errc_t::file_too_large)) return 413;
-    if (error.is(errc_t::no_space_on_device)) return 507;
-    return 500;
-}
 
 [[noreturn]] void fail(const core::Error& error) { throw HttpError(status_of(error), error.message); }
 
-// The path a query names, checked as docs/API.md says: relative, "/"-separated, no "." or ".."
-// segment, no backslash, at most PATH_MAX bytes ("" is the root; repeated and trailing slashes
-// are dropped). Percent-decoding already refused NUL.
+// The `path` query parameter under the rules of every file route (files/paths.hpp).
 std::string checked_path(const Request& request) {
-    const auto text = request.query_or("path", "");
-    if (text.size() > max_path_bytes) throw HttpError(400, "the path is longer than 4096 bytes");
-    if (!text.empty() && text.front() == '/') throw HttpError(400, "the path must be relative (no leading \"/\")");
-    if (text.find('\\') != std::string::npos) throw HttpError(400, "the path may not hold a backslash");
-    std::string clean;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto end = text.find('/', start);
-        if (end == std::string::npos) end = text.size();
-        const std::string_view part(text.data() + start, end - start);
-        if (part == "." || part == "..") throw HttpError(400, "the path may not hold \".\" or \"..\"");
-        if (!part.empty()) {
-            if (!clean.empty()) clean += '/';
-            clean += part;
-        }
-        start = end + 1;
-    }
-    return clean;
+    auto path = check_path(request.query_or("path", ""));
+    if (!path) fail(path.error());
+    return std::move(*path);
 }
 
 Root resolved_root(const Roots& roots, const Request& request) {
@@ -104,6 +72,8 @@ Response archive(const Roots& roots, Request& request) {
     std::string top = path.empty() ? file_name_of(root.name.substr(root.name.find(':') + 1))
                                    : path.substr(slash == std::string::npos ? 0 : slash + 1);
     auto opened = FolderArchive::open(root.folder, path, top);
+    if (!opened && opened.error().is(boost::system::errc::not_a_directory))
+        throw HttpError(400, path + " is a file, not a folder (GET /files/content downloads it)");
     if (!opened) fail(opened.error());
     std::shared_ptr<FolderArchive> producer = std::move(*opened);
     auto answer = Response::stream("application/gzip", [producer] { return producer->next_chunk(); });

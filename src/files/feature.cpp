@@ -4,6 +4,7 @@
 #include "files/file_roots.hpp"
 #include "files/projects.hpp"
 #include "files/routes.hpp"
+#include "files/transfer_routes.hpp"
 #include "jobs/service.hpp"
 #include "runs/service.hpp"
 
@@ -19,8 +20,7 @@ public:
                  context.services ? context.services->find<jobs::JobService>() : nullptr) {
         register_project_routes(context.router, projects_);
         register_file_routes(context.router, roots_, content_);
-        // TODO(lead): call files::register_transfer_routes(context.router, roots_, context.settings) here once
-        // branch files-transfer (archive, upload, search) is merged.
+        register_transfer_routes(context.router, roots_, read_transfer_settings(context.settings));
     }
     std::string_view name() const override { return "files"; }
 

@@ -122,6 +122,16 @@ TEST_F(FilesIntegration, TraversalCorpusAgainstEveryEndpoint) {
             EXPECT_EQ(listed.status, 200) << item.text;
         }
         no_secret(listed, "list " + item.text);
+        // The transfer routes take the same path rules.
+        auto archived = call("GET", "/api/v1/files/archive?root=project:trav&path=" + item.text);
+        auto searched = call("GET", "/api/v1/files/search?root=project:trav&q=SECRET&path=" + item.text);
+        for (const auto* answer : {&archived, &searched}) {
+            if (item.kind == "bad" || item.kind == "outside") {
+                EXPECT_EQ(answer->status, expected_status(item.kind)) << item.text << ": " << answer->body;
+            }
+            EXPECT_LT(answer->status, 500) << item.text << ": " << answer->body;
+        }
+        no_secret(searched, "search " + item.text);
     }
     // Changes: refused cases change nothing; none may touch anything outside.
     const auto root_before = tree_state(root());
@@ -151,6 +161,19 @@ TEST_F(FilesIntegration, TraversalCorpusAgainstEveryEndpoint) {
         }
     }
     EXPECT_EQ(tree_state(root()), root_before);
+    EXPECT_EQ(tree_state(tree_.path() / "outside"), outside_before);
+    EXPECT_EQ(tree_state(tree_.path() / "rootsecret"), sibling_before);
+    // Uploads: refused paths are 400; none lands outside.
+    for (const auto& item : cases) {
+        if (item.kind != "bad" && item.kind != "outside" && item.kind != "special") continue;
+        auto uploaded =
+            call("POST", "/api/v1/files/upload?root=project:trav&offset=0&total=5&path=" + item.text, "hello");
+        EXPECT_GE(uploaded.status, 400) << item.text << ": " << uploaded.body;
+        EXPECT_LT(uploaded.status, 500) << item.text << ": " << uploaded.body;
+        if (item.kind == "bad") {
+            EXPECT_EQ(uploaded.status, 400) << item.text << ": " << uploaded.body;
+        }
+    }
     EXPECT_EQ(tree_state(tree_.path() / "outside"), outside_before);
     EXPECT_EQ(tree_state(tree_.path() / "rootsecret"), sibling_before);
     // Moving or trashing a link that points outside moves the link, never what it points to.

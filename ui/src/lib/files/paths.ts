@@ -82,3 +82,20 @@ export function isTrashedEntry(path: string): boolean {
   const parts = path.split('/');
   return parts[0] === TRASH_FOLDER && parts.length >= 3;
 }
+
+/** The files page of `root` on a server, with `path` (a folder or a file) selected. */
+export function filesHref(serverId: string, root: string, path = ''): string {
+  const base = `#/files/${encodeURIComponent(serverId)}/${encodeURIComponent(root)}`;
+  return path ? `${base}?path=${encodeURIComponent(path)}` : base;
+}
+
+/** How a root is named to a person: the project's name, "run …", "job #…". */
+export function rootLabel(root: string): string {
+  const i = root.indexOf(':');
+  const kind = root.slice(0, i);
+  const id = root.slice(i + 1);
+  if (kind === 'project') return id;
+  if (kind === 'job') return `job #${id}`;
+  if (kind === 'run') return `run ${id.slice(0, 8)}`;
+  return root;
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { FileEntry } from '../api/files';
 import { guessDelimiter, parseCsv } from './csv';
+import { collectImages } from './gallery';
 import { hexLine } from './hex';
 import { languageOf, looksBinary, viewerKind } from './kinds';
 import { markdownToHtml, safeHref } from './markdown';
@@ -159,5 +161,35 @@ describe('progressive text', () => {
     expect(text.buffer.partial).toBe('ff');
     file.replace('new\n');
     expect(await text.poll()).toBe('truncated');
+  });
+});
+
+describe('gallery', () => {
+  it('finds images breadth first to a depth, newest first, skipping hidden folders and the trash, within bounds', async () => {
+    // Bad input: images in the trash and in a hidden folder (left out), a folder that fails to list, too many images.
+    const f = (name: string, mtime = 0, extra: Partial<FileEntry> = {}): FileEntry => ({ name, type: 'file', size: 1, mtime, hidden: false, ...extra });
+    const d = (name: string, extra: Partial<FileEntry> = {}): FileEntry => f(name, 0, { type: 'dir', ...extra });
+    const tree: Record<string, FileEntry[]> = {
+      '': [d('samples'), d('.cache', { hidden: true }), d('.ailab-trash'), d('broken'), f('cm.png', 5), f('notes.txt'), f('loss.svg', 9)],
+      samples: [d('epoch_1'), f('grid.jpg')],
+      'samples/epoch_1': [f('a.webp'), d('deeper')],
+      'samples/epoch_1/deeper': [f('too-deep.png')],
+      '.cache': [f('x.png')],
+      '.ailab-trash': [f('old.png')],
+    };
+    const listed: string[] = [];
+    const list = async (p: string) => {
+      listed.push(p);
+      if (!tree[p]) throw new Error('gone');
+      return tree[p];
+    };
+    const { images, truncated } = await collectImages(list);
+    expect(images.map((i) => i.path)).toEqual(['loss.svg', 'cm.png', 'samples/grid.jpg', 'samples/epoch_1/a.webp']);
+    expect(truncated).toBe(false);
+    expect(listed).not.toContain('.cache');
+    expect(listed).not.toContain('.ailab-trash');
+    const capped = await collectImages(list, { maxImages: 2 });
+    expect(capped.images.length).toBe(2);
+    expect(capped.truncated).toBe(true);
   });
 });

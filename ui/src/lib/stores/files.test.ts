@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/errors';
 import type { FileContent, FileEntry, SavePrecondition, SaveResult } from '../api/files';
 import { FileDocument } from './fileDocument.svelte';
 import { FileTreeStore, type FolderLister } from './fileTree.svelte';
+import { UploadQueue } from './uploads.svelte';
 
 const file = (name: string, extra: Partial<FileEntry> = {}): FileEntry => ({ name, type: 'file', size: 1, mtime: 0, hidden: false, ...extra });
 const dir = (name: string, extra: Partial<FileEntry> = {}): FileEntry => file(name, { type: 'dir', ...extra });
@@ -184,5 +185,54 @@ describe('FileDocument', () => {
     expect(failing.error).toBe('disk full');
     expect(failing.saved).toBe('code\n');
     expect(failing.state).toBe('ready');
+  });
+});
+
+describe('UploadQueue', () => {
+  it('sends files one after another with progress, tells each finished path, and records a failure', async () => {
+    // Bad input: a file the server refuses (413) must fail alone, the next file still goes.
+    const order: string[] = [];
+    const done: string[] = [];
+    const queue = new UploadQueue(async (path, file, onProgress) => {
+      order.push(`start ${path}`);
+      if (path.endsWith('big.bin')) throw new ApiError(413, 'over files_max_upload_mib');
+      onProgress({ sent: file.size / 2, total: file.size });
+      await Promise.resolve();
+      order.push(`end ${path}`);
+    }, (p) => done.push(p));
+    queue.add([
+      { path: 'd/a.txt', file: new Blob(['aaaa']) },
+      { path: 'd/big.bin', file: new Blob(['b']) },
+      { path: 'd/c.txt', file: new Blob(['cc']) },
+    ]);
+    await vi.waitFor(() => expect(queue.active).toBe(false));
+    expect(order).toEqual(['start d/a.txt', 'end d/a.txt', 'start d/big.bin', 'start d/c.txt', 'end d/c.txt']);
+    expect(done).toEqual(['d/a.txt', 'd/c.txt']);
+    expect(queue.items.map((i) => i.state)).toEqual(['done', 'failed', 'done']);
+    expect(queue.items[1].error).toBe('over files_max_upload_mib');
+    expect(queue.items[0].sent).toBe(4);
+    queue.clearFinished();
+    expect(queue.items).toEqual([]);
+  });
+
+  it('cancels a queued file before it starts and aborts the one being sent', async () => {
+    let release: () => void = () => {};
+    const queue = new UploadQueue(
+      (_path, _file, _progress, signal) =>
+        new Promise((resolve, reject) => {
+          release = () => resolve(undefined);
+          signal.addEventListener('abort', () => reject(new DOMException('cancelled', 'AbortError')));
+        }),
+    );
+    queue.add([
+      { path: 'a', file: new Blob(['1']) },
+      { path: 'b', file: new Blob(['2']) },
+    ]);
+    await Promise.resolve();
+    queue.cancel(queue.items[1].id);
+    queue.cancel(queue.items[0].id);
+    await vi.waitFor(() => expect(queue.active).toBe(false));
+    expect(queue.items.map((i) => i.state)).toEqual(['cancelled', 'cancelled']);
+    release();
   });
 });

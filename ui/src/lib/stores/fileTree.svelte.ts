@@ -131,8 +131,8 @@ export class FileTreeStore {
   /** Lists again every loaded folder at or under `path` that is still shown (after a change). */
   async refresh(path = ''): Promise<void> {
     const loaded = [...this.folders.keys()].filter((p) => p === path || path === '' || p.startsWith(`${path}/`));
-    // Folders that are neither open nor the root are forgotten, and listed again when opened.
-    for (const p of loaded) if (p !== '' && !this.expanded.has(p)) this.folders.delete(p);
+    // Folders that are neither open, the root nor `path` itself are forgotten, and listed again when opened.
+    for (const p of loaded) if (p !== '' && p !== path && !this.expanded.has(p)) this.folders.delete(p);
     await Promise.all(loaded.filter((p) => this.folders.has(p)).map((p) => this.load(p, true)));
   }
 

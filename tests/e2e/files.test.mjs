@@ -157,7 +157,7 @@ test('projects and files: create, edit, save, conflict, run images', async () =>
   assert.match(asked, /unsaved/i);
   assert.match(page.url(), /path=train\.py/, 'still on the file');
   assert.match(await editorText(page), /# unsaved/);
-  await page.keyboard.press('Control+s');
+  await page.getByTestId('save').click();
   await waitUntil(async () => (await editor.getAttribute('data-dirty')) === 'false', 'the last save');
 
   // A run's images: the run page's gallery, then the image in the run folder's file browser.

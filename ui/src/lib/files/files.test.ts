@@ -155,6 +155,8 @@ describe('progressive text', () => {
     await text.openTail(7);
     expect(text.buffer.lines).toEqual(['cccc']);
     expect(await text.poll()).toBe('same');
+    // The poll asks from one byte before the end, so an unchanged file is a 206, not a 416.
+    expect(file.reads.at(-1)).toBe('14-22');
     file.append('dddd\neeee\nff');
     expect(await text.poll()).toBe('grew');
     expect(text.buffer.lines).toEqual(['cccc', 'dddd', 'eeee']);

@@ -133,17 +133,21 @@ export class ProgressiveText {
   async poll(maxChunks = 8): Promise<PollResult> {
     let grew = false;
     for (let i = 0; i < maxChunks; i++) {
-      const chunk = await this.read({ start: this.next, end: this.next + this.chunkBytes - 1 });
+      // The range starts one byte early, so a file that has not grown still answers 206 (one
+      // byte) instead of a 416 that browsers log as a failed load once a second.
+      const overlap = this.next > 0 ? 1 : 0;
+      const chunk = await this.read({ start: this.next - overlap, end: this.next + this.chunkBytes - 1 });
       if (chunk.size < this.next) {
         this.size = chunk.size;
         return 'truncated';
       }
-      if (chunk.bytes.length === 0) {
+      if (chunk.bytes.length > 0 && chunk.start !== this.next - overlap) throw new Error(`The server answered bytes from ${chunk.start}, not ${this.next - overlap}`);
+      const fresh = chunk.bytes.subarray(chunk.bytes.length > 0 ? overlap : 0);
+      if (fresh.length === 0) {
         this.size = chunk.size;
         break;
       }
-      if (chunk.start !== this.next) throw new Error(`The server answered bytes from ${chunk.start}, not ${this.next}`);
-      this.take(chunk);
+      this.take({ ...chunk, bytes: fresh, start: this.next });
       this.buffer.trimTo(this.maxFollowLines);
       grew = true;
       if (this.atEnd) break;

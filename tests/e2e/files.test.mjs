@@ -1,6 +1,6 @@
 // Issue 10: create a project, make a file, edit and save it, provoke a conflict (the file is
 // rewritten on disk behind the editor) and resolve it both ways, keep unsaved changes behind a
-// question, and view an image from a run's folder (the run page's gallery and the file browser);
+// question, upload (picked and dropped), trash and undo, and view an image from a run's folder (the run page's gallery and the file browser);
 // an SVG with a script is shown as an image and runs nothing.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -159,6 +159,31 @@ test('projects and files: create, edit, save, conflict, run images', async () =>
   assert.match(await editorText(page), /# unsaved/);
   await page.getByTestId('save').click();
   await waitUntil(async () => (await editor.getAttribute('data-dirty')) === 'false', 'the last save');
+
+  // Uploads into the project's root: a 9 MiB file picked (three chunks), and a file dropped.
+  await page.getByTestId('crumb').first().click();
+  await page.getByTestId('folder-view').waitFor();
+  const big = Buffer.alloc(9 * 1024 * 1024 + 17, 7);
+  await page.getByTestId('upload-input').setInputFiles({ name: 'weights.bin', mimeType: 'application/octet-stream', buffer: big });
+  const dropped = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['dropped by drag and drop\n'], 'dropped.txt', { type: 'text/plain' }));
+    return transfer;
+  });
+  await page.getByTestId('folder-view').dispatchEvent('drop', { dataTransfer: dropped });
+  await waitUntil(async () => (await page.locator('[data-testid="upload-item"][data-state="done"]').count()) === 2, 'both uploads finish', 30_000);
+  assert.equal((await readFile(path.join(projectDir, 'weights.bin'))).length, big.length, 'the picked file arrived whole');
+  assert.equal(await readFile(path.join(projectDir, 'dropped.txt'), 'utf8'), 'dropped by drag and drop\n');
+  await page.locator('[data-testid="folder-entry"][data-name="dropped.txt"]').waitFor();
+  await shot('uploaded');
+
+  // Trash, then undo (restore): the file is back where it was.
+  await page.locator('[data-testid="folder-entry"][data-name="dropped.txt"]').getByTestId('entry-trash').click();
+  await page.getByTestId('files-undo').waitFor();
+  await page.locator('[data-testid="folder-entry"][data-name="dropped.txt"]').waitFor({ state: 'detached' });
+  await page.getByTestId('files-undo').click();
+  await page.locator('[data-testid="folder-entry"][data-name="dropped.txt"]').waitFor();
+  assert.equal(await readFile(path.join(projectDir, 'dropped.txt'), 'utf8'), 'dropped by drag and drop\n', 'restored');
 
   // A run's images: the run page's gallery, then the image in the run folder's file browser.
   await page.getByTestId('nav-overview').click();

@@ -5,7 +5,7 @@ import { collectImages } from './gallery';
 import { hexLine } from './hex';
 import { languageOf, looksBinary, viewerKind } from './kinds';
 import { markdownToHtml, safeHref } from './markdown';
-import { cleanRelativePath, crumbs, isTrashedEntry, nameProblem, projectNameProblem } from './paths';
+import { cleanRelativePath, crumbs, isTrashedEntry, nameProblem, projectNameProblem, resolveRelativeLink } from './paths';
 import { LineBuffer, ProgressiveText, type RangeChunk } from './progressive';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -31,6 +31,18 @@ describe('paths and names', () => {
     expect(cleanRelativePath('a/../b')).toHaveProperty('error');
     expect(isTrashedEntry('.ailab-trash/2026-11-27/a.py')).toBe(true);
     expect(isTrashedEntry('.ailab-trash/2026-11-27')).toBe(false);
+  });
+
+  it('resolves a Markdown link inside the root, and refuses one that leaves it', () => {
+    // Bad input: ../ past the root, absolute paths, schemes, protocol-relative links.
+    expect(resolveRelativeLink('docs', 'setup.md')).toBe('docs/setup.md');
+    expect(resolveRelativeLink('docs', './img/a%20b.png#top')).toBe('docs/img/a b.png');
+    expect(resolveRelativeLink('docs/x', '../../train.py')).toBe('train.py');
+    expect(resolveRelativeLink('docs', '../../etc/passwd')).toBeNull();
+    expect(resolveRelativeLink('', '/etc/passwd')).toBeNull();
+    expect(resolveRelativeLink('', 'https://e.org/a.md')).toBeNull();
+    expect(resolveRelativeLink('', '//e.org/a')).toBeNull();
+    expect(resolveRelativeLink('', '#section')).toBeNull();
   });
 });
 

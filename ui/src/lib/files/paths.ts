@@ -99,3 +99,27 @@ export function rootLabel(root: string): string {
   if (kind === 'run') return `run ${id.slice(0, 8)}`;
   return root;
 }
+
+/**
+ * A link in a rendered Markdown file, as a path in the same root: `href` relative to the folder
+ * `dir` (`./`, `../` resolved; a query or #fragment dropped). Null for links that are not
+ * relative (a scheme, `//host`, `/absolute`, `#anchor`) or that climb out of the root.
+ */
+export function resolveRelativeLink(dir: string, href: string): string | null {
+  if (href === '' || href.startsWith('#') || href.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(href)) return null;
+  let target = href.replace(/[?#].*$/, '');
+  try {
+    target = decodeURIComponent(target);
+  } catch {
+    return null;
+  }
+  const parts = dir === '' ? [] : dir.split('/');
+  for (const segment of target.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else parts.push(segment);
+  }
+  return parts.join('/');
+}

@@ -3,7 +3,7 @@
 // question, upload (picked and dropped), trash and undo, and view an image from a run's folder (the run page's gallery and the file browser);
 // an SVG with a script is shown as an image and runs nothing.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
@@ -220,4 +220,72 @@ test('projects and files: create, edit, save, conflict, run images', async () =>
     [],
     'no page errors',
   );
+});
+
+test('viewers: markdown (sanitised, relative links), CSV table, binary and hex, YAML and shell modes, a followed log', async () => {
+  const { page, problems } = ui;
+  const shot = screenshotter(page, 'files-viewers');
+  const { PASSWORD, USER } = await import('./harness.mjs');
+  // A project made through the API, filled on disk.
+  const login = await (await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) })).json();
+  const created = await fetch(`${server.url}/api/v1/projects`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'viewers' }),
+  });
+  assert.equal(created.status, 201);
+  const dir = path.join(server.dirs.workspace, 'viewers');
+  await mkdir(path.join(dir, 'docs'), { recursive: true });
+  await writeFile(
+    path.join(dir, 'README.md'),
+    '# Hello\n\n<script>window.__md = 1</script>\n\n<img src=x onerror="window.__md = 2">\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[setup](docs/setup.md) [bad](javascript:window.__md=3)\n',
+  );
+  await writeFile(path.join(dir, 'docs', 'setup.md'), '# Setup\n\nSecond page.\n');
+  await writeFile(path.join(dir, 'metrics.csv'), 'step,loss,"note, quoted"\n' + Array.from({ length: 5000 }, (_, i) => `${i},${(1 / (i + 1)).toFixed(5)},"row ${i}"`).join('\n') + '\n');
+  await writeFile(path.join(dir, 'model.pt'), Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 256)));
+  await writeFile(path.join(dir, 'config.yaml'), 'lr: 0.1\nlayers:\n  - 64\n');
+  await writeFile(path.join(dir, 'run.sh'), '#!/bin/bash\nfor i in 1 2; do echo "$i"; done\n');
+  const logFile = path.join(dir, 'train.log');
+  await writeFile(logFile, 'epoch 1 start\n');
+
+  const serverId = `127.0.0.1-${new URL(server.url).port}`;
+  const open = (p) => page.evaluate((h) => (location.hash = h), `#/files/${serverId}/project%3Aviewers?path=${encodeURIComponent(p)}`);
+
+  await open('README.md');
+  const markdown = page.getByTestId('markdown-view');
+  await markdown.locator('h1').waitFor();
+  assert.equal(await markdown.locator('script, img').count(), 0, 'raw HTML is text, not markup');
+  assert.match(await markdown.textContent(), /<script>/);
+  await markdown.getByText('bad').click();
+  assert.equal(await page.evaluate(() => window.__md ?? 0), 0, 'nothing from the README ran');
+  await shot('markdown');
+  await markdown.getByText('setup').click();
+  await page.getByTestId('markdown-view').getByText('Second page.').waitFor();
+
+  await open('metrics.csv');
+  await page.locator('[data-testid="csv-view"][data-rows="5001"]').waitFor();
+  assert.ok((await page.locator('[data-testid="csv-rows"] .grid').count()) < 200, 'the table renders only the rows in view');
+  await shot('csv');
+
+  await open('model.pt');
+  await page.getByTestId('binary-notice').waitFor();
+  assert.match(await page.getByTestId('binary-notice').textContent(), /5,000 bytes/);
+  await page.getByTestId('show-hex').click();
+  await page.getByTestId('hex-view').getByText('00000000  00 01 02 03').waitFor();
+  await shot('hex');
+
+  for (const name of ['config.yaml', 'run.sh']) {
+    await open(name);
+    await page.locator('[data-testid="code-editor"][data-state="ready"] .cm-content').waitFor();
+    // The mode colours tokens: a highlighted span exists inside the lines.
+    await waitUntil(() => page.locator('[data-testid="code-editor"] .cm-line span').count(), `${name} is highlighted`);
+  }
+  await shot('shell');
+
+  await open('train.log');
+  await page.locator('[data-testid="text-view"][data-follow="true"]').waitFor();
+  for (let i = 2; i <= 5; i++) await appendFile(logFile, `epoch ${i} loss ${1 / i}\n`);
+  await waitUntil(async () => Number(await page.getByTestId('text-view').getAttribute('data-lines')) === 5, 'the followed log shows the new lines', 10_000);
+  await shot('log');
+  assert.deepEqual(problems.filter((p) => !/status of 412/.test(p)), [], 'no page errors');
 });

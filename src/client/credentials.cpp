@@ -49,7 +49,7 @@ core::Result<Credentials> credentials_from_json(std::string_view text) {
     boost::system::error_code error;
     auto value = json::parse(text, error);
     if (error) return core::Error::invalid("not JSON: " + error.message());
-    auto wrong = [](std::string what) { return core::Error::invalid("unexpected shape: " + what); };
+    auto wrong = [](const std::string& what) { return core::Error::invalid("unexpected shape: " + what); };
     if (!value.is_object()) return wrong("the top level is not an object");
     const auto& root = value.as_object();
     Credentials credentials;

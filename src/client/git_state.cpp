@@ -11,8 +11,6 @@
 #include "core/fd.hpp"
 #include "core/json_writer.hpp"
 
-extern char** environ;
-
 namespace ailab::client {
 namespace {
 
@@ -34,6 +32,7 @@ GitOutput run_git(const std::filesystem::path& folder, std::vector<std::string> 
     std::vector<std::string> argv_storage{"git", "-C", folder.string()};
     for (auto& arg : args) argv_storage.push_back(std::move(arg));
     std::vector<char*> argv;
+    argv.reserve(argv_storage.size() + 1);
     for (auto& arg : argv_storage) argv.push_back(arg.data());
     argv.push_back(nullptr);
 
@@ -46,6 +45,7 @@ GitOutput run_git(const std::filesystem::path& folder, std::vector<std::string> 
         environment_storage.emplace_back(item);
     }
     std::vector<char*> environment;
+    environment.reserve(environment_storage.size() + 1);
     for (auto& item : environment_storage) environment.push_back(item.data());
     environment.push_back(nullptr);
 

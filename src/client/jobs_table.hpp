@@ -24,7 +24,7 @@ struct JobRow {
 };
 
 // The answer of GET /api/v1/jobs ({"jobs":[…]}). Errors: not JSON, no "jobs" list.
-core::Result<std::vector<JobRow>> parse_job_rows(std::string_view json);
+core::Result<std::vector<JobRow>> parse_job_rows(std::string_view text);
 
 // Columns ID STATE NAME USER GPUS WAITED RAN REASON; times relative to `now` (Unix seconds) for
 // jobs that still wait or run. Names longer than 32 characters are cut with "…".

@@ -52,7 +52,7 @@ boost::system::error_code run_operation(asio::io_context& io, Start&& start) {
         done = true;
     });
     io.restart();
-    while (!done) {
+    while (!done) {  // NOLINT(bugprone-infinite-loop): the handler run by run_one() sets done
         if (io.run_one() == 0) io.restart();
     }
     return result;

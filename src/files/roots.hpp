@@ -19,8 +19,8 @@ enum class RootKind { project, run, job };
 
 struct Root {
     RootKind kind = RootKind::project;
-    std::string name;                                   // "project:vision" as the client wrote it
-    std::shared_ptr<const core::ConfinedRoot> folder;   // the confined folder
+    std::string name;                                    // "project:vision" as the client wrote it
+    std::shared_ptr<const core::ConfinedRoot> folder;    // the confined folder
     std::set<std::string, std::less<>> read_only_paths;  // relative paths that may not change (job snapshots)
     bool is_read_only(std::string_view path) const { return read_only_paths.contains(path); }
 };

@@ -30,7 +30,7 @@ std::int64_t size_of(const std::filesystem::path& file) {
 
 // The command's pid from pid.json (its session id, since it runs setsid()); 0 when unknown.
 pid_t read_job_pid(const std::filesystem::path& folder) {
-    auto text = core::read_small_file(folder / "pid.json", 64 * 1024);
+    auto text = core::read_small_file(folder / "pid.json", std::size_t{64} * 1024);
     if (!text) return 0;
     boost::system::error_code error;
     auto document = boost::json::parse(*text, error);
@@ -348,9 +348,11 @@ void JobService::Impl::start_job(JobId id) {
     changed(job);
 }
 
-std::string JobService::Impl::gpu_signature() const {
-    if (system == nullptr) return "";
-    const auto sample = system->latest();
+std::optional<sys::SystemSample> JobService::Impl::latest_sample() const {
+    return system != nullptr ? system->latest() : std::nullopt;
+}
+
+std::string JobService::Impl::gpu_signature(const std::optional<sys::SystemSample>& sample) const {
     if (!sample || sample->gpu_status != sys::GpuStatus::ok) return "";
     std::string signature;
     for (const auto& gpu : sample->gpus) {
@@ -364,15 +366,15 @@ std::string JobService::Impl::gpu_signature() const {
 }
 
 void JobService::Impl::schedule_round() {
-    last_gpu_signature = gpu_signature();
+    // One copy of the latest sample serves the signature and the GPU views.
+    const std::optional<sys::SystemSample> sample = latest_sample();
+    last_gpu_signature = gpu_signature(sample);
     std::vector<const Job*> queued;
     std::vector<const Job*> running;
     GpuViewInputs inputs;
     inputs.configured = settings.gpus;
     inputs.busy_memory_bytes = settings.busy_memory_bytes;
     inputs.released_at = released_at;
-    std::optional<sys::SystemSample> sample;
-    if (system != nullptr) sample = system->latest();
     const bool nvml = sample && sample->gpu_status == sys::GpuStatus::ok;
     if (nvml) {
         inputs.sampled = &sample->gpus;

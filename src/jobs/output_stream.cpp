@@ -24,9 +24,9 @@
 namespace ailab::jobs {
 namespace {
 
-constexpr std::size_t chunk_bytes = 64 * 1024;
+constexpr std::size_t chunk_bytes = std::size_t{64} * 1024;
 constexpr std::size_t high_water_bytes = std::size_t{2} << 20;
-constexpr std::size_t low_water_bytes = 512 * 1024;
+constexpr std::size_t low_water_bytes = std::size_t{512} * 1024;
 constexpr int chunks_per_turn = 16;  // 1 MiB per stream per turn, so one stream cannot starve the rest
 
 }  // namespace

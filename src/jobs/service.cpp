@@ -114,7 +114,7 @@ void JobService::gpus_changed() {
     // A round only when what the scheduler reads of the GPUs changed (a process came or went, a
     // GPU crossed the busy line): a server with 10,000 queued jobs stays idle between samples.
     impl_->post([impl = impl_.get()] {
-        if (impl->gpu_signature() != impl->last_gpu_signature) impl->dirty = true;
+        if (impl->gpu_signature(impl->latest_sample()) != impl->last_gpu_signature) impl->dirty = true;
     });
 }
 

@@ -88,7 +88,8 @@ struct JobService::Impl {
     void publish_lanes();
     // What the scheduler reads of the latest GPU sample, as text: per configured GPU, busy or not
     // and its compute processes; "" without NVML.
-    std::string gpu_signature() const;
+    std::string gpu_signature(const std::optional<sys::SystemSample>& sample) const;
+    std::optional<sys::SystemSample> latest_sample() const;  // nullopt without a system service
     std::vector<std::string> environment(const Job& job) const;
 };
 

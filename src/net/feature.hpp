@@ -28,8 +28,8 @@ using MetricsWriter = std::function<void(std::string& out)>;
 
 // Services one feature offers to the features after it, by type: the system feature provides its
 // SystemService (GPU samples) and the job scheduler finds it; runs and jobs provide RunService and
-// JobService (the files feature resolves run:<id> and job:<id> roots through them). provide() in a constructor; find() in a
-// later feature's constructor or start() (null when the provider is absent, e.g. in a test).
+// JobService (the files feature resolves run:<id> and job:<id> roots through them). provide() in a constructor; find()
+// in a later feature's constructor or start() (null when the provider is absent, e.g. in a test).
 class Services {
 public:
     template <class T>

@@ -58,10 +58,10 @@ std::string_view bearer_token(const Request& request) { return bearer_token_of(r
 
 }  // namespace
 
-std::string_view bearer_token_of(std::string_view value) {
+std::string_view bearer_token_of(std::string_view authorization) {
     constexpr std::string_view prefix = "Bearer ";
-    if (value.size() <= prefix.size() || !core::starts_with_ignoring_case(value, prefix)) return {};
-    return value.substr(prefix.size());
+    if (authorization.size() <= prefix.size() || !core::starts_with_ignoring_case(authorization, prefix)) return {};
+    return authorization.substr(prefix.size());
 }
 
 const RouteInfo* Router::find(Method method, std::string_view path) const {

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -39,8 +40,8 @@ static_assert(sizeof(crypto_generichash_state) <= 384, "Hasher::state_ is too sm
 std::string hash_bytes(std::string_view data) {
     require_sodium();
     std::array<unsigned char, digest_bytes> digest{};
-    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                       data.size(), nullptr, 0);
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                       nullptr, 0);
     return to_hex(digest.data());
 }
 
@@ -48,7 +49,7 @@ core::Result<std::string> hash_file(const std::filesystem::path& file) {
     core::OwnedFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) return core::Error::from_errno(errno, "cannot read " + file.string());
     Hasher hasher;
-    std::string buffer(64 * 1024, '\0');
+    std::string buffer(std::size_t{64} * 1024, '\0');
     for (;;) {
         const auto got = ::read(fd.get(), buffer.data(), buffer.size());
         if (got < 0) {
@@ -63,9 +64,8 @@ core::Result<std::string> hash_file(const std::filesystem::path& file) {
 
 bool is_hash(std::string_view text) {
     if (text.size() != digest_bytes * 2) return false;
-    for (char c : text)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Hasher::Hasher() : state_{} {

@@ -27,7 +27,7 @@ struct Manifest {
 };
 
 struct Limits {
-    std::int64_t max_total_bytes = std::int64_t{2} << 30;   // 2 GiB
+    std::int64_t max_total_bytes = std::int64_t{2} << 30;  // 2 GiB
     std::int64_t max_files = 100'000;
     std::int64_t max_file_bytes = std::int64_t{256} << 20;  // 256 MiB
 };
@@ -59,7 +59,7 @@ struct ScanOptions {
 struct ScanResult {
     Manifest manifest;
     std::vector<std::filesystem::path> absolute_paths;  // same order as manifest.files ("" for links)
-    std::int64_t ignored = 0;                            // files and folders left out
+    std::int64_t ignored = 0;                           // files and folders left out
 };
 
 // Walks `root` with the ignore rules (reading .gitignore/.ailabignore as it goes), hashing every

@@ -234,9 +234,17 @@ TEST(Jobs, CancelKillsTheWholeProcessGroupAndFailsDependants) {
     host.wait_for(id, {"running"});
     // Wait for the shell to have started its children.
     for (int i = 0; i < 200 && host.output(id).empty(); ++i) std::this_thread::sleep_for(10ms);
-    std::ifstream pid_file(host.server.state() / "jobs" / std::to_string(id) / "pid.json");
-    const auto pids = json::parse(std::string(std::istreambuf_iterator<char>(pid_file), {})).as_object();
-    const auto group = static_cast<pid_t>(pids.at("job_pid").as_int64());
+    // pid.json is written before the command starts (job_pid 0) and again once it runs: the command
+    // can print before the supervisor rewrote it (a slow supervisor, under ASan), so wait for the pid.
+    pid_t group = 0;
+    for (int i = 0; i < 500 && group <= 0; ++i) {
+        std::ifstream pid_file(host.server.state() / "jobs" / std::to_string(id) / "pid.json");
+        boost::system::error_code error;
+        const auto pids = json::parse(std::string(std::istreambuf_iterator<char>(pid_file), {}), error);
+        if (!error && pids.is_object()) group = static_cast<pid_t>(pids.as_object().at("job_pid").as_int64());
+        if (group <= 0) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_GT(group, 0) << "pid.json never named the command's pid";
     EXPECT_EQ(members_of_group(group).size(), 3u);  // the shell and two sleeps
 
     const auto dependant = host.submit_ok(shell("echo never", {{"after", json::array{id}}}));

@@ -17,11 +17,16 @@ export function jobKey(serverId: string, id: number): string {
   return `${serverId}\u0000${id}`;
 }
 
+const FINISHED_STATES: JobState[] = ['done', 'failed', 'cancelled'];
+
 /**
  * `next` as the newer copy of `old`: lists and events leave the git diff out (only GET /jobs/{id}
- * has it), so a diff `old` holds is kept while the commit is the same.
+ * has it), so a diff `old` holds is kept while the commit is the same. An ended job never changes
+ * again, so a copy that says it still runs is an older answer that arrived late (the answer of a
+ * cancel can come after the event of the job's end) and is ignored.
  */
 export function mergeJob(old: Job | undefined, next: Job): Job {
+  if (old && FINISHED_STATES.includes(old.state) && !FINISHED_STATES.includes(next.state)) return old;
   const diff = old?.git?.diff;
   if (diff === undefined || diff === null || !next.git || next.git.diff !== undefined) return next;
   if (next.git.commit !== old!.git!.commit) return next;
@@ -254,7 +259,7 @@ export class JobsStore {
     const key = jobKey(serverId, job.id);
     this.details.set(key, mergeJob(this.details.get(key), job));
     const s = this.servers.get(serverId);
-    if (s && s.jobs.has(job.id)) s.jobs.set(job.id, job);
+    if (s && s.jobs.has(job.id)) s.jobs.set(job.id, mergeJob(s.jobs.get(job.id), job));
     this.bump();
   }
 

@@ -153,6 +153,17 @@ describe('JobsStore', () => {
     expect(mergeJob(makeJob({ id: 5, git }), other).git!.diff).toBeUndefined();
     expect(mergeJob(undefined, other)).toBe(other);
   });
+
+  it('never takes an ended job back to running when a late answer arrives after the end event', () => {
+    // Bad input: the answer of POST /cancel (still "running") arriving after jobs.updated "cancelled".
+    const { store, topics } = storeFor(jobHost([]));
+    store.setDetail('a', makeJob({ id: 7, state: 'running' }));
+    topics.dispatch('a', { type: 'jobs.updated', job: makeJob({ id: 7, state: 'cancelled' }) });
+    store.setDetail('a', makeJob({ id: 7, state: 'running', reason: 'cancelled by admin' }));
+    expect(store.job('a', 7)!.state).toBe('cancelled');
+    expect(mergeJob(makeJob({ id: 7, state: 'done' }), makeJob({ id: 7, state: 'queued' })).state).toBe('done');
+    expect(mergeJob(makeJob({ id: 7, state: 'queued' }), makeJob({ id: 7, state: 'running' })).state).toBe('running');
+  });
 });
 
 class MemoryStorage implements StorageLike {

@@ -21,6 +21,14 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 namespace terminals = ailab::terminals;
 
+// Resident memory says nothing under AddressSanitizer (freed memory waits in its quarantine): the
+// memory figure is checked in the regular build only, the bytes in both.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool memory_is_measurable = false;
+#else
+constexpr bool memory_is_measurable = true;
+#endif
+
 struct TerminalServer {
     explicit TerminalServer(json::object overrides = {}) : server(std::move(overrides)) {
         server.start();
@@ -179,7 +187,8 @@ TEST(Terminals, HundredMegabytesArriveByteExactWithFlatServerMemory) {
     }
     EXPECT_EQ(sum_got, sum_expected);
     // The ring (4 MiB) plus the frames in flight (2 MiB of unacknowledged output): never the 100 MB.
-    EXPECT_LT(peak_kib - before_kib, 24u * 1024) << "server RSS grew from " << before_kib << " KiB to " << peak_kib;
+    if (memory_is_measurable)
+        EXPECT_LT(peak_kib - before_kib, 24u * 1024) << "server RSS grew from " << before_kib << " KiB to " << peak_kib;
     ASSERT_TRUE(client.exit());
     EXPECT_EQ(client.exit()->at("code").as_int64(), 0);
 }

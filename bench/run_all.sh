@@ -12,3 +12,4 @@ command -v tsp >/dev/null || apt-get install -y task-spooler >/dev/null 2>&1 || 
 echo; echo "== Jobs (bench/jobs_bench.py)"; python3 bench/jobs_bench.py "$build" $save
 echo; echo "== Jobs scheduler ($build/bench/ailab_bench_jobs)"; "$build/bench/ailab_bench_jobs"
 echo; echo "== Files ($build/bench/ailab_files_bench)"; "$build/bench/ailab_files_bench"
+echo; echo "== Files in the browser (bench/files_browser_bench.mjs)"; node bench/files_browser_bench.mjs "$build/ailab"

@@ -26,12 +26,15 @@ struct FolderArchive::State {
     std::string top;  // the entries' first path component
     z_stream zlib{};
     bool zlib_ready = false;
-    std::string raw;              // tar bytes not yet compressed
-    core::OwnedFd file;           // the file whose content is being copied
-    std::string file_path;        // its path, for messages
-    std::uint64_t remaining = 0;  // content bytes of `file` still to copy
-    std::size_t padding = 0;      // zero bytes after its content
-    bool file_shrank = false;     // it ended early: the rest is zeros
+    std::string raw;                // tar bytes not yet compressed
+    core::OwnedFd file;             // the file whose content is being copied
+    std::string file_path;          // its path, for messages
+    std::uint64_t remaining = 0;    // content bytes of `file` still to copy
+    std::size_t padding = 0;        // zero bytes after its content
+    bool file_shrank = false;       // it ended early: the rest is zeros
+    std::size_t files_started = 0;  // file entries begun so far
+    int level = 0;                  // zlib's level now: options.compression_level, or 0 (stored)
+    std::size_t stored_since = 0;   // files_started when the level went to 0
     bool top_written = false;
     bool tar_ended = false;  // the two end blocks are in `raw`
     bool finished = false;   // zlib's stream end went out
@@ -43,6 +46,21 @@ bool left_out(std::string_view path) {
     const auto slash = path.rfind('/');
     const auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);
     return name == ".ailab-trash" || name.starts_with(".ailab-upload-");
+}
+
+// Changes zlib's level; what it holds so far is compressed with the old one into `out` first.
+void set_level(z_stream& zlib, int level, std::string& out) {
+    constexpr std::size_t step = 64 * 1024;
+    for (;;) {
+        const auto old_size = out.size();
+        out.resize(old_size + step);
+        zlib.next_out = reinterpret_cast<Bytef*>(out.data() + old_size);
+        zlib.avail_out = static_cast<uInt>(step);
+        const int result = ::deflateParams(&zlib, level, Z_DEFAULT_STRATEGY);
+        out.resize(old_size + step - zlib.avail_out);
+        if (result == Z_OK) return;
+        if (result != Z_BUF_ERROR) throw core::ErrorException(core::Error::invalid("zlib refused a new level"));
+    }
 }
 
 // Compresses `input` into the end of `out`; with Z_FINISH, until zlib's stream end.
@@ -79,6 +97,7 @@ core::Result<std::unique_ptr<FolderArchive>> FolderArchive::open(std::shared_ptr
     if (::deflateInit2(&state->zlib, options.compression_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return core::Error::from_errno(ENOMEM, "cannot start the compressor");
     state->zlib_ready = true;
+    state->level = options.compression_level;
     return std::unique_ptr<FolderArchive>(new FolderArchive(std::move(state)));
 }
 
@@ -90,8 +109,25 @@ std::optional<std::string> FolderArchive::next_chunk() {
     while (out.size() < state.options.chunk_bytes && !state.finished) {
         state.raw.clear();
         fill_raw();
+        const auto before = out.size();
         deflate_into(state.zlib, state.raw, state.tar_ended ? Z_FINISH : Z_NO_FLUSH, out);
-        if (state.tar_ended) state.finished = true;
+        if (state.tar_ended) {
+            state.finished = true;
+            break;
+        }
+        // Checkpoints, images and archives hardly compress; deflating them only costs time. When
+        // a block shrank by less than 2 %, the rest of that file is stored (level 0: copied, with
+        // its CRC); the next file starts at the configured level again.
+        const auto produced = out.size() - before;
+        if (state.level != 0 && state.raw.size() >= 64 * 1024 && produced * 100 > state.raw.size() * 98) {
+            set_level(state.zlib, 0, out);
+            state.level = 0;
+            state.stored_since = state.files_started;
+            ++counts_.stored_runs;
+        } else if (state.level == 0 && state.files_started != state.stored_since) {
+            set_level(state.zlib, state.options.compression_level, out);
+            state.level = state.options.compression_level;
+        }
     }
     return out;
 }
@@ -188,6 +224,7 @@ void FolderArchive::fill_raw() {
             state.remaining = header.size;
             state.padding = tar_padding(header.size);
             state.file_shrank = false;
+            ++state.files_started;
             ++counts_.files;
             counts_.content_bytes += header.size;
             break;

@@ -106,7 +106,9 @@ std::optional<std::string> FolderArchive::next_chunk() {
     if (state.finished) return std::nullopt;
     std::string out;
     out.reserve(state.options.chunk_bytes + 64 * 1024);
-    while (out.size() < state.options.chunk_bytes && !state.finished) {
+    // One call reads at most 16 blocks of tar bytes, so a folder of zeros (which compresses to
+    // almost nothing) does not hold a worker thread for long; the chunk may then be short or empty.
+    for (int blocks = 0; blocks < 16 && out.size() < state.options.chunk_bytes && !state.finished; ++blocks) {
         state.raw.clear();
         fill_raw();
         const auto before = out.size();

@@ -48,7 +48,8 @@ public:
     FolderArchive(const FolderArchive&) = delete;
     FolderArchive& operator=(const FolderArchive&) = delete;
 
-    // The next compressed bytes, or nullopt after the last. Throws core::ErrorException when a
+    // The next compressed bytes (about options.chunk_bytes; fewer, even none, when the input
+    // compresses very well), or nullopt after the last. Throws core::ErrorException when a
     // file fails mid-read (its header is already out, so the archive cannot go on honestly).
     std::optional<std::string> next_chunk();
 

@@ -12,6 +12,9 @@
 #include "files/tree_walk.hpp"
 
 namespace ailab::files {
+namespace {
+constexpr std::size_t kib_64 = std::size_t{64} * 1024;  // zlib's output step, the smallest read
+}  // namespace
 
 struct FolderArchive::State {
     explicit State(TreeWalk walk_in) : walk(std::move(walk_in)) {}
@@ -50,7 +53,7 @@ bool left_out(std::string_view path) {
 
 // Changes zlib's level; what it holds so far is compressed with the old one into `out` first.
 void set_level(z_stream& zlib, int level, std::string& out) {
-    constexpr std::size_t step = 64 * 1024;
+    constexpr std::size_t step = kib_64;
     for (;;) {
         const auto old_size = out.size();
         out.resize(old_size + step);
@@ -65,7 +68,7 @@ void set_level(z_stream& zlib, int level, std::string& out) {
 
 // Compresses `input` into the end of `out`; with Z_FINISH, until zlib's stream end.
 void deflate_into(z_stream& zlib, std::string_view input, int flush, std::string& out) {
-    constexpr std::size_t step = 64 * 1024;
+    constexpr std::size_t step = kib_64;
     zlib.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
     zlib.avail_in = static_cast<uInt>(input.size());
     for (;;) {
@@ -105,7 +108,7 @@ std::optional<std::string> FolderArchive::next_chunk() {
     auto& state = *state_;
     if (state.finished) return std::nullopt;
     std::string out;
-    out.reserve(state.options.chunk_bytes + 64 * 1024);
+    out.reserve(state.options.chunk_bytes + kib_64);
     // One call reads at most 16 blocks of tar bytes, so a folder of zeros (which compresses to
     // almost nothing) does not hold a worker thread for long; the chunk may then be short or empty.
     for (int blocks = 0; blocks < 16 && out.size() < state.options.chunk_bytes && !state.finished; ++blocks) {
@@ -121,7 +124,7 @@ std::optional<std::string> FolderArchive::next_chunk() {
         // a block shrank by less than 2 %, the rest of that file is stored (level 0: copied, with
         // its CRC); the next file starts at the configured level again.
         const auto produced = out.size() - before;
-        if (state.level != 0 && state.raw.size() >= 64 * 1024 && produced * 100 > state.raw.size() * 98) {
+        if (state.level != 0 && state.raw.size() >= kib_64 && produced * 100 > state.raw.size() * 98) {
             set_level(state.zlib, 0, out);
             state.level = 0;
             state.stored_since = state.files_started;
@@ -148,7 +151,7 @@ void FolderArchive::fill_raw() {
         if (state.file) {
             if (state.remaining > 0) {
                 const auto want = static_cast<std::size_t>(
-                    std::min<std::uint64_t>(state.remaining, std::max<std::size_t>(target - raw.size(), 64 * 1024)));
+                    std::min<std::uint64_t>(state.remaining, std::max<std::size_t>(target - raw.size(), kib_64)));
                 const auto old_size = raw.size();
                 raw.resize(old_size + want);  // zeros: what a file that shrank is padded with
                 if (!state.file_shrank) {

@@ -229,17 +229,19 @@ core::Result<FileContent> ContentStore::read(const Root& root, const std::string
         content.bytes = std::move(*bytes);
         if (auto cached = cached_etag(key)) {
             content.etag = *cached;
-        } else if (content.size <= etag_hash_limit_bytes) {
+        } else if (content.size <= max_in_memory_bytes) {
             auto etag = etag_of(fd->get(), key);
             if (!etag) return etag.error();
             content.etag = std::move(*etag);
         }
         return content;
     }
-    if (content.size > max_whole_read_bytes)
-        return core::Error::from_errno(EFBIG, path + " is " + std::to_string(content.size) +
-                                                  " bytes; read it in pieces with Range (at most " +
-                                                  std::to_string(max_whole_read_bytes) + " bytes at once)");
+    if (content.size > max_in_memory_bytes) {
+        content.outcome = ReadOutcome::streamed;
+        if (auto cached = cached_etag(key)) content.etag = *cached;
+        content.file = std::make_shared<core::OwnedFd>(std::move(*fd));
+        return content;
+    }
     auto bytes = read_at(fd->get(), 0, content.size);
     if (!bytes) return bytes.error();
     content.bytes = std::move(*bytes);

@@ -2,10 +2,11 @@
 // Reading and saving file content (GET/PUT /api/v1/files/content).
 //
 // Reads: the file is opened beneath the root with O_NONBLOCK | O_NOCTTY and checked on the
-// descriptor (a FIFO or a device is refused, never read). The ETag is the BLAKE2b (16 bytes, 32 hex)
-// of the content: computed while a whole file is read, or for a range when the file is at most
-// `etag_hash_limit_bytes` (larger files get one only when it is cached from an earlier whole read or
-// save); cached by (device, inode, size, mtime, ctime).
+// descriptor (a FIFO or a device is refused, never read). A whole file of at most
+// `max_in_memory_bytes` is read at once; a larger one is handed back open, for the route to stream.
+// The ETag is the BLAKE2b (16 bytes, 32 hex) of the content: computed while a file is read whole
+// into memory, or for a range of a file of at most `max_in_memory_bytes`; larger files get one only
+// when it is cached from an earlier read or save. Cached by (device, inode, size, mtime, ctime).
 //
 // Saves: the precondition (If-Match with the current ETag, or If-None-Match: * to create) is checked
 // and the new content written to a temporary file in the same folder (created O_EXCL, mode of the
@@ -21,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,12 +30,12 @@
 #include <tuple>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "files/roots.hpp"
 
 namespace ailab::files {
 
-inline constexpr std::int64_t max_whole_read_bytes = std::int64_t{256} << 20;  // larger: use Range
-inline constexpr std::int64_t etag_hash_limit_bytes = std::int64_t{16} << 20;
+inline constexpr std::int64_t max_in_memory_bytes = std::int64_t{16} << 20;  // larger whole reads are streamed
 
 // "bytes=a-b", "bytes=a-", "bytes=-n" (one range); first == nullopt for a suffix of `last` bytes.
 struct ByteRange {
@@ -50,7 +52,7 @@ struct ContentType {
 // From the extension, checked against a sniff of the first bytes.
 ContentType content_type_of(std::string_view name, std::string_view head);
 
-enum class ReadOutcome { whole, partial, unsatisfiable };
+enum class ReadOutcome { whole, streamed, partial, unsatisfiable };
 
 struct FileContent {
     ReadOutcome outcome = ReadOutcome::whole;
@@ -58,8 +60,9 @@ struct FileContent {
     std::int64_t size = 0;  // of the whole file
     std::int64_t first = 0;
     std::int64_t last = -1;  // inclusive, for partial
-    std::string etag;        // 32 hex; "" when not known (a range of a large file)
+    std::string etag;        // 32 hex; "" when not known (a large file not hashed yet)
     ContentType type;
+    std::shared_ptr<core::OwnedFd> file;  // streamed: the open file, `size` bytes to send
 };
 
 enum class Precondition { if_match, create_only };
@@ -75,7 +78,7 @@ struct SaveResult {
 class ContentStore {
 public:
     // `path` has passed check_path. Errors: not found, EISDIR for a folder, EPERM for a FIFO or a
-    // device, EFBIG for a whole read over max_whole_read_bytes.
+    // device.
     core::Result<FileContent> read(const Root& root, const std::string& path, std::optional<ByteRange> range);
     // EACCES for a read-only path, ELOOP when the last component is a symbolic link.
     core::Result<SaveResult> save(const Root& root, const std::string& path, Precondition precondition,

@@ -30,7 +30,7 @@ public:
     // `runs` and `jobs` may be null (those roots are then unknown: 404). All must outlive this.
     FileRoots(const Projects& projects, std::filesystem::path results, runs::RunService* runs, jobs::JobService* jobs);
 
-    core::Result<Root> resolve(std::string_view root) const override;
+    core::Result<Root> resolve(std::string_view text) const override;
 
 private:
     core::Result<std::shared_ptr<const core::ConfinedRoot>> folder(const std::filesystem::path& path) const;

@@ -56,17 +56,26 @@ core::Result<Listing> list_folder(const core::ConfinedRoot& root, const std::str
     std::unique_ptr<DIR, CloseDir> closer(stream);
     Listing listing;
     std::vector<Entry>& entries = listing.entries;
+    // The kind from readdir (d_type) is enough to sort; only the page is stat'ed (a file system
+    // that does not fill d_type gets an fstatat per entry here).
     while (const dirent* item = ::readdir(stream)) {
         const std::string_view name(item->d_name);
         if (name == "." || name == "..") continue;
         Entry entry;
         entry.name = std::string(name);
         entry.hidden = name.front() == '.';
-        struct stat status {};
-        if (::fstatat(folder->get(), item->d_name, &status, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
-        entry.type = type_of(status.st_mode);
-        entry.size = entry.type == EntryType::file || entry.type == EntryType::symlink ? status.st_size : 0;
-        entry.mtime = static_cast<double>(status.st_mtim.tv_sec) + static_cast<double>(status.st_mtim.tv_nsec) / 1e9;
+        switch (item->d_type) {
+        case DT_REG: entry.type = EntryType::file; break;
+        case DT_DIR: entry.type = EntryType::dir; break;
+        case DT_LNK: entry.type = EntryType::symlink; break;
+        case DT_UNKNOWN: {
+            struct stat status {};
+            if (::fstatat(folder->get(), item->d_name, &status, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            entry.type = type_of(status.st_mode);
+            break;
+        }
+        default: entry.type = EntryType::other;
+        }
         entries.push_back(std::move(entry));
     }
     listing.total = entries.size();
@@ -80,6 +89,13 @@ core::Result<Listing> list_folder(const core::ConfinedRoot& root, const std::str
     const auto last = first + std::min(limit, entries.size() - first);
     entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(last), entries.end());
     entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(first));
+    for (auto& entry : entries) {
+        struct stat status {};
+        if (::fstatat(folder->get(), entry.name.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone since
+        entry.type = type_of(status.st_mode);
+        entry.size = entry.type == EntryType::file || entry.type == EntryType::symlink ? status.st_size : 0;
+        entry.mtime = static_cast<double>(status.st_mtim.tv_sec) + static_cast<double>(status.st_mtim.tv_nsec) / 1e9;
+    }
     // Link targets only for the page (each is a confined lookup).
     for (auto& entry : entries)
         if (entry.type == EntryType::symlink)

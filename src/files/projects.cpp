@@ -26,7 +26,7 @@ std::string_view source_name(ProjectSource source) {
 }
 
 Projects::Projects(fs::path workspace, std::map<std::string, fs::path> configured, AutoDetect auto_detect,
-                   fs::path queue)
+                   const fs::path& queue)
     : workspace_(std::move(workspace)),
       configured_(std::move(configured)),
       auto_detect_(auto_detect),

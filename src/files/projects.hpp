@@ -32,7 +32,7 @@ enum class AutoDetect { off, on };
 class Projects {
 public:
     Projects(std::filesystem::path workspace, std::map<std::string, std::filesystem::path> configured,
-             AutoDetect auto_detect, std::filesystem::path queue);
+             AutoDetect auto_detect, const std::filesystem::path& queue);
     static Projects from_config(const core::Config& config);
 
     // Config projects first, then the others, each group sorted by name; a name appears once

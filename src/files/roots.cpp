@@ -12,6 +12,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr std::size_t max_cached_folders = 256;
+
 core::Error unknown(std::string message) { return core::Error::from_errno(ENOENT, std::move(message)); }
 
 bool same_folder(const core::ConfinedRoot& cached, const fs::path& path) {
@@ -41,6 +43,9 @@ core::Result<std::shared_ptr<const core::ConfinedRoot>> FileRoots::folder(const 
     }
     auto shared = std::make_shared<const core::ConfinedRoot>(std::move(*opened));
     std::lock_guard lock(mutex_);
+    // Each cached root holds a descriptor: a server that browsed thousands of runs and jobs starts
+    // the cache again rather than run out of them (roots in use are kept alive by their holders).
+    if (folders_.size() >= max_cached_folders) folders_.clear();
     folders_[path] = shared;
     return shared;
 }

@@ -1,7 +1,11 @@
 #include "files/routes.hpp"
 
+#include <unistd.h>
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "core/json_writer.hpp"
 #include "files/changes.hpp"
@@ -164,6 +168,24 @@ Response read_content(const Roots& roots, ContentStore& store, const Request& re
         response.status = 206;
         response.set_header("Content-Range", "bytes " + std::to_string(content.first) + "-" +
                                                  std::to_string(content.last) + "/" + std::to_string(content.size));
+    }
+    if (content.outcome == ReadOutcome::streamed) {
+        // 1 MiB at a time from the open file, up to the size it had when it was opened.
+        auto file = content.file;
+        auto offset = std::make_shared<std::int64_t>(0);
+        const auto size = content.size;
+        response.producer = [file, offset, size]() -> std::optional<std::string> {
+            if (*offset >= size) return std::nullopt;
+            std::string chunk(static_cast<std::size_t>(std::min<std::int64_t>(size - *offset, 1 << 20)), '\0');
+            const auto n = ::pread(file->get(), chunk.data(), chunk.size(), *offset);
+            if (n < 0) throw std::runtime_error("cannot read the file: " + std::string(std::strerror(errno)));
+            if (n == 0) return std::nullopt;  // it shrank meanwhile
+            chunk.resize(static_cast<std::size_t>(n));
+            *offset += n;
+            return chunk;
+        };
+        response.set_header("X-AILab-Size", std::to_string(size));
+        return response;
     }
     response.body = std::move(content.bytes);
     return response;

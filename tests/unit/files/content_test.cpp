@@ -3,7 +3,10 @@
 #include "files/content.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <fstream>
@@ -133,6 +136,26 @@ TEST_F(Content, RefusesFifosLinksFoldersAndReadOnlyFiles) {
     fs::create_symlink(".", temp_.path() / "here");
     EXPECT_EQ(status_of(store_.save(job, "here/a.txt", Precondition::if_match, etag, "y").error()), 403);
     EXPECT_EQ(slurp(temp_.path() / "a.txt"), "hello world");
+}
+
+TEST_F(Content, AFailedWriteLeavesTheOldFileIntact) {
+    // Bad input: a save that cannot be written whole. A full disk is simulated with RLIMIT_FSIZE
+    // (the write fails with EFBIG instead of ENOSPC, on the same code path).
+    const auto etag = store_.read(root_, "a.txt", std::nullopt)->etag;
+    struct rlimit old_limit {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = 4096;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    auto saved = store_.save(root_, "a.txt", Precondition::if_match, etag, std::string(1 << 20, 'x'));
+    ::setrlimit(RLIMIT_FSIZE, &old_limit);
+    std::signal(SIGXFSZ, old_handler);
+    ASSERT_FALSE(saved);
+    EXPECT_EQ(status_of(saved.error()), 413);
+    EXPECT_EQ(slurp(temp_.path() / "a.txt"), "hello world");
+    for (const auto& entry : fs::directory_iterator(temp_.path()))
+        EXPECT_EQ(entry.path().filename().string().find(".ailab-save-"), std::string::npos);
 }
 
 TEST_F(Content, ConcurrentSavesWithOneEtagLetOneWin) {

@@ -13,3 +13,4 @@ echo; echo "== Jobs (bench/jobs_bench.py)"; python3 bench/jobs_bench.py "$build"
 echo; echo "== Jobs scheduler ($build/bench/ailab_bench_jobs)"; "$build/bench/ailab_bench_jobs"
 echo; echo "== Files ($build/bench/ailab_files_bench)"; "$build/bench/ailab_files_bench"
 echo; echo "== Files archive (bench/files_archive_bench.py)"; python3 bench/files_archive_bench.py "$build" $save
+echo; echo "== Files in the browser (bench/files_browser_bench.mjs)"; node bench/files_browser_bench.mjs "$build/ailab"

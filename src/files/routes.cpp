@@ -202,6 +202,8 @@ Response save_content(const Roots& roots, ContentStore& store, const Request& re
         precondition = Precondition::create_only;
     } else if (if_match.size() >= 2 && if_match.front() == '"' && if_match.back() == '"') {
         etag = std::string(if_match.substr(1, if_match.size() - 2));
+    } else if (!if_match.empty() && if_match.find_first_not_of("0123456789abcdef") == std::string_view::npos) {
+        etag = std::string(if_match);  // the bare hex the JSON answers carry
     } else {
         throw HttpError(428,
                         "a save needs If-Match: \"<etag>\" (the ETag the file was read with) to overwrite, or "

@@ -42,13 +42,17 @@ test('nav and routes come from the page registry', async () => {
     assert.deepEqual(await activeNav(page), [`nav-${id}`], `only ${id} is lit`);
   }
 
-  for (const id of ['projects']) {
-    await page.goto(`${server.url}/#/${id}`);
-    const soon = page.getByTestId(`${id}-page`);
-    await soon.waitFor();
-    assert.equal(await soon.locator('svg.icon').count(), 1, `${id}: the icon is drawn inline`);
-    assert.doesNotMatch(await soon.textContent(), /\p{Extended_Pictographic}/u, `${id}: no emoji`);
-  }
+  // Projects (issue 10) is a page of its own now: its list and the "New project" button, no emoji.
+  await page.goto(`${server.url}/#/projects`);
+  const projects = page.getByTestId('projects-page');
+  await projects.getByTestId('new-project').waitFor();
+  assert.doesNotMatch(await projects.textContent(), /\p{Extended_Pictographic}/u, 'projects: no emoji');
+  // A root's file browser sits under Projects in the nav; a root of an unknown kind is no page.
+  await page.goto(`${server.url}/#/files/some-server/project%3Ademo`);
+  await page.getByTestId('files-page').waitFor();
+  assert.deepEqual(await activeNav(page), ['nav-projects']);
+  await page.goto(`${server.url}/#/files/some-server/disk%3Aetc`);
+  await page.getByText('No such page.').waitFor();
 
   // A job's page lights Jobs; a job id that is not a number is no page.
   await page.goto(`${server.url}/#/jobs/some-server/12`);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseHash } from '../lib/router';
+import { filesHref } from '../lib/files/paths';
 import Compare from './compare/Compare.svelte';
+import FilesPage from './files/FilesPage.svelte';
 import { HOME_PAGE_ID, NOT_FOUND, PAGES, navItems, resolvePage, type PageEntry } from './registry';
 import RunPage from './run/RunPage.svelte';
 import SystemPage from './system/SystemPage.svelte';
@@ -74,6 +76,24 @@ describe('page registry', () => {
     expect(at('#/jobs/srv-1/42/more').page).toBe(NOT_FOUND);
     expect(at('#/jobs').key).toBe(at('#/jobs/srv-1').key);
     expect(at('#/jobs/srv-1/42').key).not.toBe(at('#/jobs/srv-1/43').key);
+  });
+
+  it('routes the projects list and a root\'s file browser, with the selection from ?path=', () => {
+    // Bad input: a root of an unknown kind, a missing root, a segment too many; a path with spaces and slashes.
+    expect(at('#/projects').props).toEqual({ serverId: null });
+    expect(at('#/projects/srv-1').props).toEqual({ serverId: 'srv-1' });
+    const files = at(filesHref('srv-1', 'project:my proj', 'src/a b.py'));
+    expect(files.page.component).toBe(FilesPage);
+    expect(files.props).toEqual({ serverId: 'srv-1', root: 'project:my proj', path: 'src/a b.py' });
+    expect(files.navActive).toBe('projects');
+    expect(at('#/files/srv-1/run%3Aabc').props).toEqual({ serverId: 'srv-1', root: 'run:abc', path: '' });
+    expect(at('#/files/srv-1/job%3A7').props).toMatchObject({ root: 'job:7' });
+    expect(at('#/files/srv-1/disk%3A%2Fetc').page).toBe(NOT_FOUND);
+    expect(at('#/files/srv-1').page).toBe(NOT_FOUND);
+    expect(at('#/files/srv-1/run%3Aa/b').page).toBe(NOT_FOUND);
+    // Moving the selection keeps the page (and its tree); another root is a new page.
+    expect(at(filesHref('s', 'project:p', 'a')).key).toBe(at(filesHref('s', 'project:p', 'b/c')).key);
+    expect(at(filesHref('s', 'project:p')).key).not.toBe(at(filesHref('s', 'project:q')).key);
   });
 
   it('keeps a page across its own routes unless its key changes', () => {

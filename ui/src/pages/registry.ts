@@ -3,6 +3,7 @@
 import type { Component } from 'svelte';
 import { href, parseCompareRuns, type Route } from '../lib/router';
 import Compare from './compare/Compare.svelte';
+import FilesPage from './files/FilesPage.svelte';
 import Jobs from './jobs/Jobs.svelte';
 import NotFound from './notfound/NotFound.svelte';
 import Overview from './overview/Overview.svelte';
@@ -102,7 +103,25 @@ export const PAGES: readonly PageEntry[] = [
     // The list stays across its server tabs (keeping its filter); each job's page is its own.
     key: ({ parts }) => (parts[2] === undefined ? 'list' : `${parts[1]}/${parts[2]}`),
   }),
-  page({ id: 'projects', title: 'Projects', nav: true, component: Projects }),
+  page({
+    id: 'projects',
+    title: 'Projects',
+    nav: true,
+    component: Projects,
+    props: ({ parts }) => (parts.length > 2 ? null : { serverId: parts[1] ?? null }),
+  }),
+  page({
+    id: 'files',
+    title: 'Files',
+    nav: false,
+    navUnder: 'projects',
+    component: FilesPage,
+    // #/files/<server>/<root>?path=<folder or file>: a root is project:<name>, run:<id> or job:<id>.
+    props: ({ parts, query }) =>
+      parts.length === 3 && /^(project|run|job):./.test(parts[2]) ? { serverId: parts[1], root: parts[2], path: query.get('path') ?? '' } : null,
+    // The tree stays while the selection moves inside one root.
+    key: ({ parts }) => `${parts[1]}/${parts[2]}`,
+  }),
   page({
     id: 'system',
     title: 'System',

@@ -26,6 +26,11 @@ export interface RequestOptions {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is (bytes, a Blob); instead of `body`. */
+  rawBody?: BodyInit;
+  /** Extra request headers (preconditions, Range, a raw body's Content-Type). */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
   unauthorized?: UnauthorizedMeans;
 }
 
@@ -89,18 +94,21 @@ export class ServerClient {
 
   /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the answer (status 2xx/3xx). */
   private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
-    const { body, query } = options;
+    const { body, query, rawBody, signal } = options;
     const headers: Record<string, string> = {};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    Object.assign(headers, options.headers ?? {});
     let response: Response;
     try {
       response = await this.fetchImpl(this.url(path, query), {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: rawBody !== undefined ? rawBody : body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
     } catch (e) {
+      if (signal?.aborted) throw e;
       const origin = typeof location === 'undefined' ? '' : location.origin;
       const hint = origin && origin !== this.base ? ` Is it running, and does its allowed_origins list ${origin}?` : '';
       throw new ApiError(0, `Cannot reach ${this.base} (${e instanceof Error ? e.message : String(e)}).${hint}`);
@@ -108,17 +116,24 @@ export class ServerClient {
     if (!response.ok) {
       const text = await response.text();
       let message = `${response.status} ${response.statusText || 'error'}`;
+      let data: unknown = null;
       try {
-        const data = JSON.parse(text) as { error?: unknown };
-        if (data && typeof data.error === 'string') message = data.error;
+        data = JSON.parse(text) as unknown;
+        const error = (data as { error?: unknown } | null)?.error;
+        if (typeof error === 'string') message = error;
       } catch {
         /* not JSON: keep the status line */
       }
       const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
       if (response.status === 401 && (options.unauthorized ?? 'token-rejected') === 'token-rejected') this.forgetToken();
-      throw new ApiError(response.status, message, retryAfter);
+      throw new ApiError(response.status, message, retryAfter, data, response.headers);
     }
     return response;
+  }
+
+  /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the answer itself (to read its headers or stream its body). */
+  requestRaw(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.send(method, path, options);
   }
 
   /** Sends one request; error answers (4xx/5xx) become ApiError. Returns the body text. */

@@ -3,12 +3,18 @@ export class ApiError extends Error {
   readonly status: number;
   /** Seconds to wait, from a `Retry-After` header (429). */
   readonly retryAfter: number | null;
+  /** The answer's body parsed as JSON (null when it was not JSON), for errors that carry more than a message (a 412's current `etag`). */
+  readonly body: unknown;
+  /** The answer's headers, when there was an answer. */
+  readonly headers: Headers | null;
 
-  constructor(status: number, message: string, retryAfter: number | null = null) {
+  constructor(status: number, message: string, retryAfter: number | null = null, body: unknown = null, headers: Headers | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.retryAfter = retryAfter;
+    this.body = body;
+    this.headers = headers;
   }
 }
 

@@ -6,11 +6,23 @@ export interface Call {
   url: string;
   method: string;
   headers: Record<string, string>;
+  /** A JSON body, parsed (undefined for none or a raw body). */
   body: unknown;
+  /** The body as sent (a string, bytes or a Blob). */
+  rawBody: unknown;
 }
 
 /** An answer: `body` is sent as JSON, `raw` (bytes or text) as it is. */
 export type Handler = (call: Call) => { status?: number; body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string> };
+
+function parseJson(body: unknown): unknown {
+  if (typeof body !== 'string') return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
 
 /** A fetch that records calls and answers from `handler`. */
 export function fakeFetch(handler: Handler): FetchLike & { calls: Call[] } {
@@ -20,7 +32,8 @@ export function fakeFetch(handler: Handler): FetchLike & { calls: Call[] } {
       url,
       method: init?.method ?? 'GET',
       headers: (init?.headers as Record<string, string>) ?? {},
-      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      body: parseJson(init?.body),
+      rawBody: init?.body,
     };
     calls.push(call);
     const answer = handler(call);

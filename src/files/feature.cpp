@@ -25,6 +25,8 @@ public:
                 if (!project) return std::nullopt;
                 return project->path;
             });
+        // The roots, for features after this one (terminals open in a project, run or job folder).
+        if (context.services != nullptr) context.services->provide<Roots>(roots_);
         register_project_routes(context.router, projects_);
         register_file_routes(context.router, roots_, content_);
         register_transfer_routes(context.router, roots_, read_transfer_settings(context.settings));

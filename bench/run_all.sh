@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints its table: the HTTP server (wrk), the runs module, the system
-# sampler. `make bench` calls this; --save rewrites the Server and Runs sections of
+# sampler, jobs, a folder's archive. `make bench` calls this; --save rewrites the Server and Runs sections of
 # bench/RESULTS.md (the System section is written by hand from ailab_system_bench's table).
 set -euo pipefail
 build="${1:-build}"; save="${2:-}"
@@ -12,4 +12,6 @@ command -v tsp >/dev/null || apt-get install -y task-spooler >/dev/null 2>&1 || 
 echo; echo "== Jobs (bench/jobs_bench.py)"; python3 bench/jobs_bench.py "$build" $save
 echo; echo "== Jobs scheduler ($build/bench/ailab_bench_jobs)"; "$build/bench/ailab_bench_jobs"
 echo; echo "== Files ($build/bench/ailab_files_bench)"; "$build/bench/ailab_files_bench"
+echo; echo "== Files archive (bench/files_archive_bench.py)"; python3 bench/files_archive_bench.py "$build" $save
+echo; echo "== Files in the browser (bench/files_browser_bench.mjs)"; node bench/files_browser_bench.mjs "$build/ailab"
 echo; echo "== Terminals (bench/terminals_bench.py)"; python3 bench/terminals_bench.py "$build" $save

@@ -12,6 +12,9 @@
 #include "files/tree_walk.hpp"
 
 namespace ailab::files {
+namespace {
+constexpr std::size_t kib_64 = std::size_t{64} * 1024;  // zlib's output step, the smallest read
+}  // namespace
 
 struct FolderArchive::State {
     explicit State(TreeWalk walk_in) : walk(std::move(walk_in)) {}
@@ -26,12 +29,15 @@ struct FolderArchive::State {
     std::string top;  // the entries' first path component
     z_stream zlib{};
     bool zlib_ready = false;
-    std::string raw;              // tar bytes not yet compressed
-    core::OwnedFd file;           // the file whose content is being copied
-    std::string file_path;        // its path, for messages
-    std::uint64_t remaining = 0;  // content bytes of `file` still to copy
-    std::size_t padding = 0;      // zero bytes after its content
-    bool file_shrank = false;     // it ended early: the rest is zeros
+    std::string raw;                // tar bytes not yet compressed
+    core::OwnedFd file;             // the file whose content is being copied
+    std::string file_path;          // its path, for messages
+    std::uint64_t remaining = 0;    // content bytes of `file` still to copy
+    std::size_t padding = 0;        // zero bytes after its content
+    bool file_shrank = false;       // it ended early: the rest is zeros
+    std::size_t files_started = 0;  // file entries begun so far
+    int level = 0;                  // zlib's level now: options.compression_level, or 0 (stored)
+    std::size_t stored_since = 0;   // files_started when the level went to 0
     bool top_written = false;
     bool tar_ended = false;  // the two end blocks are in `raw`
     bool finished = false;   // zlib's stream end went out
@@ -45,9 +51,24 @@ bool left_out(std::string_view path) {
     return name == ".ailab-trash" || name.starts_with(".ailab-upload-");
 }
 
+// Changes zlib's level; what it holds so far is compressed with the old one into `out` first.
+void set_level(z_stream& zlib, int level, std::string& out) {
+    constexpr std::size_t step = kib_64;
+    for (;;) {
+        const auto old_size = out.size();
+        out.resize(old_size + step);
+        zlib.next_out = reinterpret_cast<Bytef*>(out.data() + old_size);
+        zlib.avail_out = static_cast<uInt>(step);
+        const int result = ::deflateParams(&zlib, level, Z_DEFAULT_STRATEGY);
+        out.resize(old_size + step - zlib.avail_out);
+        if (result == Z_OK) return;
+        if (result != Z_BUF_ERROR) throw core::ErrorException(core::Error::invalid("zlib refused a new level"));
+    }
+}
+
 // Compresses `input` into the end of `out`; with Z_FINISH, until zlib's stream end.
 void deflate_into(z_stream& zlib, std::string_view input, int flush, std::string& out) {
-    constexpr std::size_t step = 64 * 1024;
+    constexpr std::size_t step = kib_64;
     zlib.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
     zlib.avail_in = static_cast<uInt>(input.size());
     for (;;) {
@@ -79,6 +100,7 @@ core::Result<std::unique_ptr<FolderArchive>> FolderArchive::open(std::shared_ptr
     if (::deflateInit2(&state->zlib, options.compression_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return core::Error::from_errno(ENOMEM, "cannot start the compressor");
     state->zlib_ready = true;
+    state->level = options.compression_level;
     return std::unique_ptr<FolderArchive>(new FolderArchive(std::move(state)));
 }
 
@@ -86,12 +108,31 @@ std::optional<std::string> FolderArchive::next_chunk() {
     auto& state = *state_;
     if (state.finished) return std::nullopt;
     std::string out;
-    out.reserve(state.options.chunk_bytes + 64 * 1024);
-    while (out.size() < state.options.chunk_bytes && !state.finished) {
+    out.reserve(state.options.chunk_bytes + kib_64);
+    // One call reads at most 16 blocks of tar bytes, so a folder of zeros (which compresses to
+    // almost nothing) does not hold a worker thread for long; the chunk may then be short or empty.
+    for (int blocks = 0; blocks < 16 && out.size() < state.options.chunk_bytes && !state.finished; ++blocks) {
         state.raw.clear();
         fill_raw();
+        const auto before = out.size();
         deflate_into(state.zlib, state.raw, state.tar_ended ? Z_FINISH : Z_NO_FLUSH, out);
-        if (state.tar_ended) state.finished = true;
+        if (state.tar_ended) {
+            state.finished = true;
+            break;
+        }
+        // Checkpoints, images and archives hardly compress; deflating them only costs time. When
+        // a block shrank by less than 2 %, the rest of that file is stored (level 0: copied, with
+        // its CRC); the next file starts at the configured level again.
+        const auto produced = out.size() - before;
+        if (state.level != 0 && state.raw.size() >= kib_64 && produced * 100 > state.raw.size() * 98) {
+            set_level(state.zlib, 0, out);
+            state.level = 0;
+            state.stored_since = state.files_started;
+            ++counts_.stored_runs;
+        } else if (state.level == 0 && state.files_started != state.stored_since) {
+            set_level(state.zlib, state.options.compression_level, out);
+            state.level = state.options.compression_level;
+        }
     }
     return out;
 }
@@ -110,7 +151,7 @@ void FolderArchive::fill_raw() {
         if (state.file) {
             if (state.remaining > 0) {
                 const auto want = static_cast<std::size_t>(
-                    std::min<std::uint64_t>(state.remaining, std::max<std::size_t>(target - raw.size(), 64 * 1024)));
+                    std::min<std::uint64_t>(state.remaining, std::max<std::size_t>(target - raw.size(), kib_64)));
                 const auto old_size = raw.size();
                 raw.resize(old_size + want);  // zeros: what a file that shrank is padded with
                 if (!state.file_shrank) {
@@ -188,6 +229,7 @@ void FolderArchive::fill_raw() {
             state.remaining = header.size;
             state.padding = tar_padding(header.size);
             state.file_shrank = false;
+            ++state.files_started;
             ++counts_.files;
             counts_.content_bytes += header.size;
             break;

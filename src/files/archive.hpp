@@ -21,7 +21,8 @@ namespace ailab::files {
 
 struct ArchiveOptions {
     // zlib level: 1, the fastest, because a folder of checkpoints and images hardly compresses and
-    // the archive should go out at disk speed.
+    // the archive should go out at disk speed. A file whose bytes do not compress is stored
+    // (level 0) from its first incompressible block on.
     int compression_level = 1;
     // Roughly the compressed bytes one next_chunk() call returns.
     std::size_t chunk_bytes = std::size_t{256} * 1024;
@@ -33,6 +34,7 @@ struct ArchiveCounts {
     std::size_t links = 0;
     std::size_t skipped = 0;  // FIFOs, devices, sockets, entries that vanished or could not be opened
     std::uint64_t content_bytes = 0;
+    std::size_t stored_runs = 0;  // times the compressor went to level 0 for an incompressible file
 };
 
 class FolderArchive {
@@ -46,7 +48,8 @@ public:
     FolderArchive(const FolderArchive&) = delete;
     FolderArchive& operator=(const FolderArchive&) = delete;
 
-    // The next compressed bytes, or nullopt after the last. Throws core::ErrorException when a
+    // The next compressed bytes (about options.chunk_bytes; fewer, even none, when the input
+    // compresses very well), or nullopt after the last. Throws core::ErrorException when a
     // file fails mid-read (its header is already out, so the archive cannot go on honestly).
     std::optional<std::string> next_chunk();
 

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "files/tree_walk.hpp"
 #include "files/upload.hpp"
@@ -56,7 +55,7 @@ bool read_all(int fd, std::uint64_t limit, std::string& out) {
 core::Result<SearchResult> search_files(std::shared_ptr<const core::ConfinedRoot> root, std::string path,
                                         const SearchOptions& options) {
     if (options.query.empty()) return core::Error::invalid("an empty search");
-    auto walk = TreeWalk::open(std::move(root), path);
+    auto walk = TreeWalk::open(std::move(root), std::move(path));
     if (!walk) return walk.error();
     const auto needle = lowered(options.query);
     const auto deadline = std::chrono::steady_clock::now() + options.budget;
@@ -82,7 +81,7 @@ core::Result<SearchResult> search_files(std::shared_ptr<const core::ConfinedRoot
         auto fd = walk->open_file(*entry, info);
         if (!fd || static_cast<std::uint64_t>(info.st_size) > options.max_file_bytes) continue;
         if (!read_all(fd->get(), static_cast<std::uint64_t>(info.st_size), content)) continue;
-        if (std::memchr(content.data(), '\0', std::min<std::size_t>(content.size(), 8192)) != nullptr) continue;
+        if (std::string_view(content).substr(0, 8192).find('\0') != std::string_view::npos) continue;  // binary
         std::string_view rest(content);
         std::uint64_t line = 0;
         while (!rest.empty()) {

@@ -8,6 +8,35 @@
 #include <cerrno>
 
 namespace ailab::files {
+namespace {
+
+// Whether `chunk` is a retry of the last chunk of an upload that completed (its answer was lost
+// with the connection): it ends the upload, no partial file is left, and the file in place has
+// exactly `total` bytes that end with this chunk's bytes. Then the client hears "complete" again
+// instead of a 409; nothing is written either way.
+bool is_replay_of_last_chunk(const core::ConfinedRoot& root, const UploadChunk& chunk,
+                             const std::string& partial_path) {
+    if (chunk.offset + chunk.bytes.size() != chunk.total) return false;
+    if (root.open_file(partial_path, O_PATH | O_NOFOLLOW)) return false;
+    auto file = root.open_file(chunk.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (!file) return false;
+    struct stat info {};
+    if (::fstat(file->get(), &info) != 0 || !S_ISREG(info.st_mode) ||
+        static_cast<std::uint64_t>(info.st_size) != chunk.total)
+        return false;
+    std::string stored(chunk.bytes.size(), '\0');
+    std::size_t got = 0;
+    while (got < stored.size()) {
+        const auto result =
+            ::pread(file->get(), stored.data() + got, stored.size() - got, static_cast<off_t>(chunk.offset + got));
+        if (result < 0 && errno == EINTR) continue;
+        if (result <= 0) return false;
+        got += static_cast<std::size_t>(result);
+    }
+    return stored == chunk.bytes;
+}
+
+}  // namespace
 
 core::Result<UploadAnswer> receive_upload_chunk(const core::ConfinedRoot& root, const UploadChunk& chunk) {
     auto parts = core::split_parent(chunk.path);
@@ -20,10 +49,12 @@ core::Result<UploadAnswer> receive_upload_chunk(const core::ConfinedRoot& root, 
 
     // The target must not exist: checked first, so a clash is known before any byte is stored;
     // the final rename checks again (RENAME_NOREPLACE).
-    if (auto existing = root.open_file(chunk.path, O_PATH | O_NOFOLLOW); existing)
+    if (auto existing = root.open_file(chunk.path, O_PATH | O_NOFOLLOW); existing) {
+        if (is_replay_of_last_chunk(root, chunk, partial_path)) return UploadAnswer{chunk.total, UploadState::complete};
         return core::Error::from_errno(EEXIST, "cannot upload " + std::string(chunk.path));
-    else if (!existing.error().is(boost::system::errc::no_such_file_or_directory))
+    } else if (!existing.error().is(boost::system::errc::no_such_file_or_directory)) {
         return existing.error();
+    }
 
     auto partial = root.open_file(partial_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (!partial) return partial.error();

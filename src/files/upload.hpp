@@ -4,7 +4,9 @@
 // A chunk must start where the partial file ends (its size is what the server holds, so a retry
 // after a dropped connection resumes there); when the partial file reaches `total` it is renamed
 // to `<name>` with RENAME_NOREPLACE, so an upload never overwrites a file. Two requests writing the
-// same partial file at once: the second is refused (an exclusive, non-blocking flock).
+// same partial file at once: the second is refused (an exclusive, non-blocking flock). A retry of
+// the last chunk after the upload completed (the answer was lost) is answered "complete" again
+// when the file in place has the upload's size and ends with that chunk's bytes.
 
 #include <cstdint>
 #include <string>

@@ -235,7 +235,11 @@ core::Result<Job> JobService::submit(SubmitRequest request, const std::string& u
         job.sync = SyncStats{(*snapshot)->files, 0, 0};
     } else if (!request.project.empty()) {
         std::filesystem::path folder;
-        if (auto found = settings_.projects.find(request.project); found != settings_.projects.end()) {
+        if (project_finder_) {
+            auto found = project_finder_(request.project);
+            if (!found) return refusal(Refusal::bad_request, "unknown project \"" + request.project + "\"");
+            folder = *found;
+        } else if (auto found = settings_.projects.find(request.project); found != settings_.projects.end()) {
             folder = found->second;
         } else if (settings_.auto_detect_projects && request.project.find('/') == std::string::npos &&
                    request.project != "." && request.project != ".." && !settings_.workspace.empty() &&

@@ -130,8 +130,16 @@ public:
     // Called with the job after each change of state (on the service thread). Register before start().
     void on_change(std::function<void(const Job&)> listener);
 
+    // Where a project's folder is, by name (nullopt: unknown). The files feature sets it, so a
+    // submit finds every project the GUI lists (configured, auto-detected, created through the
+    // API). Unset, submit reads the config's `projects` and, with auto-detection, `workspace`.
+    // Set before the server serves; the finder must be thread-safe.
+    using ProjectFinder = std::function<std::optional<std::filesystem::path>(std::string_view name)>;
+    void set_project_finder(ProjectFinder finder) { project_finder_ = std::move(finder); }
+
 private:
     struct Impl;
+    ProjectFinder project_finder_;
     Settings settings_;
     BlobStore blobs_;
     std::unique_ptr<Impl> impl_;

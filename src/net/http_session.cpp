@@ -314,9 +314,9 @@ Response respond(const ServerState& state, Request& request) {
     }
     if (api && state.origins.cors_allowed(origin)) {
         response.set_header("Access-Control-Allow-Origin", std::string(origin));
-        response.set_header(
-            "Access-Control-Expose-Headers",
-            "Retry-After, Content-Disposition, ETag, Content-Range, X-AILab-Read-Only, X-AILab-Output-Size");
+        response.set_header("Access-Control-Expose-Headers",
+                            "Retry-After, Content-Disposition, ETag, Content-Range, X-AILab-Read-Only, X-AILab-Size, "
+                            "X-AILab-Output-Size");
         response.set_header("Vary", "Origin");
     }
     return response;

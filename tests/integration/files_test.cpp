@@ -428,6 +428,11 @@ TEST_F(FilesIntegration, ProjectsCreateAndRefuse) {
     EXPECT_EQ(call("PUT", content_target("project:vision", "train.py"), "x", {{"If-None-Match", "*"}}).status, 200);
     EXPECT_EQ(slurp(server_->config_file()), config_before);
     EXPECT_TRUE(fs::exists(server_->state() / "projects.json"));
+    // A job runs in a project created through the API (auto-detection is off here): the jobs
+    // service finds projects where the GUI lists them. An unknown project is still refused.
+    auto job = call("POST", "/api/v1/jobs", R"({"shell":"true","project":"vision"})");
+    EXPECT_EQ(job.status, 201) << job.body;
+    EXPECT_EQ(call("POST", "/api/v1/jobs", R"({"shell":"true","project":"nope"})").status, 400);
 }
 
 TEST_F(FilesIntegration, RunRootsAppearLater) {

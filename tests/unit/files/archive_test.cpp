@@ -63,13 +63,16 @@ protected:
 TEST_P(ArchiveTest, AFolderRoundTripsThroughGnuTar) {
     const auto root = roots->resolve(GetParam()).value();
     ArchiveOptions small_chunks;
-    small_chunks.chunk_bytes = 16 * 1024;  // many chunks, so files straddle them
+    // Several chunks, so files straddle them; blocks big enough (64 KiB) that the random file is
+    // stored (level 0) and the files after it are deflated again.
+    small_chunks.chunk_bytes = 64 * 1024;
     auto archive = FolderArchive::open(root.folder, "data", "data", small_chunks).value();
     const auto file = tree.base() / "out.tar.gz";
     EXPECT_GT(write_archive(*archive, file), 3u);
     EXPECT_EQ(archive->counts().files, 4u);
     EXPECT_EQ(archive->counts().links, 4u);
-    EXPECT_EQ(archive->counts().skipped, 1u);  // the FIFO
+    EXPECT_EQ(archive->counts().skipped, 1u);      // the FIFO
+    EXPECT_EQ(archive->counts().stored_runs, 1u);  // big.bin only
 
     int status = 0;
     const auto listing = run_command("tar -tvzf " + file.string(), status);
@@ -120,6 +123,23 @@ TEST_P(ArchiveTest, BadStartsAreRefused) {
     EXPECT_TRUE(FolderArchive::open(root.folder, "data/a.txt", "a").error().is(boost::system::errc::not_a_directory));
     EXPECT_TRUE(
         FolderArchive::open(root.folder, "nothing", "n").error().is(boost::system::errc::no_such_file_or_directory));
+}
+
+TEST_P(ArchiveTest, AFileOfZerosIsProducedInBoundedSteps) {
+    // Bad input: 64 MiB that compress to almost nothing; one call must not read all of it (it would
+    // hold a worker thread), so many calls come back, some with short or empty chunks.
+    fs::create_directories(tree.root() / "zeros");
+    std::ofstream(tree.root() / "zeros/sparse.bin").close();
+    fs::resize_file(tree.root() / "zeros/sparse.bin", std::uintmax_t{64} << 20);
+    const auto root = roots->resolve(GetParam()).value();
+    auto archive = FolderArchive::open(root.folder, "zeros", "zeros").value();
+    const auto file = tree.base() / "zeros.tar.gz";
+    EXPECT_GE(write_archive(*archive, file), 16u);
+    EXPECT_LT(fs::file_size(file), std::uintmax_t{1} << 20);
+    int status = 0;
+    const auto size = run_command("tar -xzOf " + file.string() + " zeros/sparse.bin | wc -c", status);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(std::stoull(size), std::uint64_t{64} << 20);
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolvers, ArchiveTest, ::testing::Values("project:p", "project:w"));

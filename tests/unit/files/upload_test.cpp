@@ -54,6 +54,20 @@ TEST_P(UploadTest, ChunksCollectInThePartialFileAndTheLastOneRenamesIt) {
     EXPECT_FALSE(fs::exists(tree.root() / "in/.ailab-upload-x.bin"));
 }
 
+TEST_P(UploadTest, ARetryOfTheLastChunkAfterCompletionIsAnsweredAgain) {
+    // Bad input: the answer to the last chunk was lost and the client sends it again; then a
+    // "retry" whose bytes differ from the file's (a different upload onto the same name).
+    ASSERT_EQ(send("in/r.bin", 0, 6, "abc").value().state, UploadState::partial);
+    ASSERT_EQ(send("in/r.bin", 3, 6, "def").value().state, UploadState::complete);
+    const auto again = send("in/r.bin", 3, 6, "def").value();
+    EXPECT_EQ(again.state, UploadState::complete);
+    EXPECT_EQ(again.received, 6u);
+    EXPECT_TRUE(send("in/r.bin", 3, 6, "xyz").error().is(errc_t::file_exists));
+    EXPECT_TRUE(send("in/r.bin", 0, 3, "abc").error().is(errc_t::file_exists));
+    EXPECT_EQ(tree.read(tree.root() / "in/r.bin"), "abcdef");
+    EXPECT_FALSE(fs::exists(tree.root() / "in/.ailab-upload-r.bin"));
+}
+
 TEST_P(UploadTest, AnEmptyFileCompletesAtOnce) {
     EXPECT_EQ(send("empty", 0, 0, "").value().state, UploadState::complete);
     EXPECT_TRUE(fs::is_regular_file(tree.root() / "empty"));

@@ -249,3 +249,29 @@ TEST(StreamResponse, WorkerRoutesRunOffTheIoThread) {
     EXPECT_NE(server.stats.worker_route_thread, std::thread::id());
     EXPECT_NE(server.stats.io_route_thread, server.stats.worker_route_thread);
 }
+
+TEST(StreamResponse, HeadGetsTheHeaderAndNoBody) {
+    // Bad input for a streamed route: HEAD. The header goes out, no chunk is produced, the producer
+    // is released, and the connection serves the next request.
+    StreamServer server;
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.connect(local(server.port()));
+    http::request<http::empty_body> head{http::verb::head, "/api/v1/endless", 11};
+    head.set(http::field::host, "127.0.0.1");
+    http::write(stream, head);
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    http::read(stream, buffer, parser);
+    EXPECT_EQ(parser.get().result_int(), 200);
+    EXPECT_EQ(parser.get()[http::field::content_type], "application/octet-stream");
+    EXPECT_TRUE(wait_for([&] { return server.stats.destroyed.load(); }, 5s));
+    EXPECT_EQ(server.stats.produced.load(), 0u);
+    http::request<http::empty_body> next{http::verb::get, "/api/v1/io", 11};
+    next.set(http::field::host, "127.0.0.1");
+    http::write(stream, next);
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    EXPECT_EQ(response.body(), "io");
+}

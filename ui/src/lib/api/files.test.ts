@@ -60,8 +60,10 @@ describe('listing', () => {
     const got = await listAll(client, 'project:p', 'data', (so_far) => seen.push(so_far.length));
     expect(got.length).toBe(12_000);
     expect(new Set(got.map((e) => e.name)).size).toBe(12_000);
-    expect(seen).toEqual([5000, 10000, 12000]);
-    expect(fetch.calls.map((c) => q(c).get('offset'))).toEqual([null, '5000', '10000']);
+    // A small first page (painted at once), then the server's full pages.
+    expect(seen).toEqual([200, 5200, 10200, 12000]);
+    expect(fetch.calls.map((c) => q(c).get('offset'))).toEqual([null, '200', '5200', '10200']);
+    expect(fetch.calls.map((c) => q(c).get('limit'))).toEqual(['200', null, null, null]);
     expect(q(fetch.calls[0]).get('root')).toBe('project:p');
   });
 

@@ -37,6 +37,8 @@ export interface ListPage {
 
 /** The server's largest listing page. */
 export const LIST_PAGE = 5000;
+/** The first page of a listing: one screen and then some, painted while the rest loads. */
+export const FIRST_PAGE = 200;
 
 /** The largest upload chunk the server takes (16 MiB); the client sends smaller ones. */
 export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -86,7 +88,8 @@ export async function listAll(
   // A server that never ends its pages cannot hold the client forever.
   for (let pages = 0; offset !== null && pages < 10_000; pages++) {
     if (signal?.aborted) break;
-    const page: ListPage = await listFolder(client, root, path, offset);
+    // The first page is small, so a big folder's first screen is painted before the rest arrives.
+    const page: ListPage = await listFolder(client, root, path, offset, pages === 0 ? FIRST_PAGE : LIST_PAGE);
     entries = entries.concat(page.entries ?? []);
     onPage?.(entries, page);
     const next: number | null = page.next_offset ?? null;

@@ -187,8 +187,9 @@ TEST(Terminals, HundredMegabytesArriveByteExactWithFlatServerMemory) {
     }
     EXPECT_EQ(sum_got, sum_expected);
     // The ring (4 MiB) plus the frames in flight (2 MiB of unacknowledged output): never the 100 MB.
-    if (memory_is_measurable)
+    if (memory_is_measurable) {
         EXPECT_LT(peak_kib - before_kib, 24u * 1024) << "server RSS grew from " << before_kib << " KiB to " << peak_kib;
+    }
     ASSERT_TRUE(client.exit());
     EXPECT_EQ(client.exit()->at("code").as_int64(), 0);
 }
@@ -359,9 +360,8 @@ TEST(Terminals, RefusesPastMaxTerminals) {
     // Bad input: sizes out of range, a root without a files feature to resolve it.
     EXPECT_EQ(lab.server.post("/api/v1/terminals", R"({"cols":0})", lab.token).status, 400);
     EXPECT_EQ(lab.server.post("/api/v1/terminals", R"({"rows":"x"})", lab.token).status, 400);
-    // An unknown project: 404 once the files feature resolves roots, 501 while none does.
-    const auto unknown = lab.server.post("/api/v1/terminals", R"({"root":"project:nope"})", lab.token).status;
-    EXPECT_TRUE(unknown == 404 || unknown == 501) << unknown;
+    // An unknown project (the files feature resolves roots).
+    EXPECT_EQ(lab.server.post("/api/v1/terminals", R"({"root":"project:nope"})", lab.token).status, 404);
 }
 
 TEST(Terminals, OpensInAProjectFolderAndASubfolder) {
@@ -371,7 +371,6 @@ TEST(Terminals, OpensInAProjectFolderAndASubfolder) {
     TerminalServer lab({{"projects", json::object{{"demo", project.path().string()}}}});
     auto opened = lab.server.post("/api/v1/terminals",
                                   R"({"root":"project:demo","path":"src","command":"bash 'hello.sh'"})", lab.token);
-    if (opened.status == 501) GTEST_SKIP() << "the files feature does not provide files::Roots to later features yet";
     ASSERT_EQ(opened.status, 201) << opened.body;
     const auto terminal = opened.json().at("terminal").as_object();
     EXPECT_EQ(terminal.at("root").as_string(), "project:demo");

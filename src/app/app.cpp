@@ -8,7 +8,12 @@ namespace ailab::app {
 
 App::App(core::Config config_in) : config(std::move(config_in)) {}
 
-App::~App() { stop(); }
+App::~App() {
+    stop();
+    // Destroyed in reverse order too: a feature may use the services of the features before it
+    // while it goes (the files feature unhooks its project finder from the job service).
+    while (!features.empty()) features.pop_back();
+}
 
 void App::start() {
     for (auto& feature : features) feature->start();

@@ -6,6 +6,7 @@
 #include "net/auth_feature.hpp"
 #include "runs/feature.hpp"
 #include "system/feature.hpp"
+#include "terminals/feature.hpp"
 
 namespace ailab::app {
 
@@ -16,6 +17,7 @@ std::vector<net::FeatureFactory> feature_factories() {
         runs::make_feature,
         sys::make_feature,  // before jobs: provides the GPU samples the scheduler reads
         jobs::make_feature,
+        terminals::make_feature,  // after the files feature, whose roots it resolves
     };
 }
 

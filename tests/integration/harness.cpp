@@ -373,6 +373,13 @@ bool WsClient::send(const std::string& text) {
     return !error;
 }
 
+bool WsClient::send_binary(const std::string& bytes) {
+    boost::system::error_code error;
+    impl_->ws.binary(true);
+    impl_->ws.write(asio::buffer(bytes), error);
+    return !error;
+}
+
 std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
     if (!impl_->pending.empty()) {
         auto event = std::move(impl_->pending.front());

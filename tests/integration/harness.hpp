@@ -114,6 +114,7 @@ public:
     // Returns "" on success, else the error (e.g. "403" when the upgrade was refused).
     std::string connect(std::uint16_t port, const std::string& origin = "", const std::string& path = "/api/v1/ws");
     bool send(const std::string& text);
+    bool send_binary(const std::string& bytes);
     // The next event, or nullopt on close/timeout (closed() tells which). A "<topic>.batch"
     // message is unpacked: its events come out one by one, in order.
     std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -30,7 +30,8 @@ using Steady = std::chrono::steady_clock;
 using boost::system::errc::errc_t;
 
 constexpr std::size_t read_bytes = std::size_t{64} * 1024;
-constexpr int reads_per_turn = 16;  // 1 MiB per terminal per turn, so one cannot starve the rest
+constexpr int reads_per_turn = 16;  // up to 1 MiB per terminal per turn, so one cannot starve the rest
+constexpr std::size_t gather_bytes = std::size_t{4} * 1024;  // a frame goes out when less room is left
 // After the program ended, a pty that stays readable-but-empty this long (a background process
 // holds it open) counts as ended.
 constexpr auto output_grace = std::chrono::milliseconds(200);
@@ -136,18 +137,27 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
         item.terminal->output_ended();
     }
 
-    // Reads up to one turn's worth; the caller re-arms.
+    // Reads up to one turn's worth; the caller re-arms. A pty hands out at most 4 KiB per read
+    // (its line discipline's buffer), so reads are gathered into frames of up to 64 KiB: one
+    // frame, one ring append and one post per client for up to 16 reads.
     void pump(Watched& item) {
         if (!item.master_registered) return;
         std::string buffer(read_bytes, '\0');
-        for (int turn = 0; turn < reads_per_turn; ++turn) {
-            if (item.terminal->flow_state() == FlowState::paused) return;  // rearm() resumes it
-            const auto got = ::read(item.terminal->master_fd(), buffer.data(), buffer.size());
+        std::size_t filled = 0;
+        const auto publish = [&] {
+            if (filled > 0) item.terminal->publish(std::string_view(buffer.data(), filled));
+            filled = 0;
+        };
+        for (int turn = 0; turn < reads_per_turn * 16; ++turn) {
+            if (filled == 0 && item.terminal->flow_state() == FlowState::paused) return;  // rearm() resumes it
+            const auto got = ::read(item.terminal->master_fd(), buffer.data() + filled, buffer.size() - filled);
             if (got > 0) {
-                item.terminal->publish(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
+                filled += static_cast<std::size_t>(got);
+                if (buffer.size() - filled < gather_bytes) publish();
                 continue;
             }
             if (got < 0 && errno == EINTR) continue;
+            publish();
             if (got < 0 && errno == EAGAIN) {
                 if (item.reaped_at && Steady::now() - *item.reaped_at >= output_grace) end_output(item);
                 return;
@@ -155,6 +165,7 @@ struct TerminalHost::Impl : std::enable_shared_from_this<TerminalHost::Impl> {
             end_output(item);  // EIO: every holder of the terminal side closed it
             return;
         }
+        publish();
     }
 
     void handle_master(std::uint64_t serial, Watched& item, std::uint32_t events) {
@@ -357,7 +368,10 @@ core::Result<TerminalInfo> TerminalHost::open(const OpenRequest& request) {
     origin.rows = request.rows;
     core::OwnedFd home;
     std::shared_ptr<const core::ConfinedRoot> confined;  // held until the program entered it
+    core::OwnedFd subfolder;
     int folder_fd = -1;
+    if (!request.path.empty() && !request.root)
+        return core::Error::invalid("path needs a root: it names a folder beneath one");
     if (request.root) {
         if (!impl_->roots)
             return error_of(errc_t::function_not_supported,
@@ -367,6 +381,14 @@ core::Result<TerminalInfo> TerminalHost::open(const OpenRequest& request) {
         confined = root->folder;
         folder_fd = confined->fd();
         origin.folder = confined->path().string();
+        if (!request.path.empty()) {
+            // Beneath the root only (openat2 RESOLVE_BENEATH or the checked walk).
+            auto folder = confined->open_folder(request.path);
+            if (!folder) return folder.error();
+            subfolder = std::move(*folder);
+            folder_fd = subfolder.get();
+            origin.folder = (confined->path() / request.path).lexically_normal().string();
+        }
     } else {
         home.reset(::open(identity->home.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!home) home.reset(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -421,6 +443,7 @@ std::vector<TerminalInfo> TerminalHost::list(const std::string& user) const {
             if (terminal->user() == user || impl_->settings.is_admin(user)) visible.push_back(terminal);
     }
     std::vector<TerminalInfo> infos;
+    infos.reserve(visible.size());
     for (const auto& terminal : visible) infos.push_back(terminal->info());
     return infos;
 }

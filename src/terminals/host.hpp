@@ -25,6 +25,7 @@ struct OpenRequest {
     std::optional<std::string> command;  // none: the login shell
     int cols = 80;
     int rows = 24;
+    std::string path;  // a folder beneath the root ("" = the root itself), confined to it
 };
 
 class TerminalHost {
@@ -40,8 +41,8 @@ public:
     void stop();
 
     // Errors: invalid_argument (400: a bad root text), no_such_file_or_directory (404: unknown
-    // root), resource_unavailable_try_again (429: max_terminals), function_not_supported (501: a
-    // root without the files feature), others (500: the pty or fork failed).
+    // root or path; a path beneath no root), resource_unavailable_try_again (429: max_terminals),
+    // function_not_supported (501: a root without the files feature), others (500: the pty or fork failed).
     core::Result<TerminalInfo> open(const OpenRequest& request);
     // The terminals `user` may see (all for an admin), oldest first.
     std::vector<TerminalInfo> list(const std::string& user) const;

@@ -68,27 +68,22 @@ void ModeScanner::feed(std::string_view bytes) {
             }
             break;
         case State::osc:
-            if (byte == bell) {
+            if (byte == bell || byte == escape) {
+                // BEL or ST (ESC \) ends it; an ESC that starts anything else ends it too, as in
+                // xterm, and the sequence after it counts.
                 finish_osc();
-                state_ = State::ground;
-            } else if (byte == escape) {
-                state_ = State::osc_escape;
+                state_ = byte == escape ? State::escape : State::ground;
             } else if (sequence_.size() < max_osc_bytes) {
                 sequence_.push_back(byte);
             }
             break;
-        case State::osc_escape:
-            if (byte == '\\') finish_osc();
-            state_ = byte == '\\' ? State::ground : State::escape;
-            if (state_ == State::escape) sequence_.clear();
-            break;
         case State::string:
+            // DCS, SOS, PM, APC: skipped up to BEL or ESC (ST, or the start of another sequence).
             if (byte == escape)
-                state_ = State::string_escape;
+                state_ = State::escape;
             else if (byte == bell)
                 state_ = State::ground;
             break;
-        case State::string_escape: state_ = byte == '\\' ? State::ground : State::string; break;
         }
     }
 }

@@ -34,7 +34,7 @@ public:
     const TerminalModes& modes() const { return modes_; }
 
 private:
-    enum class State : std::uint8_t { ground, escape, csi, osc, osc_escape, string, string_escape };
+    enum class State : std::uint8_t { ground, escape, csi, osc, string };
     void finish_csi(char final_byte);
     void finish_osc();
     void set_private_mode(int mode, bool on);

@@ -17,7 +17,7 @@ namespace ailab::terminals {
 core::Result<LoginIdentity> server_identity() {
     passwd entry{};
     passwd* found = nullptr;
-    std::vector<char> buffer(16 * 1024);
+    std::vector<char> buffer(std::size_t{16} * 1024);
     const int error = ::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found);
     if (error != 0 || found == nullptr)
         return core::Error::from_errno(error != 0 ? error : ENOENT, "cannot find the server's user (getpwuid)");

@@ -15,7 +15,8 @@ namespace {
 int status_of(const core::Error& error) {
     using boost::system::errc::errc_t;
     if (error.is(errc_t::invalid_argument)) return 400;
-    if (error.is(errc_t::permission_denied)) return 403;
+    if (error.is(errc_t::permission_denied) || error.is(errc_t::cross_device_link)) return 403;
+    if (error.is(errc_t::not_a_directory)) return 400;
     if (error.is(errc_t::no_such_file_or_directory)) return 404;
     if (error.is(errc_t::resource_unavailable_try_again)) return 429;
     if (error.is(errc_t::function_not_supported)) return 501;
@@ -73,6 +74,7 @@ Response open_terminal(TerminalHost& host, Request& request) {
     open.user = request.user;
     open.root = optional_text(object, "root");
     open.command = optional_text(object, "command");
+    open.path = optional_text(object, "path").value_or("");
     if (open.command && open.command->find('\0') != std::string::npos)
         throw HttpError(400, "command must not contain a NUL byte");
     open.cols = dimension(object, "cols", 80);

@@ -254,3 +254,26 @@ TEST_F(TerminalHostTest, InputThePtyCannotTakeAtOnceIsQueuedAndWritten) {
 
 }  // namespace
 }  // namespace ailab::terminals
+
+namespace ailab::terminals {
+namespace {
+
+TEST_F(TerminalHostTest, RunsInAFolderBeneathTheRootAndNowhereElse) {
+    auto& terminals = host();
+    std::filesystem::create_directories(folder_ / "src" / "deep");
+    std::filesystem::create_directory_symlink("/etc", folder_ / "escape");
+    auto opened = terminals.open({"alice", "project:test", "pwd", 80, 24, "src/deep"});
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto peer = attach(*opened);
+    ASSERT_TRUE(peer->wait_for([](const CollectingPeer& p) { return !p.exit_locked().empty(); }));
+    EXPECT_NE(peer->output().find(std::filesystem::canonical(folder_ / "src" / "deep").string()), std::string::npos);
+    // Bad input: paths that climb out, a link that leads out, a file, a path without a root.
+    EXPECT_FALSE(terminals.open({"alice", "project:test", "pwd", 80, 24, "../.."}));
+    auto link = terminals.open({"alice", "project:test", "pwd", 80, 24, "escape"});
+    ASSERT_FALSE(link);
+    EXPECT_TRUE(link.error().is(boost::system::errc::cross_device_link)) << link.error().message;
+    EXPECT_FALSE(terminals.open({"alice", std::nullopt, "pwd", 80, 24, "src"}));
+}
+
+}  // namespace
+}  // namespace ailab::terminals

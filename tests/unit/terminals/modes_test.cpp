@@ -49,11 +49,15 @@ TEST(ModeScanner, TitleEndsWithStAndOtherOscsAreIgnored) {
 
 TEST(ModeScanner, IgnoresModesInsideStringsAndResetsOnRis) {
     ModeScanner scanner;
-    // Bad input: a DCS string that contains what looks like a mode sequence.
-    scanner.feed("\x1bPq\x1b[?1049h junk\x1b\\");
-    EXPECT_FALSE(scanner.modes().alternate_screen);
-    scanner.feed("\x1b[?25l\x1b[?1049h");
+    // Bad input: a DCS string (sixel data) whose text looks like mode parameters.
+    scanner.feed("\x1bPq#0;2;?1049h;?25l junk\x1b\\");
+    EXPECT_EQ(scanner.modes(), TerminalModes{});
+    // An ESC inside a string ends it, as in xterm: the sequence it starts counts.
+    scanner.feed("\x1bPjunk\x1b[?2004h");
+    EXPECT_TRUE(scanner.modes().bracketed_paste);
+    scanner.feed("\x1b]0;half a title\x1b[?1049h");
     EXPECT_TRUE(scanner.modes().alternate_screen);
+    EXPECT_EQ(scanner.modes().title, "half a title");
     scanner.feed(
         "\x1b"
         "c");

@@ -28,6 +28,8 @@ export interface TerminalInfo {
 
 export interface NewTerminal {
   root: string | null;
+  /** A folder beneath `root` to start in ("" or absent: the root's folder); only with a root. */
+  path?: string;
   cols?: number;
   rows?: number;
   /** Run through the user's shell (`-c`); null: the login shell itself. */
@@ -41,7 +43,8 @@ export async function listTerminals(client: ServerClient): Promise<TerminalInfo[
 
 /** POST /terminals. 400 bad root or size, 404 unknown root, 429 past `max_terminals`. */
 export async function createTerminal(client: ServerClient, request: NewTerminal): Promise<TerminalInfo> {
-  const body = { root: request.root, cols: request.cols ?? 80, rows: request.rows ?? 24, command: request.command ?? null };
+  const body: Record<string, unknown> = { root: request.root, cols: request.cols ?? 80, rows: request.rows ?? 24, command: request.command ?? null };
+  if (request.root !== null && request.path) body.path = request.path;
   return (await client.post<{ terminal: TerminalInfo }>('/terminals', body)).terminal;
 }
 
@@ -68,16 +71,16 @@ export function runnerFor(path: string): 'python3' | 'bash' | null {
 }
 
 /**
- * The command that runs the script at `path` (relative to its root) in its own folder, for
- * POST /terminals with that root: `cd -- <folder> && python3 <file>`. Null for a file that is
- * neither .py nor .sh.
+ * What the file browser's Run button asks for the script at `path` (relative to its root): a
+ * terminal in the file's folder running `python3 <file>` or `bash <file>`, the name quoted for the
+ * shell. Null for a file that is neither .py nor .sh.
  */
-export function runCommand(path: string): string | null {
+export function runRequest(path: string): { path: string; command: string } | null {
   const runner = runnerFor(path);
   if (!runner) return null;
   const slash = path.lastIndexOf('/');
   const folder = slash < 0 ? '' : path.slice(0, slash);
   const file = slash < 0 ? path : path.slice(slash + 1);
-  const run = `${runner} ${shellQuote(file.startsWith('-') ? `./${file}` : file)}`;
-  return folder === '' ? run : `cd -- ${shellQuote(folder)} && ${run}`;
+  // A name that starts with '-' would be read as an option of the interpreter.
+  return { path: folder, command: `${runner} ${shellQuote(file.startsWith('-') ? `./${file}` : file)}` };
 }

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCommand, shellQuote, terminalWsUrl } from '../api/terminals';
+import { ServerClient } from '../api/client';
+import { fakeFetch } from '../api/fakes';
+import { createTerminal, deleteTerminal, runRequest, shellQuote, terminalWsUrl } from '../api/terminals';
 import { decodeServerFrame, decodeTextMessage, describeExit, encodeAck, encodeInput, encodeResize, messageBytes } from './codec';
 import { TerminalSession, type SessionState, type TerminalSocketLike } from './session';
 
@@ -67,14 +69,28 @@ describe('terminal frame codec', () => {
 
 describe('Run command of a script', () => {
   it('runs python3 or bash in the file folder, quoted for the shell', () => {
-    expect(runCommand('train.py')).toBe('python3 train.py');
-    expect(runCommand('scripts/setup.sh')).toBe('cd -- scripts && bash setup.sh');
-    // Bad input: names with spaces, quotes and shell syntax must stay one word each.
-    expect(runCommand("my dir/it's $(rm -rf x).py")).toBe(`cd -- 'my dir' && python3 'it'\\''s $(rm -rf x).py'`);
+    expect(runRequest('train.py')).toEqual({ path: '', command: 'python3 train.py' });
+    expect(runRequest('scripts/setup.sh')).toEqual({ path: 'scripts', command: 'bash setup.sh' });
+    // Bad input: names with spaces, quotes and shell syntax must stay one word.
+    expect(runRequest("my dir/it's $(rm -rf x).py")).toEqual({ path: 'my dir', command: `python3 'it'\\''s $(rm -rf x).py'` });
     // A name that starts with '-' is not taken for an option of the interpreter.
-    expect(runCommand('-x.sh')).toBe('bash ./-x.sh');
-    expect(runCommand('notes.txt')).toBeNull();
+    expect(runRequest('-x.sh')).toEqual({ path: '', command: 'bash ./-x.sh' });
+    expect(runRequest('notes.txt')).toBeNull();
     expect(shellQuote('')).toBe("''");
+  });
+
+  it('sends the Run request with its folder, and no path for a terminal without a root', async () => {
+    // Bad input: a path without a root, which the server refuses (400).
+    const fetch = fakeFetch((call) => ({ status: call.method === 'POST' ? 201 : 200, body: { terminal: { id: 'ab' } } }));
+    const client = new ServerClient('http://h:1', { fetch, token: 'tok' });
+    await createTerminal(client, { root: 'project:p', path: 'scripts', command: 'bash setup.sh' });
+    await createTerminal(client, { root: null, path: 'ignored' });
+    await deleteTerminal(client, 'ab');
+    expect(fetch.calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ['POST', 'http://h:1/api/v1/terminals', { root: 'project:p', path: 'scripts', cols: 80, rows: 24, command: 'bash setup.sh' }],
+      ['POST', 'http://h:1/api/v1/terminals', { root: null, cols: 80, rows: 24, command: null }],
+      ['DELETE', 'http://h:1/api/v1/terminals/ab', undefined],
+    ]);
   });
 
   it('builds the socket address from the server base', () => {

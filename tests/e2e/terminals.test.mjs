@@ -5,6 +5,8 @@
 // first and removes the terminal.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
 
@@ -137,12 +139,14 @@ test('a terminal: run, reload to the same screen and scrollback, vim, a blip, re
   await shot(`${program}-reloaded`);
   if (program === 'less') await page.keyboard.press('q');
   else await typeLine(page, ':q!');
+  // Back in the shell's normal screen before typing to the shell.
+  await waitUntil(async () => (await screenRows(page)).includes('marker-done'), 'the normal screen is back');
   await typeLine(page, 'clear; echo back-in-the-shell');
   await waitUntil(async () => (await screenRows(page)).includes('back-in-the-shell'), 'the shell after the program');
 
   // A blip: the socket drops and cannot reconnect for a while. Typing is refused, visibly.
   const resets = await pane(page).getAttribute('data-resets');
-  const screenBeforeBlip = await screenRows(page);
+  const bufferBeforeBlip = await bufferLines(page);
   await page.evaluate(() => {
     window.__blockTerminals = true;
     for (const s of window.__terminalSockets) s.close(4000, 'blip (test)');
@@ -153,9 +157,8 @@ test('a terminal: run, reload to the same screen and scrollback, vim, a blip, re
   const refused = page.getByTestId('terminal-refused');
   await refused.waitFor();
   assert.match(await refused.textContent(), /4 typed characters were not sent/);
-  // The banner takes two rows off the screen's height: compare what is drawn, without the blank rows below it.
-  const drawn = (rows) => rows.slice(0, rows.findLastIndex((r) => r !== '') + 1);
-  assert.deepEqual(drawn(await screenRows(page)), drawn(screenBeforeBlip), 'the screen stays while disconnected');
+  // The banner takes two rows off the screen's height (the top rows move to the scrollback): compare the whole buffer.
+  assert.deepEqual(await bufferLines(page), bufferBeforeBlip, 'the screen and scrollback stay while disconnected');
   await shot('disconnected');
   await page.evaluate(() => (window.__blockTerminals = false));
   await attached(page, 'the tab re-attaches after the blip');
@@ -193,5 +196,61 @@ test('a terminal: run, reload to the same screen and scrollback, vim, a blip, re
   assert.ok(!listed.includes(id), 'the server no longer lists it');
   await shot('ended');
 
+  assert.deepEqual(problems, [], 'no page errors');
+});
+
+/** A call to the server with the page's token (the first server's, as the login stored it). */
+function api(page, method, path, body) {
+  return page.evaluate(
+    async ({ url, method, path, body }) => {
+      const token = JSON.parse(localStorage.getItem('ailab.servers') ?? '[]')[0]?.token;
+      const headers = { Authorization: `Bearer ${token}` };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const r = await fetch(`${url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    },
+    { url: server.url, method, path, body },
+  );
+}
+
+test('a project terminal, and Run on a .py file in a folder with a space', async (t) => {
+  const { page, problems } = ui;
+  const shot = screenshotter(page, 'terminals-run');
+  await page.goto(`${server.url}/#/projects`);
+  await page.getByTestId('nav').waitFor();
+  const made = await api(page, 'POST', '/projects', { name: 'e2e-term' });
+  if (made.status === 404) {
+    t.skip('this server has no files feature (POST /projects is 404): project roots and Run need it');
+    return;
+  }
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const projectDir = path.join(server.dirs.workspace, 'e2e-term');
+  await mkdir(path.join(projectDir, 'my scripts'), { recursive: true });
+  await writeFile(path.join(projectDir, 'my scripts', "it's.py"), 'import os\nprint("run-ok", os.getcwd())\n');
+
+  // The project's Terminal button: a shell in the project's folder.
+  await page.reload();
+  await page.getByTestId('projects-page').waitFor();
+  await page.locator('[data-testid="project-item"][data-name="e2e-term"]').waitFor();
+  await page.getByTestId('project-terminal').click();
+  await page.getByTestId('terminals-page').waitFor();
+  await attached(page, 'the project terminal attaches');
+  await typeLine(page, 'pwd');
+  await waitUntil(async () => (await bufferLines(page)).includes(projectDir), 'the shell runs in the project folder');
+  await shot('project-terminal');
+
+  // Run on the script: python3 in its folder, the exit shown in the tab.
+  const serverId = await page.evaluate(() => JSON.parse(localStorage.getItem('ailab.servers') ?? '[]')[0]?.id);
+  await page.goto(`${server.url}/#/files/${encodeURIComponent(serverId)}/${encodeURIComponent('project:e2e-term')}?path=${encodeURIComponent("my scripts/it's.py")}`);
+  await page.getByTestId('file-view').waitFor();
+  const tabsBefore = await page.evaluate(() => JSON.parse(localStorage.getItem('ailab.terminals.tabs') ?? '{"tabs":[]}').tabs.length);
+  await page.getByTestId('file-run').click();
+  await page.getByTestId('terminals-page').waitFor();
+  await waitUntil(async () => (await bufferLines(page)).includes(`run-ok ${path.join(projectDir, 'my scripts')}`), 'the script ran in its folder');
+  const exit = page.locator('[data-testid="terminal-pane"]:not(.hidden) [data-testid="terminal-exit"]');
+  await exit.waitFor();
+  assert.match(await exit.textContent(), /exited 0/);
+  assert.equal(await page.locator('[data-testid="terminal-tab"]').count(), tabsBefore + 1, 'a tab per terminal');
+  await shot('run');
   assert.deepEqual(problems, [], 'no page errors');
 });

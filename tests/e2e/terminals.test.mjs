@@ -108,6 +108,36 @@ test('a terminal: run, reload to the same screen and scrollback, vim, a blip, re
   assert.deepEqual(await screenRows(page), screenBefore, 'the same screen after the reload');
   await shot('reloaded');
 
+  // Search (Ctrl-Shift-F): a match is found in the scrollback, a missing text says so.
+  await page.locator('[data-testid="terminal-pane"]:not(.hidden) .xterm-helper-textarea').focus();
+  await page.keyboard.press('Control+Shift+F');
+  const search = page.getByTestId('terminal-search-input');
+  await search.waitFor();
+  await search.fill('line-17');
+  await waitUntil(async () => (await page.getByTestId('terminal-search-none').count()) === 0, 'a match');
+  await shot('search');
+  await search.fill('no-such-text-here');
+  await page.getByTestId('terminal-search-none').waitFor();
+  await search.press('Escape');
+  await page.getByTestId('terminal-search').waitFor({ state: 'detached' });
+
+  // Paste with Ctrl-Shift-V, copy a double-clicked word with Ctrl-Shift-C.
+  await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((6*7))'));
+  await page.locator('[data-testid="terminal-pane"]:not(.hidden) .xterm-helper-textarea').focus();
+  await page.keyboard.press('Control+Shift+V');
+  await page.keyboard.press('Enter');
+  await waitUntil(async () => (await bufferLines(page)).includes('pasted-42'), 'the pasted command ran');
+  const rowsNow = await screenRows(page);
+  const pastedRow = rowsNow.indexOf('pasted-42');
+  const box = await page.locator('[data-testid="terminal-pane"]:not(.hidden) .xterm-screen').boundingBox();
+  const rowHeight = box.height / rowsNow.length;
+  await page.mouse.dblclick(box.x + 20, box.y + rowHeight * (pastedRow + 0.5));
+  await page.keyboard.press('Control+Shift+C');
+  await waitUntil(async () => /pasted/.test(await page.evaluate(() => navigator.clipboard.readText())), 'the selection is copied');
+  await typeLine(page, 'clear; for i in $(seq 1 200); do echo line-$i; done; echo marker-done');
+  await waitUntil(async () => (await screenRows(page)).includes('marker-done'), 'the lines again');
+
   // A full-screen program, reloaded: the alternate screen comes back as it was.
   const program = fullScreenProgram();
   console.log(`full-screen program: ${program}`);

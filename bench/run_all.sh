@@ -11,4 +11,5 @@ echo; echo "== System ($build/bench/ailab_system_bench)"; "$build/bench/ailab_sy
 command -v tsp >/dev/null || apt-get install -y task-spooler >/dev/null 2>&1 || echo "task-spooler could not be installed: the side-by-side is skipped"
 echo; echo "== Jobs (bench/jobs_bench.py)"; python3 bench/jobs_bench.py "$build" $save
 echo; echo "== Jobs scheduler ($build/bench/ailab_bench_jobs)"; "$build/bench/ailab_bench_jobs"
+echo; echo "== Files ($build/bench/ailab_files_bench)"; "$build/bench/ailab_files_bench"
 echo; echo "== Terminals (bench/terminals_bench.py)"; python3 bench/terminals_bench.py "$build" $save

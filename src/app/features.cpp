@@ -2,6 +2,7 @@
 
 #include "app/app.hpp"
 #include "app/core_feature.hpp"
+#include "files/feature.hpp"
 #include "jobs/feature.hpp"
 #include "net/auth_feature.hpp"
 #include "runs/feature.hpp"
@@ -17,6 +18,7 @@ std::vector<net::FeatureFactory> feature_factories() {
         runs::make_feature,
         sys::make_feature,  // before jobs: provides the GPU samples the scheduler reads
         jobs::make_feature,
+        files::make_feature,  // after runs and jobs: resolves run:<id> and job:<id> through them
         terminals::make_feature,  // after the files feature, whose roots it resolves
     };
 }

@@ -298,6 +298,11 @@ core::Result<std::optional<Job>> JobService::get(JobId id) {
     return impl_->reader.get(id);
 }
 
+core::Result<std::optional<SnapshotRecord>> JobService::snapshot(const std::string& id) {
+    std::lock_guard lock(impl_->reader_mutex);
+    return impl_->reader.snapshot(id);
+}
+
 core::Result<JobList> JobService::list(const JobFilter& filter) {
     JobList list;
     {

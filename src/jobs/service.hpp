@@ -120,6 +120,8 @@ public:
                                               SyncStats uploads);
 
     std::filesystem::path job_folder(JobId id) const;
+    // A stored snapshot (its manifest names a job's read-only files), or nullopt. Any thread.
+    core::Result<std::optional<SnapshotRecord>> snapshot(const std::string& id);
     std::filesystem::path output_file(JobId id) const { return job_folder(id) / "output.log"; }
 
     // A new GPU sample is there: schedule again (jobs may wait for a GPU that became free).

@@ -73,6 +73,13 @@ std::string_view Response::header(std::string_view name) const {
     return {};
 }
 
+Response Response::stream(std::string content_type, BodyProducer producer) {
+    Response response;
+    response.content_type = std::move(content_type);
+    response.producer = std::move(producer);
+    return response;
+}
+
 Response Response::json_text(int status, std::string body) {
     Response response;
     response.status = status;

@@ -2,6 +2,7 @@
 // Plain request/response structs that handlers see. The socket layer (server.cpp) converts Beast
 // messages to and from these, so feature code and its tests never include Beast or Asio.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -35,11 +36,21 @@ struct Request {
     std::string query_or(const std::string& key, const std::string& fallback) const;
 };
 
+// The source of a streamed body. The session calls it on the worker pool (never on an I/O thread),
+// one call at a time and only after the previous chunk was written to the socket, so a slow client
+// slows the producer and at most one chunk is held. It returns the next chunk (an empty one is
+// skipped), or nullopt at the end. When the client disconnects, the server stops, or the producer
+// throws, it is not called again and is destroyed (releasing what it holds); a throw after the
+// header went out ends the connection without the last chunk, so the client sees a cut body.
+using BodyProducer = std::function<std::optional<std::string>()>;
+
 struct Response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    // When set, the body is streamed from it with chunked transfer encoding and `body` is ignored.
+    BodyProducer producer;
 
     void set_header(std::string name, std::string value);
     std::string_view header(std::string_view name) const;
@@ -47,6 +58,8 @@ struct Response {
     static Response json_text(int status, std::string body);
     static Response error(int status, std::string_view message);
     static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+    // A 200 whose body comes from producer while it is sent (see BodyProducer).
+    static Response stream(std::string content_type, BodyProducer producer);
 };
 
 // Thrown by handlers for expected failures (bad input, not found). The router's wrapper turns it

@@ -3,9 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -51,6 +52,66 @@ BeastResponse to_beast(Response response, Method method, unsigned version) {
     if (method != Method::head) out.body() = std::move(response.body);
     if (response.status != 204 && response.status != 304) out.content_length(size);
     return out;
+}
+
+// Work handed to the worker pool with co_spawn(state.workers, ...). (A bare `co_await
+// post(workers, use_awaitable)` would not do: Asio delivers the completion through the awaiting
+// coroutine's own executor, so the code after it ran on the I/O thread again.) The pointers are to
+// the awaiting session's frame, which waits for the result.
+awaitable<Response> respond_on_worker(const ServerState* state, Request* request) {
+    co_return respond(*state, *request);
+}
+awaitable<std::optional<std::string>> produce_on_worker(const BodyProducer* producer) { co_return (*producer)(); }
+
+// Sends a streamed answer (Response::producer): the header, then one chunk per producer call with
+// chunked transfer encoding (HTTP/1.0: the raw bytes, then the connection closes). Each chunk is
+// produced on the worker pool only after the previous one was written, so one chunk is in flight
+// and a slow reader slows the producer. A write error (the client left), the server stopping or
+// the producer throwing ends the loop; the producer is then destroyed here. Returns whether the
+// connection may serve another request.
+template <class Stream>
+awaitable<bool> write_streamed(ServerState& state, Stream& stream, Response answer, Method method, unsigned version,
+                               bool keep_alive) {
+    http::response<http::empty_body> head{static_cast<http::status>(answer.status), version};
+    head.set(http::field::server, std::string("ailab/") + ailab::version);
+    if (!answer.content_type.empty()) head.set(http::field::content_type, answer.content_type);
+    for (const auto& [name, value] : answer.headers) head.set(name, value);
+    const bool chunked = version >= 11;
+    head.keep_alive(keep_alive && chunked);
+    if (chunked) head.chunked(true);
+    http::response_serializer<http::empty_body> serializer{head};
+    beast::get_lowest_layer(stream).expires_after(idle_timeout);
+    auto [header_error, header_bytes] = co_await http::async_write_header(stream, serializer, use_tuple);
+    if (header_error) co_return false;
+    if (method == Method::head) co_return head.keep_alive();
+    const BodyProducer producer = std::move(answer.producer);
+    for (;;) {
+        if (state.stopping) co_return false;
+        std::optional<std::string> chunk;
+        bool failed = false;
+        try {
+            chunk = co_await asio::co_spawn(state.workers, produce_on_worker(&producer), asio::use_awaitable);
+        } catch (const std::exception& error) {
+            spdlog::warn("streamed answer to {} cut: {}", std::string(head[http::field::content_type]), error.what());
+            failed = true;
+        }
+        if (failed) co_return false;
+        if (!chunk) break;
+        if (chunk->empty()) continue;
+        beast::get_lowest_layer(stream).expires_after(idle_timeout);
+        boost::system::error_code write_error;
+        if (chunked) {
+            std::tie(write_error, std::ignore) =
+                co_await asio::async_write(stream, http::make_chunk(asio::buffer(*chunk)), use_tuple);
+        } else {
+            std::tie(write_error, std::ignore) = co_await asio::async_write(stream, asio::buffer(*chunk), use_tuple);
+        }
+        if (write_error) co_return false;
+    }
+    if (!chunked) co_return false;  // HTTP/1.0: the end of the body is the end of the connection
+    beast::get_lowest_layer(stream).expires_after(idle_timeout);
+    auto [last_error, last_bytes] = co_await asio::async_write(stream, http::make_chunk_last(), use_tuple);
+    co_return !last_error && head.keep_alive();
 }
 
 Request to_request(BeastRequest& raw, const std::string& remote) {
@@ -194,16 +255,19 @@ awaitable<void> serve_requests(ServerState& state, Stream stream, std::shared_pt
         if (auto refused = prepare_request(request, std::string_view(raw.target()))) {
             answer = std::move(*refused);
         } else if (state.router.execution_of(request) == Execution::worker) {
-            // Hop to the worker pool and back to this connection's strand.
-            auto strand = co_await asio::this_coro::executor;
-            co_await asio::post(state.workers, asio::use_awaitable);
-            answer = respond(state, request);
-            co_await asio::post(strand, asio::use_awaitable);
+            // On the worker pool; the session resumes on its strand when the answer is ready.
+            answer = co_await asio::co_spawn(state.workers, respond_on_worker(&state, &request), asio::use_awaitable);
         } else {
             answer = respond(state, request);
         }
+        const bool keep_alive = raw.keep_alive() && !state.stopping;
+        if (answer.producer) {
+            if (!co_await write_streamed(state, stream, std::move(answer), request.method, raw.version(), keep_alive))
+                break;
+            continue;
+        }
         auto response = to_beast(std::move(answer), request.method, raw.version());
-        response.keep_alive(raw.keep_alive() && !state.stopping);
+        response.keep_alive(keep_alive);
         auto [write_error, written] = co_await http::async_write(stream, response, use_tuple);
         if (write_error || !response.keep_alive()) break;
     }
@@ -236,7 +300,8 @@ Response respond(const ServerState& state, Request& request) {
         response = Response::text(204, "");
         response.content_type.clear();
         response.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-        response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, Range");
+        response.set_header("Access-Control-Allow-Headers",
+                            "Authorization, Content-Type, If-Match, If-None-Match, Range");
         response.set_header("Access-Control-Max-Age", "600");
     } else if (api) {
         response = state.router.dispatch(request, state.verify);
@@ -249,8 +314,9 @@ Response respond(const ServerState& state, Request& request) {
     }
     if (api && state.origins.cors_allowed(origin)) {
         response.set_header("Access-Control-Allow-Origin", std::string(origin));
-        response.set_header("Access-Control-Expose-Headers",
-                            "Retry-After, Content-Disposition, ETag, X-AILab-Output-Size");
+        response.set_header(
+            "Access-Control-Expose-Headers",
+            "Retry-After, Content-Disposition, ETag, Content-Range, X-AILab-Read-Only, X-AILab-Output-Size");
         response.set_header("Vary", "Origin");
     }
     return response;

@@ -54,7 +54,7 @@ std::optional<Response> serve_static(const Request& request, std::span<const Emb
     if (std::string(asset.mime).rfind("text/html", 0) == 0) {
         response.set_header(
             "Content-Security-Policy",
-            "default-src 'self'; connect-src 'self' http: https: ws: wss:; img-src 'self' data:; "
+            "default-src 'self'; connect-src 'self' http: https: ws: wss:; img-src 'self' data: blob:; "
             "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'");
         response.set_header("Referrer-Policy", "no-referrer");
         response.set_header("X-Frame-Options", "DENY");

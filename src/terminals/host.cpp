@@ -475,14 +475,20 @@ std::optional<TerminalInfo> TerminalHost::close(const std::string& id, const std
     return info;
 }
 
-void TerminalHost::rearm(const std::shared_ptr<Terminal>& terminal) {
+void TerminalHost::rearm(const std::shared_ptr<Terminal>& terminal) { rearmer()(terminal); }
+
+TerminalHost::Rearm TerminalHost::rearmer() const {
     std::weak_ptr<Impl> weak = impl_;
-    impl_->post([weak, terminal] {
+    return [weak](const std::shared_ptr<Terminal>& terminal) {
         auto impl = weak.lock();
         if (!impl) return;
-        auto found = impl->find_watched(terminal);
-        if (found != impl->watched.end() && found->second.master_registered) impl->arm(found->first, found->second);
-    });
+        impl->post([weak, terminal] {
+            auto impl = weak.lock();
+            if (!impl) return;
+            auto found = impl->find_watched(terminal);
+            if (found != impl->watched.end() && found->second.master_registered) impl->arm(found->first, found->second);
+        });
+    };
 }
 
 std::size_t TerminalHost::count() const {

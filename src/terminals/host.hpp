@@ -4,6 +4,7 @@
 // pidfds, culls idle terminals and sends SIGKILL after the grace of a close. No I/O thread ever
 // blocks on a pty: readers are this thread, writers write non-blocking input.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,10 @@ public:
 
     // Reading the terminal's pty may go on (its clients caught up), or input waits to be written.
     void rearm(const std::shared_ptr<Terminal>& terminal);
+    // rearm() as a callable that holds the host weakly: for WebSocket handlers, which may outlive
+    // the feature by a moment at shutdown (then it does nothing).
+    using Rearm = std::function<void(const std::shared_ptr<Terminal>&)>;
+    Rearm rearmer() const;
     FlowControl::ClientId next_client_id();
 
     const Settings& settings() const;

@@ -11,7 +11,10 @@ constexpr auto bad_message = static_cast<net::CloseCode>(4400);
 class TerminalSocket final : public net::WebSocketHandler {
 public:
     TerminalSocket(TerminalHost& host, std::shared_ptr<Terminal> terminal, std::shared_ptr<net::WebSocketPeer> peer)
-        : host_(host), terminal_(std::move(terminal)), peer_(std::move(peer)), client_(host.next_client_id()) {}
+        : rearm_(host.rearmer()),
+          terminal_(std::move(terminal)),
+          peer_(std::move(peer)),
+          client_(host.next_client_id()) {}
 
     void on_message(std::string_view data, net::FrameKind kind) override {
         if (!attached_) {
@@ -35,7 +38,7 @@ public:
         }
         switch (frame->type) {
         case ClientFrameType::input:
-            if (terminal_->input(client_, frame->input) == InputQueued::yes) host_.rearm(terminal_);
+            if (terminal_->input(client_, frame->input) == InputQueued::yes) rearm_(terminal_);
             break;
         case ClientFrameType::resize: terminal_->resize(client_, frame->cols, frame->rows); break;
         case ClientFrameType::acknowledge: {
@@ -43,18 +46,18 @@ public:
             if (!resumed)
                 peer_->close(bad_message, resumed.error().message);
             else if (*resumed == Resumed::yes)
-                host_.rearm(terminal_);
+                rearm_(terminal_);
             break;
         }
         }
     }
 
     void on_close() override {
-        if (attached_ && terminal_->detach(client_) == Resumed::yes) host_.rearm(terminal_);
+        if (attached_ && terminal_->detach(client_) == Resumed::yes) rearm_(terminal_);
     }
 
 private:
-    TerminalHost& host_;
+    TerminalHost::Rearm rearm_;  // holds the host weakly
     std::shared_ptr<Terminal> terminal_;
     std::shared_ptr<net::WebSocketPeer> peer_;
     const FlowControl::ClientId client_;
@@ -67,7 +70,7 @@ void register_terminal_socket(net::WebSocketRegistry& websockets, TerminalHost& 
     net::WebSocketEndpoint endpoint;
     endpoint.pattern = "/api/v1/terminals/{id}/ws";
     endpoint.policy = net::SlowClientPolicy::backpressure;
-    // The flow control stops at 1 MiB unacknowledged; a replay sends up to the whole ring at once.
+    // The flow control stops at 2 MiB unacknowledged; a replay sends up to the whole ring at once.
     endpoint.limits.max_queued_bytes = host.settings().scrollback_bytes + (std::size_t{16} << 20);
     endpoint.limits.max_queued_messages = 1 << 16;
     endpoint.limits.max_message_bytes = std::size_t{1} << 20;  // a large paste

@@ -62,8 +62,8 @@ struct TerminalOrigin {
     int rows = 24;
 };
 
-inline constexpr std::size_t high_water_bytes = std::size_t{1} << 20;
-inline constexpr std::size_t low_water_bytes = std::size_t{256} * 1024;
+inline constexpr std::size_t high_water_bytes = std::size_t{2} << 20;
+inline constexpr std::size_t low_water_bytes = std::size_t{1} << 20;
 inline constexpr std::size_t replay_frame_bytes = std::size_t{64} * 1024;
 inline constexpr std::size_t max_pending_input_bytes = std::size_t{1} << 20;
 // A client that holds the pty paused this long without acknowledging anything is closed (4408),

@@ -10,7 +10,8 @@ namespace {
 TEST(TerminalFrames, InputKeepsEveryByteIncludingNulAndControl) {
     // Bad input: bytes a text codec would mangle (NUL, ESC, Ctrl-C, invalid UTF-8).
     const std::string bytes("a\0\x1b\x03\xff", 5);
-    auto frame = parse_client_frame(input_frame(bytes));
+    const auto wire = input_frame(bytes);  // the parsed frame views into it
+    auto frame = parse_client_frame(wire);
     ASSERT_TRUE(frame);
     EXPECT_EQ(frame->type, ClientFrameType::input);
     EXPECT_EQ(std::string(frame->input), bytes);

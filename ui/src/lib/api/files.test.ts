@@ -119,12 +119,13 @@ describe('content', () => {
 describe('saving', () => {
   it('overwrites with If-Match, creates with If-None-Match: *, and turns 412 into a conflict with the current etag', async () => {
     // Bad input: a save over a file that changed underneath (412) must not be reported as saved or thrown as an error.
-    let current = '"v1"';
+    // As the real server: JSON answers carry the bare hex, If-Match the quoted header form.
+    let current = 'v1';
     const fetch = fakeFetch((c) => {
       const match = c.headers['If-Match'];
       if (c.headers['If-None-Match'] === '*') return { status: 412, body: { error: 'exists', etag: current } };
-      if (match !== current) return { status: 412, body: { error: 'the file changed', etag: current } };
-      current = '"v2"';
+      if (match !== `"${current}"`) return { status: 412, body: { error: 'the file changed', etag: current } };
+      current = 'v2';
       return { body: { etag: current, size: 5 } };
     });
     const client = new ServerClient('http://h:1', { fetch, token: 't' });

@@ -173,6 +173,11 @@ export type SaveResult =
   /** The file changed underneath (or exists, for a create): `etag` is the current version's, null if the server sent none. */
   | { kind: 'conflict'; etag: string | null; message: string };
 
+/** The JSON answers carry the bare hex; the ETag header (what reads keep) quotes it. */
+export function quotedEtag(etag: string): string {
+  return etag.startsWith('"') || etag.startsWith('W/') ? etag : `"${etag}"`;
+}
+
 /** PUT /files/content with If-Match (overwrite) or If-None-Match: * (create). A 412 is a conflict, not an error. */
 export async function saveFile(
   client: ServerClient,
@@ -191,11 +196,11 @@ export async function saveFile(
       headers,
       rawBody: new Blob([bytes.slice()]),
     });
-    return { kind: 'saved', etag: answer.etag, size: answer.size };
+    return { kind: 'saved', etag: quotedEtag(answer.etag), size: answer.size };
   } catch (e) {
     if (e instanceof ApiError && e.status === 412) {
       const etag = (e.body as { etag?: unknown } | null)?.etag;
-      return { kind: 'conflict', etag: typeof etag === 'string' ? etag : (e.headers?.get('ETag') ?? null), message: e.message };
+      return { kind: 'conflict', etag: typeof etag === 'string' ? quotedEtag(etag) : (e.headers?.get('ETag') ?? null), message: e.message };
     }
     throw e;
   }

@@ -30,6 +30,7 @@ test('nav and routes come from the page registry', async () => {
     overview: 'overview-page',
     jobs: 'jobs-page',
     projects: 'projects-page',
+    terminals: 'terminals-page',
     system: 'system-page',
     servers: 'add-server-button',
   };

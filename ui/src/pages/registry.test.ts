@@ -15,6 +15,7 @@ describe('page registry', () => {
       { id: 'overview', title: 'Overview', href: '#/overview' },
       { id: 'jobs', title: 'Jobs', href: '#/jobs' },
       { id: 'projects', title: 'Projects', href: '#/projects' },
+      { id: 'terminals', title: 'Terminals', href: '#/terminals' },
       { id: 'system', title: 'System', href: '#/system' },
       { id: 'servers', title: 'Servers', href: '#/servers' },
     ]);

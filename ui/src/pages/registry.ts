@@ -11,6 +11,7 @@ import Projects from './projects/Projects.svelte';
 import RunPage from './run/RunPage.svelte';
 import Servers from './servers/Servers.svelte';
 import SystemPage from './system/SystemPage.svelte';
+import TerminalsPage from './terminals/LazyTerminalsPage.svelte';
 import Trash from './trash/Trash.svelte';
 
 type Props = Record<string, unknown>;
@@ -121,6 +122,17 @@ export const PAGES: readonly PageEntry[] = [
       parts.length === 3 && /^(project|run|job):./.test(parts[2]) ? { serverId: parts[1], root: parts[2], path: query.get('path') ?? '' } : null,
     // The tree stays while the selection moves inside one root.
     key: ({ parts }) => `${parts[1]}/${parts[2]}`,
+  }),
+  page({
+    id: 'terminals',
+    title: 'Terminals',
+    nav: true,
+    component: TerminalsPage,
+    // #/terminals (the open tabs), #/terminals/<server>/<terminal id> (that terminal's tab, opened when closed).
+    props: ({ parts }) =>
+      parts.length === 1 ? { serverId: null, terminalId: null } : parts.length === 3 ? { serverId: parts[1], terminalId: parts[2] } : null,
+    // One page for every tab: its terminals stay attached while the route moves between them.
+    key: () => 'all',
   }),
   page({
     id: 'system',

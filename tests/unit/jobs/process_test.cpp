@@ -161,7 +161,11 @@ TEST(Probe, AllFourStates) {
 
     Launched job(folder);
     ASSERT_TRUE(job.ok());
-    ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(folder.work() / "pid"); }));
+    // The shell's redirection creates "pid" before echo writes it: wait for the whole line.
+    ASSERT_TRUE(wait_until([&] {
+        const auto text = std::filesystem::exists(folder.work() / "pid") ? read_text(folder.work() / "pid") : "";
+        return !text.empty() && text.back() == '\n';
+    }));
     EXPECT_EQ(probe(folder.path()), Liveness::running);
     EXPECT_EQ(probe(folder.path()), Liveness::running);  // probing did not take the lock away
 

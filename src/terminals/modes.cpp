@@ -1,6 +1,7 @@
 #include "terminals/modes.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace ailab::terminals {
 namespace {
@@ -27,7 +28,16 @@ std::string TerminalModes::restore_sequence() const {
 }
 
 void ModeScanner::feed(std::string_view bytes) {
-    for (const char byte : bytes) {
+    for (std::size_t at = 0; at < bytes.size(); ++at) {
+        if (state_ == State::ground) {
+            // Plain text changes no mode: skip to the next ESC at memchr's speed.
+            const void* found = std::memchr(bytes.data() + at, escape, bytes.size() - at);
+            if (found == nullptr) return;
+            at = static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data());
+            state_ = State::escape;
+            continue;
+        }
+        const char byte = bytes[at];
         switch (state_) {
         case State::ground:
             if (byte == escape) state_ = State::escape;

@@ -2,7 +2,7 @@
 // stream"): authenticate, resume at the bytes already held, take binary frames in order, stop at
 // the `end` text frame; after a dropped connection, resume at exactly the bytes held.
 import type { OutputEnd } from './types';
-import { backoffDelay, CLOSE_AUTH, type SocketLike } from './ws';
+import { backoffDelay, CLOSE_AUTH, detachAndClose, type SocketLike } from './ws';
 
 /** The browser WebSocket as this stream uses it: binary frames arrive as ArrayBuffers. */
 export interface OutputSocketLike extends SocketLike {
@@ -111,16 +111,7 @@ export class JobOutputStream {
     this.timer = null;
     const socket = this.socket;
     this.socket = null;
-    if (!socket) return;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    socket.onerror = null;
-    try {
-      socket.close(1000, 'client closed');
-    } catch {
-      /* already closed */
-    }
+    if (socket) detachAndClose(socket);
   }
 
   private open(): void {

@@ -30,6 +30,19 @@ export interface WsHandlers {
   checkAuthRejected(): Promise<boolean>;
 }
 
+/** Closes `socket` (1000) after detaching its handlers, so nothing it still delivers reaches its old owner. */
+export function detachAndClose(socket: SocketLike): void {
+  socket.onclose = null;
+  socket.onmessage = null;
+  socket.onerror = null;
+  socket.onopen = null;
+  try {
+    socket.close(1000, 'client closed');
+  } catch {
+    /* already closed */
+  }
+}
+
 /** Close code the server uses for a failed auth handshake. */
 export const CLOSE_AUTH = 4401;
 
@@ -76,17 +89,7 @@ export class WsConnection {
     this.clearTimers();
     const socket = this.socket;
     this.socket = null;
-    if (socket) {
-      socket.onclose = null;
-      socket.onmessage = null;
-      socket.onerror = null;
-      socket.onopen = null;
-      try {
-        socket.close(1000, 'client closed');
-      } catch {
-        /* already closed */
-      }
-    }
+    if (socket) detachAndClose(socket);
     this.setState(state);
   }
 

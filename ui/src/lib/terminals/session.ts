@@ -4,7 +4,7 @@
 // connection re-attach at that offset with back-off, so the screen stays as it was. Input is sent
 // only while attached: `input()` says false otherwise, and the caller shows the refusal.
 import { terminalWsUrl, type TerminalExit } from '../api/terminals';
-import { backoffDelay, CLOSE_AUTH, type SocketLike } from '../api/ws';
+import { backoffDelay, CLOSE_AUTH, detachAndClose, type SocketLike } from '../api/ws';
 import { decodeServerFrame, decodeTextMessage, encodeAck, encodeInput, encodeResize, messageBytes } from './codec';
 
 /** The browser WebSocket as a session uses it: binary frames out, ArrayBuffers in. */
@@ -167,16 +167,7 @@ export class TerminalSession {
     this.isAttached = false;
     const socket = this.socket;
     this.socket = null;
-    if (!socket) return;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    socket.onerror = null;
-    try {
-      socket.close(1000, 'client closed');
-    } catch {
-      /* already closed */
-    }
+    if (socket) detachAndClose(socket);
   }
 
   private open(): void {

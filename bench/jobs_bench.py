@@ -37,7 +37,10 @@ class Server:
         self.start()
 
     def start(self):
-        env = dict(os.environ, LD_LIBRARY_PATH="/nonexistent")  # no NVML: bookkeeping alone
+        # No NVML (bookkeeping alone); a home of its own inside the temp folder, so the terminal
+        # bench's shells write their history there.
+        os.makedirs(self.dir + "/home", exist_ok=True)
+        env = dict(os.environ, LD_LIBRARY_PATH="/nonexistent", HOME=self.dir + "/home")
         self.log = open(self.dir + "/server.log", "ab")
         self.proc = subprocess.Popen([self.binary, self.dir + "/config.json"], stdout=self.log, stderr=self.log, env=env)
         for _ in range(500):

@@ -23,7 +23,12 @@ core::Result<LoginIdentity> server_identity() {
         return core::Error::from_errno(error != 0 ? error : ENOENT, "cannot find the server's user (getpwuid)");
     LoginIdentity identity;
     identity.user = entry.pw_name;
-    identity.home = entry.pw_dir != nullptr && entry.pw_dir[0] != '\0' ? entry.pw_dir : "/";
+    // The server's own HOME when it has an absolute one (a service or a test may give the server
+    // a home of its own), else the account's home directory.
+    const char* server_home = std::getenv("HOME");
+    identity.home = server_home != nullptr && server_home[0] == '/'      ? server_home
+                    : entry.pw_dir != nullptr && entry.pw_dir[0] != '\0' ? entry.pw_dir
+                                                                         : "/";
     identity.shell = entry.pw_shell != nullptr && entry.pw_shell[0] == '/' ? entry.pw_shell : "/bin/sh";
     return identity;
 }

@@ -82,7 +82,11 @@ export async function startServer({ port, allowedOrigins = [], prepare, extraCon
   const configPath = path.join(tmp, 'config.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
 
-  const child = spawn(bin, [configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp });
+  // A home of its own: terminal shells (and vim) write their history there, inside the temp folder
+  // that stop() removes, never in the home of whoever runs the tests.
+  const home = path.join(tmp, 'home');
+  await mkdir(home, { recursive: true });
+  const child = spawn(bin, [configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp, env: { ...process.env, HOME: home } });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <iterator>
@@ -192,6 +193,10 @@ void ServerProcess::start() {
         out << boost::json::serialize(config_);
     }
     auto log = (temp_.path() / "server.log").string();
+    // A home of its own: shells of the terminal tests write their history there, not in the home
+    // of whoever runs the tests (it goes with the temp folder).
+    const auto home = (temp_.path() / "home").string();
+    ::mkdir(home.c_str(), 0700);
     pid_ = fork();
     if (pid_ == 0) {
         // A test process that crashes must not leave its server behind.
@@ -203,6 +208,7 @@ void ServerProcess::start() {
         int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
+        ::setenv("HOME", home.c_str(), 1);
         execl(AILAB_BINARY, AILAB_BINARY, config_file().c_str(), nullptr);
         _exit(127);
     }

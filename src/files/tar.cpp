@@ -43,6 +43,7 @@ void put_octal(char* block, Field field, std::uint64_t value) {
 }
 
 void put_text(char* block, Field field, std::string_view text) {
+    if (text.empty()) return;  // an empty view's data() may be null, which memcpy may not take
     std::memcpy(block + field.offset, text.data(), std::min(text.size(), field.length));
 }
 

@@ -87,4 +87,17 @@ std::vector<std::string> ConfigReader::unread_keys() const {
     return keys;
 }
 
+std::optional<std::set<std::string>> read_admins(ConfigReader& reader, const Config& config) {
+    const auto* admins = reader.find("admins");
+    if (admins == nullptr) return std::nullopt;
+    if (!admins->is_array()) reader.fail("admins", "must be a list of user names, got " + describe_json(*admins));
+    std::set<std::string> names;
+    for (const auto& name : admins->as_array()) {
+        if (!name.is_string() || !config.users.contains(std::string(name.as_string())))
+            reader.fail("admins", "lists " + describe_json(name) + ", which is not one of \"users\"");
+        names.insert(std::string(name.as_string()));
+    }
+    return names;
+}
+
 }  // namespace ailab::core

@@ -58,4 +58,9 @@ private:
 // Renders a JSON value for an error message: strings quoted, long values cut.
 std::string describe_json(const boost::json::value& value);
 
+struct Config;
+// The config's "admins" (users who act on every user's jobs and terminals), each one of `users`;
+// nullopt when absent (every user is an admin). A bad value fails through reader.fail.
+std::optional<std::set<std::string>> read_admins(ConfigReader& reader, const Config& config);
+
 }  // namespace ailab::core

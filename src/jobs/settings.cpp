@@ -33,17 +33,7 @@ Settings Settings::read(const core::Config& config, core::ConfigReader* reader) 
     settings.busy_memory_bytes = static_cast<std::uint64_t>(reader->integer("gpu_busy_memory_mib", 1024, 0, 1 << 20))
                                  << 20;
     settings.cancel_grace_s = reader->integer("cancel_grace_s", settings.cancel_grace_s, 0, 3600);
-    if (const auto* admins = reader->find("admins")) {
-        if (!admins->is_array())
-            reader->fail("admins", "must be a list of user names, got " + core::describe_json(*admins));
-        std::set<std::string> names;
-        for (const auto& name : admins->as_array()) {
-            if (!name.is_string() || !config.users.contains(std::string(name.as_string())))
-                reader->fail("admins", "lists " + core::describe_json(name) + ", which is not one of \"users\"");
-            names.insert(std::string(name.as_string()));
-        }
-        settings.admins = std::move(names);
-    }
+    settings.admins = core::read_admins(*reader, config);
     settings.limits.max_total_bytes = reader->integer("sync_max_total_mib", 2048, 1, 1 << 24) << 20;
     settings.limits.max_files = reader->integer("sync_max_files", 100'000, 1, 10'000'000);
     settings.limits.max_file_bytes = reader->integer("sync_max_file_mib", 256, 1, 4096) << 20;

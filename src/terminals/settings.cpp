@@ -16,17 +16,7 @@ Settings Settings::read(const core::Config& config, core::ConfigReader* reader) 
         settings.idle_limit = std::chrono::duration<double>(value * 3600);
     }
     settings.scrollback_bytes = static_cast<std::size_t>(reader->integer("terminal_scrollback_mib", 4, 1, 256)) << 20;
-    if (const auto* admins = reader->find("admins")) {
-        if (!admins->is_array())
-            reader->fail("admins", "must be a list of user names, got " + core::describe_json(*admins));
-        std::set<std::string> names;
-        for (const auto& name : admins->as_array()) {
-            if (!name.is_string() || !config.users.contains(std::string(name.as_string())))
-                reader->fail("admins", "lists " + core::describe_json(name) + ", which is not one of \"users\"");
-            names.insert(std::string(name.as_string()));
-        }
-        settings.admins = std::move(names);
-    }
+    settings.admins = core::read_admins(*reader, config);
     return settings;
 }
 

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git python3
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev openssl libsimdjson-dev libsqlite3-dev sqlite3 libsodium-dev
-  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm chromium wrk clang-format clang-tidy curl procps
   clang libclang-rt-14-dev llvm

@@ -1,7 +1,10 @@
 #include "runs/feature.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
+#include "runs/annotation_routes.hpp"
+#include "runs/annotations.hpp"
 #include "runs/publisher.hpp"
 #include "runs/routes.hpp"
 #include "runs/service.hpp"
@@ -41,8 +44,14 @@ void write_run_state_metrics(std::string& out, const std::map<std::string, std::
 RunsFeature::RunsFeature(net::FeatureContext& context)
     : settings_(Settings::read(&context.settings)),
       service_(std::make_unique<RunService>(context.config.results, settings_, context.hub)) {
+    if (context.config.queue.empty()) throw std::runtime_error("runs: no \"queue\" folder to keep run annotations in");
+    auto annotations = AnnotationStore::open(context.config.queue / "runs.db");
+    if (!annotations) throw std::runtime_error(annotations.error().message);
+    annotations_ = std::move(*annotations);
     context.hub.declare_topic(std::string(runs_topic));
-    register_run_routes(context.router, *service_);
+    // Literal /runs/annotations before /runs/{id}: the router takes the first match.
+    register_annotation_routes(context.router, *service_, *annotations_, context.hub);
+    register_run_routes(context.router, *service_, annotations_.get());
     if (context.services != nullptr) context.services->provide(*service_);  // run:<id> roots of files
     context.metrics.push_back(
         [service = service_.get()](std::string& out) { write_run_state_metrics(out, service->count_by_state()); });

@@ -15,6 +15,7 @@
 
 namespace ailab::runs {
 
+class AnnotationStore;
 class RunService;
 
 class RunsFeature final : public net::Feature {
@@ -33,6 +34,7 @@ public:
 private:
     Settings settings_;
     std::unique_ptr<RunService> service_;
+    std::unique_ptr<AnnotationStore> annotations_;  // <queue>/runs.db
 };
 
 std::unique_ptr<net::Feature> make_feature(net::FeatureContext& context);

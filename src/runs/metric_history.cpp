@@ -91,6 +91,7 @@ std::uint32_t MetricHistory::metric_index_search(std::string_view name) {
     }
     names_.emplace_back(name);
     columns_.emplace_back(buckets_.size(), Cell{no_value, no_value, true});
+    totals_.emplace_back();
     name_hint_ = 0;
     return count;
 }
@@ -158,6 +159,11 @@ void MetricHistory::add_line(std::uint64_t offset, const LineX& x, std::span<con
         // A new minimum alone: the maximum came first; a new maximum (or a first value): not.
         bool minimum_first = (lower && !higher) ? false : higher ? true : cell.minimum_first;
         cell = Cell{minimum, maximum, minimum_first};
+        Totals& total = totals_[metric];
+        bool first = std::isnan(total.last);
+        total.last = number;
+        total.minimum = (first || number < total.minimum) ? number : total.minimum;
+        total.maximum = (first || number > total.maximum) ? number : total.maximum;
     }
     ++line_count_;
 }
@@ -191,6 +197,7 @@ std::size_t MetricHistory::memory_bytes() const {
     std::size_t bytes = sizeof(*this);
     bytes += buckets_.capacity() * sizeof(Bucket);
     for (const auto& column : columns_) bytes += column.capacity() * sizeof(Cell);
+    bytes += totals_.capacity() * sizeof(Totals);
     for (const auto& name : names_) bytes += sizeof(std::string) + name.capacity();
     return bytes;
 }

@@ -89,6 +89,15 @@ public:
 
     std::size_t memory_bytes() const;
 
+    // A metric over every line added: its last value and its extremes (exact, as read). NaN while
+    // the metric has no value.
+    struct Totals {
+        double last = std::nan("");
+        double minimum = std::nan("");
+        double maximum = std::nan("");
+    };
+    const std::vector<Totals>& totals() const { return totals_; }  // by metric index
+
 private:
     // Metric names are short: a byte loop beats a call to memcmp.
     static bool same_bytes(const char* a, const char* b, std::size_t size) {
@@ -128,6 +137,7 @@ private:
     };
     std::vector<Bucket> buckets_;
     std::vector<Column> columns_;  // per metric, one cell per bucket
+    std::vector<Totals> totals_;   // per metric
 };
 
 }  // namespace ailab::runs

@@ -27,6 +27,8 @@ void Publisher::removed(Run& run) {
     removed_.push_back(run.id);
 }
 
+void Publisher::params_changed(const Run& run) { params_[run.id] = run.params; }
+
 void Publisher::flush(FlushTiming timing) {
     if (!pending()) return;
     auto now = Clock::now();
@@ -55,6 +57,9 @@ void Publisher::flush(FlushTiming timing) {
             run->last_state = summary.state;
             if (!run->published) run->published = RunSummary{};
             if (auto event = updated_event(*run->published, summary)) events.push_back(std::move(*event));
+            // Read whole for the first time: last / min / max of every metric are known now.
+            if (!run->published->lines && summary.lines)
+                events.push_back(values_event(run->id, run->history.metric_names(), run->history.totals()));
             if (!run->pending_points.empty()) {
                 std::vector<PointValues> points;
                 points.reserve(run->pending_points.size());
@@ -65,6 +70,9 @@ void Publisher::flush(FlushTiming timing) {
             run->published = std::move(summary);
         }
         run->pending_points.clear();
+    }
+    for (const auto& [id, params] : params_) {
+        if (listening) events.push_back(params_event(id, params));
     }
     if (events.size() == 1) {
         hub_.publish(runs_topic, std::move(events.front()));
@@ -84,6 +92,7 @@ void Publisher::flush(FlushTiming timing) {
     added_.clear();
     changed_.clear();
     removed_.clear();
+    params_.clear();
 }
 
 }  // namespace ailab::runs

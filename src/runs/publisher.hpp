@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,9 +47,12 @@ public:
     void changed(const RunPointer& run);
     // A run taken out of the table: runs.removed, unless it was never announced.
     void removed(Run& run);
+    // A run whose params changed: runs.params with the latest params in the next batch.
+    void params_changed(const Run& run);
 
+    std::size_t pending_params() const { return params_.size(); }
     // Whether a batch is waiting, and when it may go out.
-    bool pending() const { return !added_.empty() || !changed_.empty() || !removed_.empty(); }
+    bool pending() const { return !added_.empty() || !changed_.empty() || !removed_.empty() || !params_.empty(); }
     Clock::time_point due() const { return last_flush_ + batch_window; }
     // Sends the waiting batch (if timing allows) as one message.
     void flush(FlushTiming timing);
@@ -59,6 +63,7 @@ private:
     std::vector<RunPointer> added_;
     std::vector<RunPointer> changed_;
     std::vector<std::string> removed_;
+    std::map<std::string, std::string> params_;  // run id -> its params' JSON, the latest only
     Clock::time_point last_flush_{};
 };
 

@@ -7,6 +7,8 @@
 #include "core/json_writer.hpp"
 #include "net/json.hpp"
 #include "net/router.hpp"
+#include "runs/annotation_routes.hpp"
+#include "runs/annotations.hpp"
 #include "runs/service.hpp"
 
 namespace ailab::runs {
@@ -83,7 +85,45 @@ net::Response list_runs(RunService& service) {
     return json_text(std::move(out));
 }
 
-net::Response run_detail(RunService& service, const std::string& id) {
+// {"params":{"<id>":{…}}}: the worker keeps each run's params as JSON text, so this only copies.
+net::Response list_params(const RunService& service) {
+    auto all = service.all_params();
+    std::size_t size = 32;
+    for (const auto& run : all) size += run.id.size() + run.params_json.size() + 4;
+    std::string out;
+    out.reserve(size);
+    core::JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("params");
+    writer.begin_object();
+    for (const auto& run : all) {
+        writer.key(run.id);
+        writer.raw(run.params_json);
+    }
+    writer.end_object();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+// {"values":{"<id>":{"loss":[last,min,max],…}}}.
+net::Response list_values(const RunService& service) {
+    auto all = service.all_values();
+    std::string out;
+    out.reserve(all.size() * 128 + 16);
+    core::JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("values");
+    writer.begin_object();
+    for (const auto& run : all) {
+        writer.key(run.id);
+        write_values(writer, run.names, run.totals);
+    }
+    writer.end_object();
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+net::Response run_detail(RunService& service, const AnnotationStore* annotations, const std::string& id) {
     auto detail = service.detail(id);
     if (!detail) throw net::HttpError(404, no_such_run(id).message);
     std::string out;
@@ -109,6 +149,15 @@ net::Response run_detail(RunService& service, const std::string& id) {
     writer.begin_array();
     for (const auto& name : detail->files) writer.string(name);
     writer.end_array();
+    writer.key("params");
+    writer.raw(detail->params_json);
+    writer.key("params_error");
+    if (detail->params_error.empty())
+        writer.null();
+    else
+        writer.string(detail->params_error);
+    writer.key("annotations");
+    write_annotations(writer, annotations ? annotations->get(id) : Annotations{});
     writer.end_object();
     return json_text(std::move(out));
 }
@@ -247,7 +296,7 @@ net::Response restore(RunService& service, net::Request& request) {
 
 }  // namespace
 
-void register_run_routes(net::Router& router, RunService& service) {
+void register_run_routes(net::Router& router, RunService& service, const AnnotationStore* annotations) {
     using net::Access;
     using net::Method;
     // From memory in microseconds: on the I/O thread. Everything that reads files (a side file, a
@@ -263,6 +312,12 @@ void register_run_routes(net::Router& router, RunService& service) {
         Method::get, "/api/v1/runs/trash", Access::token_required, [runs](net::Request&) { return trash(*runs); },
         worker);
     router.add(
+        Method::get, "/api/v1/runs/params", Access::token_required,
+        [runs](net::Request&) { return list_params(*runs); }, io_thread);
+    router.add(
+        Method::get, "/api/v1/runs/values", Access::token_required,
+        [runs](net::Request&) { return list_values(*runs); }, io_thread);
+    router.add(
         Method::post, "/api/v1/runs/cleanup", Access::token_required,
         [runs](net::Request& request) { return cleanup(*runs, request); }, worker);
     router.add(
@@ -270,7 +325,8 @@ void register_run_routes(net::Router& router, RunService& service) {
         [runs](net::Request& request) { return restore(*runs, request); }, worker);
     router.add(
         Method::get, "/api/v1/runs/{id}", Access::token_required,
-        [runs](net::Request& request) { return run_detail(*runs, request.params["id"]); }, worker);
+        [runs, annotations](net::Request& request) { return run_detail(*runs, annotations, request.params["id"]); },
+        worker);
     router.add(
         Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
         [runs](net::Request& request) { return run_metrics(*runs, request); }, worker);

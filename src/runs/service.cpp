@@ -10,6 +10,7 @@
 #include "core/file.hpp"
 #include "runs/cold_start.hpp"
 #include "runs/discovery.hpp"
+#include "runs/params.hpp"
 #include "runs/worker.hpp"
 
 namespace ailab::runs {
@@ -108,7 +109,30 @@ std::optional<RunDetail> RunService::detail(const std::string& id) const {
     if (auto text = root_.read_small(run->path + "/config.json", max_side_file_bytes)) detail.config_json = *text;
     if (auto text = root_.read_small(run->path + "/hparams.yaml", max_side_file_bytes)) detail.hparams_text = *text;
     if (auto names = root_.list(run->path, 1000)) detail.files = std::move(*names);
+    // From the texts just read, so the page shows what the files hold now.
+    auto flat = flatten_run_params(detail.config_json, detail.hparams_text);
+    detail.params_json = params_json(flat);
+    detail.params_error = std::move(flat.error);
     return detail;
+}
+
+std::vector<RunParamsText> RunService::all_params() const {
+    std::vector<RunParamsText> out;
+    out.reserve(table_.size());
+    table_.visit_locked([&out](const Run& run) {
+        if (run.params.size() > 2) out.push_back(RunParamsText{run.id, run.params});
+    });
+    return out;
+}
+
+std::vector<RunValues> RunService::all_values() const {
+    std::vector<RunValues> out;
+    out.reserve(table_.size());
+    table_.visit_locked([&out](const Run& run) {
+        if (!run.history.metric_names().empty())
+            out.push_back(RunValues{run.id, run.history.metric_names(), run.history.totals()});
+    });
+    return out;
 }
 
 core::Result<MetricsResult> RunService::metrics(const std::string& id, const MetricsQuery& query) const {

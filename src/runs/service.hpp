@@ -38,6 +38,21 @@ struct RunDetail {
     std::optional<std::string> config_json;   // config.json's text, when present (≤ 1 MiB)
     std::optional<std::string> hparams_text;  // hparams.yaml's text, when present (≤ 1 MiB)
     std::vector<std::string> files;           // names in the run folder, folders with a trailing '/'
+    std::string params_json = "{}";           // both files flattened (runs/params.hpp), as JSON text
+    std::string params_error;                 // why a config file could not be read ("" when fine)
+};
+
+// One run's flattened params, as JSON text (GET /runs/params).
+struct RunParamsText {
+    std::string id;
+    std::string params_json;
+};
+
+// One run's metrics as last / min / max (GET /runs/values).
+struct RunValues {
+    std::string id;
+    std::vector<std::string> names;
+    std::vector<MetricHistory::Totals> totals;  // by index into names
 };
 
 struct MetricsResult {
@@ -103,6 +118,10 @@ public:
     std::vector<RunSummary> list() const;  // sorted by path
     std::optional<RunSummary> summary(const std::string& id) const;
     std::optional<RunDetail> detail(const std::string& id) const;
+    // Every run that has params (from memory: the worker keeps them current).
+    std::vector<RunParamsText> all_params() const;
+    // Every run's metrics as last / min / max (from memory; exact once a log was read whole).
+    std::vector<RunValues> all_values() const;
     // From memory when the history is fine enough, else from disk. Errors: no_such_run, or the log
     // cannot be read.
     core::Result<MetricsResult> metrics(const std::string& id, const MetricsQuery& query) const;

@@ -77,6 +77,45 @@ std::string removed_event(const std::string& id) {
     return out;
 }
 
+std::string params_event(const std::string& id, std::string_view params) {
+    std::string out;
+    core::JsonWriter writer(out);
+    writer.begin_object();
+    writer.field("type", "runs.params");
+    writer.field("id", id);
+    writer.key("params");
+    writer.raw(params);
+    writer.end_object();
+    return out;
+}
+
+void write_values(core::JsonWriter& writer, const std::vector<std::string>& names,
+                  std::span<const MetricHistory::Totals> totals) {
+    writer.begin_object();
+    for (std::size_t i = 0; i < names.size() && i < totals.size(); ++i) {
+        writer.key(names[i]);
+        writer.begin_array();
+        writer.number(totals[i].last);  // NaN is written as null
+        writer.number(totals[i].minimum);
+        writer.number(totals[i].maximum);
+        writer.end_array();
+    }
+    writer.end_object();
+}
+
+std::string values_event(const std::string& id, const std::vector<std::string>& names,
+                         std::span<const MetricHistory::Totals> totals) {
+    std::string out;
+    core::JsonWriter writer(out);
+    writer.begin_object();
+    writer.field("type", "runs.values");
+    writer.field("id", id);
+    writer.key("values");
+    write_values(writer, names, totals);
+    writer.end_object();
+    return out;
+}
+
 std::optional<std::string> updated_event(const RunSummary& before, const RunSummary& after) {
     std::string out;
     core::JsonWriter writer(out);

@@ -57,6 +57,14 @@ std::optional<std::string> updated_event(const RunSummary& before, const RunSumm
 // {"type":"runs.points","id":…,"points":[…]}; metric names come from `names`.
 std::string points_event(const std::string& id, std::span<const PointValues> points,
                          const std::vector<std::string>& names);
+// {"type":"runs.params","id":…,"params":{…}}; `params` is the flattened object's JSON text.
+std::string params_event(const std::string& id, std::string_view params);
+// A metric's last / min / max as [last, min, max] (null for NaN), keyed by name.
+void write_values(core::JsonWriter& writer, const std::vector<std::string>& names,
+                  std::span<const MetricHistory::Totals> totals);
+// {"type":"runs.values","id":…,"values":{"loss":[last,min,max],…}}.
+std::string values_event(const std::string& id, const std::vector<std::string>& names,
+                         std::span<const MetricHistory::Totals> totals);
 void write_point(core::JsonWriter& writer, const PointValues& point, const std::vector<std::string>& names);
 
 }  // namespace ailab::runs

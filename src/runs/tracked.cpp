@@ -39,7 +39,8 @@ RunSummary make_summary(const Run& run, double now, std::chrono::seconds dead_af
     summary.epoch = snapshot.epoch;
     summary.epochs = snapshot.epochs;
     summary.progress = snapshot.progress;
-    summary.eta = snapshot.eta;
+    // A run that is over has nothing left to estimate: its last line's ETA is history, not a forecast.
+    if (is_active(summary.state) && summary.state != RunState::empty) summary.eta = snapshot.eta;
     summary.score = snapshot.score;
     summary.job_id = snapshot.job_id;
     summary.started_at = fold.started_at();

@@ -54,6 +54,8 @@ struct Run {
     RunState last_state = RunState::empty;
     std::optional<RunSummary> published;  // what WebSocket clients were last told (or GET /runs at start)
     std::vector<PendingPoint> pending_points;
+    bool params_queued = false;      // queued in the params reader's queue
+    std::uint64_t params_stamp = 0;  // of the config files when last read (runs/params_reader.hpp)
 
     // Guards the fields below. The worker writes them under the lock and may read them without it.
     mutable std::mutex mutex;
@@ -66,6 +68,8 @@ struct Run {
     std::vector<std::string> cold_metrics;
     FileIdentity identity;             // of the log when last looked at
     std::uint64_t indexed_offset = 0;  // bytes of complete lines in fold/history
+    std::string params = "{}";         // config.json + hparams.yaml flattened, as JSON text
+    std::string params_error;          // why a config file could not be read ("" when fine)
 
     // The fold shown: the full one once the log was read whole, else the cold start's.
     // Like everything below, the caller holds `mutex` or is the worker.

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "runs/discovery.hpp"
+#include "runs/params_reader.hpp"
 
 namespace ailab::runs {
 
@@ -121,7 +122,10 @@ void Watcher::read_events(WatchReport& report) {
             }
             if (target.kind == WatchKind::run) {
                 // Every log name: the run's log may have been replaced by the other one.
-                if (name.empty() || is_log_name(name)) report.runs.push_back(target.path);
+                if (name.empty() || is_log_name(name))
+                    report.runs.push_back(target.path);
+                else if (is_params_file(name))
+                    report.params.push_back(target.path);
             } else if (event->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)) {
                 if (!name.empty() && name.front() == '.') continue;
                 report.folders.insert(target.path);
@@ -150,6 +154,12 @@ void Watcher::poll(PollScope scope, const FolderMap& folders, const RunTable& ta
             continue;
         }
         if (run->reader.changed(*seen) || run->access != LogAccess::readable) report.runs.push_back(path);
+    }
+    // Config files: inotify reports them on watched runs; the others are stat()ed here.
+    if (!everything) return;
+    for (const auto& [path, run] : table.by_path()) {
+        if (trust_watches && run->watch >= 0) continue;
+        if (params_stamp(join_path(results_, path)) != run->params_stamp) report.params.push_back(path);
     }
 }
 

@@ -29,8 +29,9 @@ enum class PollScope {
 
 // What changed, as relative paths.
 struct WatchReport {
-    std::set<std::string> folders;  // list these again
-    std::vector<std::string> runs;  // read these logs (run paths; may repeat)
+    std::set<std::string> folders;    // list these again
+    std::vector<std::string> runs;    // read these logs (run paths; may repeat)
+    std::vector<std::string> params;  // read these runs' config files again (run paths; may repeat)
     // Watches the kernel dropped (the folder was deleted); the caller forgets their ids.
     std::vector<std::pair<std::string, WatchKind>> dropped;
     bool overflow = false;  // events were lost: poll everything

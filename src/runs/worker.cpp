@@ -15,6 +15,11 @@ namespace ailab::runs {
 
 using namespace std::chrono_literals;
 
+namespace {
+constexpr std::size_t params_per_turn = 128;
+constexpr std::size_t max_params_batch = 512;
+}  // namespace
+
 Worker::Worker(std::filesystem::path results, const ResultsRoot& root, const Settings& settings, RunTable& table,
                net::Hub& hub)
     : results_(std::move(results)),
@@ -24,6 +29,7 @@ Worker::Worker(std::filesystem::path results, const ResultsRoot& root, const Set
       watcher_(results_, settings),
       publisher_(hub, dead_after_),
       indexer_(results_, root, publisher_),
+      params_reader_(root, publisher_, results_.string()),
       cold_reader_(root),
       wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
@@ -33,6 +39,7 @@ void Worker::start(ColdStart cold) {
     folders_ = std::move(cold.folders);
     history_capacity_ = cold.history_capacity;
     indexer_.set_backlog(std::move(cold.backlog));
+    for (const auto& [path, run] : table_.by_path()) params_reader_.mark(run);
     stopping_ = false;
     thread_ = std::thread([this] { main(); });
 }
@@ -95,6 +102,7 @@ void Worker::add_run(const std::string& path, const std::string& log_file, Annou
     run->published = std::move(summary);
     if (announce == Announce::yes) publisher_.added(run);
     indexer_.mark_urgent(run);
+    params_reader_.mark(run);
 }
 
 void Worker::add_found(const ScanResult& found, Announce announce) {
@@ -207,6 +215,9 @@ void Worker::take_report(WatchReport& report) {
     for (const auto& path : report.runs) {
         if (auto run = table_.at_path(path)) indexer_.mark_urgent(run);
     }
+    for (const auto& path : report.params) {
+        if (auto run = table_.at_path(path)) params_reader_.mark(run);
+    }
     dirty_folders_.merge(report.folders);
     if (report.overflow) full_poll_requested_ = true;
 }
@@ -223,6 +234,10 @@ void Worker::check_states() {
     }
 }
 
+bool Worker::params_ready() const {
+    return params_reader_.busy() && (publisher_.pending_params() < max_params_batch || !publisher_.listening());
+}
+
 void Worker::read_changed_logs() { indexer_.process_urgent(QueueDrain::until_empty, dirty_folders_); }
 
 void Worker::process_everything() {
@@ -234,6 +249,7 @@ void Worker::process_everything() {
     read_changed_logs();
     process_dirty_folders();
     read_changed_logs();
+    while (params_reader_.busy()) params_reader_.process(1024);
     check_states();
     publisher_.flush(FlushTiming::now);
 }
@@ -256,7 +272,7 @@ void Worker::main() {
         now = Clock::now();
         auto deadline = std::min({next_fast_poll, next_full_poll, next_state_check});
         if (publisher_.pending()) deadline = std::min(deadline, publisher_.due());
-        bool busy = indexer_.busy() || !dirty_folders_.empty() || full_poll_requested_;
+        bool busy = indexer_.busy() || !dirty_folders_.empty() || full_poll_requested_ || params_ready();
         int timeout_ms = 0;
         if (!busy && deadline > now)
             timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
@@ -291,6 +307,10 @@ void Worker::main() {
         }
         process_dirty_folders();
         indexer_.process_urgent(QueueDrain::one_round, dirty_folders_);
+        // Config files before the backlog: a few dozen µs a run. While clients listen, at most
+        // max_params_batch runs.params go into one batch, so 10,000 runs at start never make a
+        // message that a WebSocket's queue bounds would refuse.
+        if (params_ready()) params_reader_.process(params_per_turn);
         if (!indexer_.has_urgent()) indexer_.process_backlog(dirty_folders_);
         if (now >= next_state_check) {
             check_states();

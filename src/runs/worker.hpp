@@ -22,6 +22,7 @@
 #include "runs/cold_start.hpp"
 #include "runs/discovery.hpp"
 #include "runs/indexer.hpp"
+#include "runs/params_reader.hpp"
 #include "runs/publisher.hpp"
 #include "runs/run_table.hpp"
 #include "runs/settings.hpp"
@@ -83,6 +84,8 @@ private:
     void take_report(WatchReport& report);
     // running -> dead and the like happen with time, without a change on disk.
     void check_states();
+    // Whether config files are waiting to be read and the batch has room for their runs.params.
+    bool params_ready() const;
 
     const std::filesystem::path results_;
     const Settings settings_;
@@ -91,6 +94,7 @@ private:
     Watcher watcher_;
     Publisher publisher_;
     Indexer indexer_;
+    ParamsReader params_reader_;
     ColdReader cold_reader_;  // for runs found after the cold start
     std::size_t history_capacity_ = MetricHistory::default_capacity;
 

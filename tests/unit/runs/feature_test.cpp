@@ -29,7 +29,9 @@ struct Context {
     explicit Context(boost::json::object keys)
         : reader(std::move(keys), "config.json",
                  [](const std::string&) -> std::optional<std::string> { return std::nullopt; }) {
-        config.results = folder.path();
+        config.results = folder.path() / "results";
+        config.queue = folder.path() / "state";
+        std::filesystem::create_directories(config.results);
     }
     net::FeatureContext context() {
         return net::FeatureContext{config, reader, router, hub, websockets, metrics, verify_token};
@@ -47,8 +49,9 @@ struct Context {
 
 TEST(RunsFeature, RegistersItsRoutesAndMetricsAndReportsRunStates) {
     Context setup({{"dead_after_minutes", 60}, {"poll_interval_ms", 100}});
-    write_file(setup.folder.path() / "p/live/ailab.log", log_line(unix_now() - 60, "train 1/10", 0.1, 1.0, 0));
-    write_file(setup.folder.path() / "p/old/ailab.log", log_line(unix_now() - 2 * 3600, "train 1/10", 0.1, 1.0, 0));
+    write_file(setup.folder.path() / "results/p/live/ailab.log", log_line(unix_now() - 60, "train 1/10", 0.1, 1.0, 0));
+    write_file(setup.folder.path() / "results/p/old/ailab.log",
+               log_line(unix_now() - 2 * 3600, "train 1/10", 0.1, 1.0, 0));
     auto context = setup.context();
     auto feature = make_feature(context);
     EXPECT_EQ(feature->name(), "runs");
@@ -83,7 +86,7 @@ TEST(RunsFeature, RegistersItsRoutesAndMetricsAndReportsRunStates) {
 
 TEST(RunsFeature, DeadAfterComesFromTheConfigKey) {
     Context setup({{"dead_after_minutes", 1}});
-    write_file(setup.folder.path() / "r/ailab.log", log_line(unix_now() - 300, "train 1/10", 0.1, 1.0, 0));
+    write_file(setup.folder.path() / "results/r/ailab.log", log_line(unix_now() - 300, "train 1/10", 0.1, 1.0, 0));
     auto context = setup.context();
     RunsFeature feature(context);
     feature.start();

@@ -12,6 +12,12 @@ DEMO ?= demo
 PORT ?= 12345
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
+# ccache (installed by scripts/install-deps.sh) for C++ only: the embedded UI's assembler file
+# .incbin's the assets, which a compiler cache cannot see. Evaluated when a recipe runs, after
+# `deps`. CCACHE_BASEDIR lets a clone in another folder (CI's) hit what this one compiled.
+CCACHE_LAUNCHER = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps build server run test test-unit test-ui test-e2e test-asan lint fuzz format bench clean
 
@@ -21,7 +27,7 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/build.ninja: CMakeLists.txt
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CCACHE_LAUNCHER) $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -54,7 +60,7 @@ test-e2e: build
 	cd ui && AILAB_BIN=$(abspath $(BUILD))/ailab AILAB_TEST_OUT=$(abspath $(BUILD))/test-output npm run --silent test:e2e
 
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAILAB_SANITIZE=ON -DAILAB_WITH_UI=OFF -DAILAB_BUILD_BENCH=OFF
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAILAB_SANITIZE=ON -DAILAB_WITH_UI=OFF -DAILAB_BUILD_BENCH=OFF $(CCACHE_LAUNCHER)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)

@@ -9,8 +9,9 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm chromium wrk clang-format clang-tidy curl procps
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm ccache
 )
+# ccache: the Makefile and scripts/fuzz.sh compile C++ through it when present (a clone elsewhere hits too).
 # clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for `make fuzz` (clang 14's
 # -fsanitize=fuzzer links libclang_rt.fuzzer from libclang-rt-14-dev); llvm: llvm-symbolizer,
 # so sanitizer reports name functions and lines. clang-tidy ships run-clang-tidy (scripts/lint.sh).

@@ -27,7 +27,7 @@ namespace ailab::runs {
 
 inline constexpr std::size_t max_tag_bytes = 64;
 inline constexpr std::size_t max_tags = 32;
-inline constexpr std::size_t max_note_bytes = 64 * 1024;
+inline constexpr std::size_t max_note_bytes = std::size_t{64} * 1024;
 
 struct Annotations {
     std::string note;

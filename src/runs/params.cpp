@@ -68,7 +68,7 @@ void flatten_into(const boost::json::value& value, std::string_view prefix, Flat
 FlatParams flatten_run_params(const std::optional<std::string>& config_json,
                               const std::optional<std::string>& hparams_yaml) {
     FlatParams out;
-    auto note_error = [&out](std::string message) {
+    auto note_error = [&out](const std::string& message) {
         if (!out.error.empty()) out.error += "; ";
         out.error += message;
     };

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -33,9 +34,7 @@ struct EventCloser {
 };
 
 bool equals_any(std::string_view text, std::initializer_list<std::string_view> words) {
-    for (auto word : words)
-        if (text == word) return true;
-    return false;
+    return std::ranges::any_of(words, [text](std::string_view word) { return text == word; });
 }
 
 std::optional<std::int64_t> as_integer(std::string_view text) {

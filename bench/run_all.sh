@@ -7,6 +7,7 @@ build="${1:-build}"; save="${2:-}"
 cd "$(dirname "$0")/.."
 echo "== HTTP (bench/http_bench.sh)"; bench/http_bench.sh "$build" $save
 echo; echo "== Runs (bench/runs_bench.sh)"; bench/runs_bench.sh "$build" $save
+echo; echo "== Run params (bench/run_params_bench.py)"; python3 bench/run_params_bench.py "$build"
 echo; echo "== System ($build/bench/ailab_system_bench)"; "$build/bench/ailab_system_bench"
 command -v tsp >/dev/null || apt-get install -y task-spooler >/dev/null 2>&1 || echo "task-spooler could not be installed: the side-by-side is skipped"
 echo; echo "== Jobs (bench/jobs_bench.py)"; python3 bench/jobs_bench.py "$build" $save
@@ -14,4 +15,5 @@ echo; echo "== Jobs scheduler ($build/bench/ailab_bench_jobs)"; "$build/bench/ai
 echo; echo "== Files ($build/bench/ailab_files_bench)"; "$build/bench/ailab_files_bench"
 echo; echo "== Files archive (bench/files_archive_bench.py)"; python3 bench/files_archive_bench.py "$build" $save
 echo; echo "== Files in the browser (bench/files_browser_bench.mjs)"; node bench/files_browser_bench.mjs "$build/ailab"
+echo; echo "== Overview in the browser (bench/overview_browser_bench.mjs)"; node bench/overview_browser_bench.mjs "$build/ailab"
 echo; echo "== Terminals (bench/terminals_bench.py)"; python3 bench/terminals_bench.py "$build" $save

@@ -48,3 +48,16 @@ export function parseCompareRuns(value: string | null): RunRef[] {
   }
   return out;
 }
+
+/**
+ * Replaces the hash route's query (view state: chart settings, filters) without a new history
+ * entry and without a hashchange, so Back, reload and a copied link restore the view.
+ */
+export function replaceHashQuery(queryText: string): void {
+  if (typeof location === 'undefined') return;
+  const hash = location.hash.startsWith('#') ? location.hash.slice(1) : location.hash;
+  const q = hash.indexOf('?');
+  const path = q >= 0 ? hash.slice(0, q) : hash;
+  const next = `#${path}${queryText ? `?${queryText}` : ''}`;
+  if (next !== location.hash) history.replaceState(history.state, '', next);
+}

@@ -1,7 +1,17 @@
 // The runs feature's HTTP calls (GET /runs, one run, its metrics and export, cleanup) and its
 // WebSocket topic. Trash and restore live in trash.ts.
 import type { ServerClient } from './client';
-import type { CleanupResponse, MetricsResponse, RunDetail, RunSummary, XAxis } from './types';
+import type {
+  AnnotationsPatch,
+  CleanupResponse,
+  MetricValues,
+  MetricsResponse,
+  RunAnnotations,
+  RunDetail,
+  RunParams,
+  RunSummary,
+  XAxis,
+} from './types';
 
 /** The topic whose events ("runs.added", "runs.updated", "runs.batch", …) carry run changes. */
 export const RUNS_TOPIC = 'runs';
@@ -31,4 +41,36 @@ export function exportRun(client: ServerClient, id: string, format: 'csv' | 'jso
 /** Moves runs to the server's trash. */
 export function cleanupRuns(client: ServerClient, ids: string[]): Promise<CleanupResponse> {
   return client.post('/runs/cleanup', { ids });
+}
+
+/** Every run's flattened params in one answer: {"params": {"<run id>": {"<key>": value}}}. */
+export function listParams(client: ServerClient): Promise<{ params: Record<string, RunParams> }> {
+  return client.get('/runs/params');
+}
+
+/** The annotations (note, tags, star) of every annotated run. */
+export function listAnnotations(client: ServerClient): Promise<{ annotations: Record<string, RunAnnotations> }> {
+  return client.get('/runs/annotations');
+}
+
+/** Changes a run's note, tags or star; answers the run's annotations as stored. */
+export function patchAnnotations(client: ServerClient, id: string, patch: AnnotationsPatch): Promise<RunAnnotations> {
+  return client.request('PATCH', `/runs/${encodeURIComponent(id)}/annotations`, { body: patch });
+}
+
+/**
+ * Every run's metrics as last / min / max, in one answer (for filtering and sorting the table):
+ * {"values": {"<run id>": {"loss": [last, min, max]}}}, unpacked here into MetricValues.
+ */
+export async function listValues(client: ServerClient): Promise<Record<string, Record<string, MetricValues>>> {
+  const answer = await client.get<{ values: Record<string, Record<string, [number | null, number | null, number | null]>> }>(
+    '/runs/values',
+  );
+  const out: Record<string, Record<string, MetricValues>> = {};
+  for (const [id, metrics] of Object.entries(answer.values ?? {})) {
+    const run: Record<string, MetricValues> = {};
+    for (const [name, v] of Object.entries(metrics)) run[name] = { last: v[0] ?? null, min: v[1] ?? null, max: v[2] ?? null };
+    out[id] = run;
+  }
+  return out;
 }

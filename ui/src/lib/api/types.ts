@@ -44,10 +44,42 @@ export interface RunSummary {
   job_id?: number | null;
 }
 
+/** A param value: config keys flattened to dotted names ("optimizer.lr"); lists stay lists. */
+export type ParamValue = string | number | boolean | null | ParamValue[];
+/** One run's params, flattened: {"optimizer.lr": 0.001, "model": "resnet50"}. */
+export type RunParams = Record<string, ParamValue>;
+
+/** A metric's last, lowest and highest value in one run (null: no finite value yet). */
+export interface MetricValues {
+  last: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** Notes, tags and a star on a run: kept by the server (its state folder), shared by its users. */
+export interface RunAnnotations {
+  note: string;
+  tags: string[];
+  starred: boolean;
+  /** Unix seconds of the last change; null when never annotated. */
+  updated_at: number | null;
+  updated_by: string | null;
+}
+
+/** A change to a run's annotations (PATCH /runs/{id}/annotations): only the fields given change. */
+export interface AnnotationsPatch {
+  note?: string;
+  tags?: string[];
+  starred?: boolean;
+}
+
 export interface RunDetail extends RunSummary {
   config: unknown;
   config_text?: string | null;
   files: string[] | null;
+  /** config.json and hparams.yaml flattened (config.json wins on a clash); {} when none. */
+  params: RunParams;
+  annotations: RunAnnotations;
 }
 
 export type XAxis = 'step' | 'time' | 'epoch';

@@ -43,8 +43,26 @@ export class AppStores {
     if (!force && Date.now() - last < 2000) return;
     this.lastRunsLoad.set(serverId, Date.now());
     try {
+      // The four lists in parallel; the rows are shown as soon as they arrive, the params,
+      // annotations and values (smaller, for columns and filters) fill in when theirs do.
+      const alive = () => this.servers.get(serverId) !== undefined;
+      const extras = Promise.all([
+        runsApi
+          .listParams(client)
+          .then((a) => alive() && this.runs.setServerParams(serverId, a.params ?? {}))
+          .catch(() => undefined),
+        runsApi
+          .listAnnotations(client)
+          .then((a) => alive() && this.runs.setServerAnnotations(serverId, a.annotations ?? {}))
+          .catch(() => undefined),
+        runsApi
+          .listValues(client)
+          .then((v) => alive() && this.runs.setServerValues(serverId, v))
+          .catch(() => undefined),
+      ]);
       const answer = await runsApi.listRuns(client);
-      if (this.servers.get(serverId)) this.runs.setServerRuns(serverId, answer.runs ?? []);
+      if (alive()) this.runs.setServerRuns(serverId, answer.runs ?? []);
+      await extras;
     } catch (e) {
       this.runs.setError(serverId, errorMessage(e));
     }

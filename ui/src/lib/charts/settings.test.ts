@@ -38,3 +38,13 @@ describe('chart settings in the URL', () => {
     expect(settingsQuery({ ...DEFAULT_SETTINGS }, '#/run/s/r?x=time')).toBe('');
   });
 });
+
+describe('defaultPoints', () => {
+  it('asks fewer points per series when many runs share a chart', async () => {
+    const { defaultPoints, DEFAULT_POINTS } = await import('./settings');
+    expect(defaultPoints(1)).toBe(DEFAULT_POINTS);
+    expect(defaultPoints(5)).toBe(DEFAULT_POINTS);
+    expect(defaultPoints(6)).toBe(400);
+    expect(defaultPoints(20)).toBe(400);
+  });
+});

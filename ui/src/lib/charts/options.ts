@@ -109,7 +109,7 @@ export function buildOptions(o: OptionsInput): uPlot.Options {
       ...o.series.map((s) => ({
         label: s.label,
         stroke: s.edge ? 'transparent' : s.color,
-        width: s.edge ? 0 : (s.width ?? 1),
+        width: s.edge ? 0 : (s.width ?? 1.5),
         dash: s.dash,
         spanGaps: true,
         points: { show: s.edge ? false : pointsShow, size: 5, fill: s.color },

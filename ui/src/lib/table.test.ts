@@ -263,3 +263,24 @@ describe('isCleanupCandidate', () => {
     expect(isCleanupCandidate(makeRun({ state: 'done', aborted_early: null }))).toBe(false);
   });
 });
+
+describe('differingParams', () => {
+  it('picks the keys that tell most runs apart, fewest distinct values first', async () => {
+    const { differingParams } = await import('./table');
+    const runs = [
+      { lr: 0.1, seed: 0, model: 'resnet', epochs: 10, id: 'a' },
+      { lr: 0.1, seed: 1, model: 'resnet', epochs: 10, id: 'b' },
+      { lr: 0.01, seed: 2, model: 'vit', epochs: 10, id: 'c' },
+      { lr: 0.01, seed: 0, model: 'vit', epochs: 10, id: 'd', rare: 1 },
+      {},
+    ];
+    // epochs is equal everywhere, id a text unique to every run, rare on one run only.
+    expect(differingParams(runs)).toEqual(['lr', 'model', 'seed']);
+    expect(differingParams(runs, 1)).toEqual(['lr']);
+    // A number unique to every run is a sweep: kept.
+    const sweep = [0.1, 0.03, 0.01, 0.003].map((lr, i) => ({ lr, name: `run${i}` }));
+    expect(differingParams(sweep)).toEqual(['lr']);
+    expect(differingParams([{ lr: 1 }, { lr: 1 }])).toEqual([]);
+    expect(differingParams([])).toEqual([]);
+  });
+});

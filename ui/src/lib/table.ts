@@ -27,6 +27,39 @@ export const DEFAULT_COLUMNS: readonly ColumnId[] = ['server', 'name', 'state', 
 export const paramColumn = (key: string): ColumnId => `param:${key}`;
 export const metricColumn = (agg: MetricAgg, name: string): ColumnId => `metric:${agg}:${name}`;
 
+/**
+ * The params worth a column before the user chose any: keys that most runs have (at least half)
+ * and whose values differ between them (a sweep's lr, seed, model), fewest distinct values first
+ * (a model over 2 values before a seed over 5), then by name; at most `limit`. A text unique to
+ * every run (a path) is left out. Values are compared as JSON text.
+ */
+export function differingParams(params: readonly Readonly<Record<string, unknown>>[], limit = 4): string[] {
+  const present = new Map<string, number>();
+  const values = new Map<string, Set<string>>();
+  const textual = new Set<string>();
+  for (const p of params) {
+    for (const [key, value] of Object.entries(p)) {
+      present.set(key, (present.get(key) ?? 0) + 1);
+      if (typeof value === 'string') textual.add(key);
+      let seen = values.get(key);
+      if (!seen) values.set(key, (seen = new Set()));
+      if (seen.size <= params.length) seen.add(JSON.stringify(value));
+    }
+  }
+  const withParams = params.filter((p) => Object.keys(p).length > 0).length;
+  const chosen: { key: string; distinct: number }[] = [];
+  for (const [key, count] of present) {
+    const distinct = values.get(key)!.size;
+    if (count * 2 < withParams || distinct < 2) continue;
+    // A text unique to every run (a path, a name, a timestamp) separates nothing; a number unique
+    // to every run is a sweep (lr) and stays.
+    if (textual.has(key) && distinct === count && count > 3) continue;
+    chosen.push({ key, distinct });
+  }
+  chosen.sort((a, b) => a.distinct - b.distinct || a.key.localeCompare(b.key));
+  return chosen.slice(0, limit).map((c) => c.key);
+}
+
 export function parseColumn(id: ColumnId): ColumnRef | null {
   if (id === 'starred' || (BUILTIN_COLUMNS as readonly string[]).includes(id)) return { kind: 'builtin', id: id as BuiltinColumn };
   if (id.startsWith('param:') && id.length > 6) return { kind: 'param', key: id.slice(6) };

@@ -70,7 +70,9 @@ export function buildOptions(o: OptionsInput): uPlot.Options {
       drag: { x: true, y: false, setScale: !o.onSelect },
       // No hover dot for raw lines and band edges (their main line has one).
       points: { size: 6, show: (_u: uPlot, si: number) => (o.series[si - 1]?.edge || o.series[si - 1]?.quiet ? (null as unknown as HTMLElement) : hoverDot(6)) },
-      sync: o.syncKey ? { key: o.syncKey, setSeries: false } : undefined,
+      // The crosshair follows the hovered chart's x only: its y is a value of another metric, so the
+      // other charts draw no horizontal line (matched by value, it showed at the wrong height).
+      sync: o.syncKey ? { key: o.syncKey, setSeries: false, scales: ['x', 'y'], match: [(a, b) => a === b, () => false] } : undefined,
     },
     legend: { live: true },
     scales: {

@@ -75,6 +75,12 @@ export class RunsStore {
     this.valuesVersion++;
   }
 
+  /** The params of every run that has some (for choosing default columns). */
+  paramsList(): RunParams[] {
+    void this.paramsVersion;
+    return [...this.paramsByKey.values()];
+  }
+
   /** Every param key of every run, sorted (for column pickers and autocomplete). */
   paramKeys(): string[] {
     void this.paramsVersion;

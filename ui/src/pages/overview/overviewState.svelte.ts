@@ -34,6 +34,15 @@ export const browserUrl: UrlWriter = {
   push: (hash) => history.pushState(history.state, '', hash),
 };
 
+/** Whether this browser has a saved column choice (else the table adds differing params itself). */
+export function hasSavedColumns(storage: ColumnStorage | null): boolean {
+  try {
+    return !!storage?.getItem(COLUMNS_KEY);
+  } catch {
+    return false;
+  }
+}
+
 export function loadColumns(storage: ColumnStorage | null): ColumnId[] {
   try {
     const raw = storage?.getItem(COLUMNS_KEY);
@@ -60,6 +69,8 @@ export class OverviewState {
   readonly selected = new SvelteSet<string>();
   readonly collapsed = new SvelteSet<string>();
   columns = $state.raw<ColumnId[]>([]);
+  /** Whether the columns were chosen (in this browser); until then differing params are shown too. */
+  columnsChosen = $state(false);
   /** The row under the keyboard cursor (j / k). */
   cursor = $state<string | null>(null);
 
@@ -75,6 +86,7 @@ export class OverviewState {
     this.url = url;
     this.storage = storage;
     this.columns = loadColumns(storage);
+    this.columnsChosen = hasSavedColumns(storage);
     this.apply(initial);
   }
 
@@ -166,6 +178,7 @@ export class OverviewState {
 
   setColumns(columns: ColumnId[]): void {
     this.columns = [...new Set(columns)];
+    this.columnsChosen = true;
     try {
       this.storage?.setItem(COLUMNS_KEY, JSON.stringify(this.columns));
     } catch {

@@ -9,6 +9,7 @@
 #include "runs/annotations.hpp"
 #include "runs/publisher.hpp"
 #include "runs/service.hpp"
+#include "runs/summary.hpp"
 
 namespace ailab::runs {
 
@@ -68,14 +69,7 @@ net::Response patch_annotations(RunService& service, AnnotationStore& store, net
     std::string body;
     core::JsonWriter writer(body);
     write_annotations(writer, *stored);
-    std::string event;
-    core::JsonWriter event_writer(event);
-    event_writer.begin_object();
-    event_writer.field("type", "runs.annotations");
-    event_writer.field("id", id);
-    event_writer.key("annotations");
-    event_writer.raw(body);
-    event_writer.end_object();
+    auto event = run_event("runs.annotations", id, "annotations", body);
     hub.publish(runs_topic, std::move(event));
     return net::Response::json_text(200, std::move(body));
 }

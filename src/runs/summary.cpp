@@ -77,16 +77,21 @@ std::string removed_event(const std::string& id) {
     return out;
 }
 
-std::string params_event(const std::string& id, std::string_view params) {
+std::string run_event(std::string_view type, const std::string& id, std::string_view key, std::string_view json) {
     std::string out;
+    out.reserve(json.size() + id.size() + type.size() + key.size() + 32);
     core::JsonWriter writer(out);
     writer.begin_object();
-    writer.field("type", "runs.params");
+    writer.field("type", type);
     writer.field("id", id);
-    writer.key("params");
-    writer.raw(params);
+    writer.key(key);
+    writer.raw(json);
     writer.end_object();
     return out;
+}
+
+std::string params_event(const std::string& id, std::string_view params) {
+    return run_event("runs.params", id, "params", params);
 }
 
 void write_values(core::JsonWriter& writer, const std::vector<std::string>& names,
@@ -105,15 +110,10 @@ void write_values(core::JsonWriter& writer, const std::vector<std::string>& name
 
 std::string values_event(const std::string& id, const std::vector<std::string>& names,
                          std::span<const MetricHistory::Totals> totals) {
-    std::string out;
-    core::JsonWriter writer(out);
-    writer.begin_object();
-    writer.field("type", "runs.values");
-    writer.field("id", id);
-    writer.key("values");
+    std::string values;
+    core::JsonWriter writer(values);
     write_values(writer, names, totals);
-    writer.end_object();
-    return out;
+    return run_event("runs.values", id, "values", values);
 }
 
 std::optional<std::string> updated_event(const RunSummary& before, const RunSummary& after) {

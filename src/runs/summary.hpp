@@ -57,6 +57,8 @@ std::optional<std::string> updated_event(const RunSummary& before, const RunSumm
 // {"type":"runs.points","id":…,"points":[…]}; metric names come from `names`.
 std::string points_event(const std::string& id, std::span<const PointValues> points,
                          const std::vector<std::string>& names);
+// {"type":<type>,"id":<id>,<key>:<json>}: one run's event carrying an already-serialised value.
+std::string run_event(std::string_view type, const std::string& id, std::string_view key, std::string_view json);
 // {"type":"runs.params","id":…,"params":{…}}; `params` is the flattened object's JSON text.
 std::string params_event(const std::string& id, std::string_view params);
 // A metric's last / min / max as [last, min, max] (null for NaN), keyed by name.

@@ -20,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <random>
@@ -268,6 +269,17 @@ double ServerProcess::cpu_seconds() const {
         if (index == 15) break;
     }
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string run_id(const std::string& path) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (unsigned char c : path) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+    }
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
 }
 
 int open_idle_connection(std::uint16_t port) {

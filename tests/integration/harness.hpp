@@ -91,6 +91,9 @@ private:
     unsigned long open_file_limit_ = 0;
 };
 
+// The stable id of a run (runs::run_id): FNV-1a 64 of its path below results, 16 hex digits.
+std::string run_id(const std::string& path);
+
 // Sends raw bytes on a new plain TCP connection and returns everything the server sends back
 // until it closes or `timeout` passes (for malformed HTTP).
 std::string raw_exchange(std::uint16_t port, const std::string& bytes,

@@ -26,17 +26,6 @@ void write(const fs::path& path, const std::string& text) {
     out << text;
 }
 
-std::string id_of(const std::string& path) {
-    std::uint64_t hash = 14695981039346656037ull;
-    for (unsigned char c : path) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-    }
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-    return text;
-}
-
 // Polls GET target until `ready` says yes (the worker reads config files after the cold start).
 template <class Ready>
 boost::json::value wait_for(const ServerProcess& server, const std::string& target, const std::string& token,
@@ -80,7 +69,7 @@ TEST(RunParamsIntegration, ConfigFilesBecomeParamsInBulkAndLive) {
     write(server.results() / "sweep" / "c" / "config.json", "{\"lr\": 0.1,");  // broken
     server.start();
     auto token = server.login();
-    std::string a = id_of("sweep/a"), b = id_of("sweep/b"), c = id_of("sweep/c");
+    std::string a = run_id("sweep/a"), b = run_id("sweep/b"), c = run_id("sweep/c");
 
     EXPECT_EQ(server.get("/api/v1/runs/params", "").status, 401);
     auto all = wait_for(server, "/api/v1/runs/params", token, [&](const boost::json::value& v) {
@@ -129,7 +118,7 @@ TEST(RunParamsIntegration, ConfigFilesBecomeParamsInBulkAndLive) {
     write(server.results() / "sweep" / "d" / "ailab.log", log_lines);
     auto fresh = ws.read_type("runs.params", 5s);
     ASSERT_TRUE(fresh) << "no runs.params for a new run";
-    EXPECT_EQ(fresh->at("id").as_string(), id_of("sweep/d"));
+    EXPECT_EQ(fresh->at("id").as_string(), run_id("sweep/d"));
 }
 
 TEST(RunParamsIntegration, AnnotationsAreSharedLiveAndKeptOutsideResults) {
@@ -137,7 +126,7 @@ TEST(RunParamsIntegration, AnnotationsAreSharedLiveAndKeptOutsideResults) {
     write(server.results() / "p" / "run1" / "ailab.log", log_lines);
     server.start();
     auto admin = server.login();
-    std::string id = id_of("p/run1");
+    std::string id = run_id("p/run1");
 
     EXPECT_EQ(patch(server, id, R"({"starred": true})", "").status, 401);
     EXPECT_EQ(patch(server, "0000000000000000", R"({"starred": true})", admin).status, 404);

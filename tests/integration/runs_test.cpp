@@ -104,18 +104,6 @@ TEST(RunsIntegration, AppendedLinesReachTheApiAndTheWebSocket) {
     EXPECT_EQ(server.get("/api/v1/runs", token).json().at("runs").as_array().size(), 3u);
 }
 
-// The stable id of a run (runs::run_id): FNV-1a 64 of its path, 16 hex digits.
-std::string run_id(const std::string& path) {
-    std::uint64_t hash = 14695981039346656037ull;
-    for (unsigned char c : path) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-    }
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-    return text;
-}
-
 // Issue 8, item 2, through the binary: links out of results are neither listed, nor cleaned up,
 // nor restored to or from.
 TEST(RunsIntegration, LinksOutOfResultsAreNeitherListedNorMoved) {

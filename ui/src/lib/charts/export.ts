@@ -128,12 +128,20 @@ export function specOfChart(
   const xs = u.data[0] as number[];
   const [i0, i1] = visibleRange(u);
   const toPoints = (si: number): [number, number][][] => {
-    const ys = u.data[si] as (number | null)[];
+    const ys = u.data[si] as (number | null | undefined)[];
+    // As on screen: a null breaks the line where the series does not span gaps (a value ≤ 0 on a
+    // log axis); other missing values are bridged.
+    const breaks = u.series[si]?.spanGaps === false;
     const runs: [number, number][][] = [];
-    const run: [number, number][] = [];
+    let run: [number, number][] = [];
     for (let i = i0; i <= i1; i++) {
       const y = ys[i];
-      if (y === null || y === undefined || !Number.isFinite(y)) continue; // gaps are spanned, as on screen
+      if (y === null && breaks) {
+        if (run.length) runs.push(run);
+        run = [];
+        continue;
+      }
+      if (y === null || y === undefined || !Number.isFinite(y)) continue;
       run.push([u.valToPos(xs[i], 'x'), u.valToPos(y, 'y')]);
     }
     if (run.length) runs.push(run);

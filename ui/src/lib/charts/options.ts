@@ -113,7 +113,9 @@ export function buildOptions(o: OptionsInput): uPlot.Options {
         stroke: s.edge ? 'transparent' : s.color,
         width: s.edge ? 0 : (s.width ?? 1.5),
         dash: s.dash,
-        spanGaps: true,
+        // Missing points are bridged; on a log axis values ≤ 0 are gaps (null; missing ones are
+        // undefined there, see logGaps), so the line never passes over values it cannot show.
+        spanGaps: !o.logY,
         points: { show: s.edge ? false : pointsShow, size: 5, fill: s.color },
         value: yValue,
         class: s.quiet || s.edge ? 'quiet' : undefined,

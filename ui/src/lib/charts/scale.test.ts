@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countValues, extent, logFilter, showPoints, skippedNote, yRange } from './scale';
+import { countValues, extent, logFilter, logGaps, showPoints, skippedNote, yRange } from './scale';
 
 describe('yRange', () => {
   it('gives a constant series a range around it (not a blank chart)', () => {
@@ -36,6 +36,19 @@ describe('log filtering', () => {
   it('returns the same array when nothing is skipped', () => {
     const values = [1, 2, null];
     expect(logFilter(values).values).toBe(values);
+  });
+});
+
+describe('logGaps', () => {
+  it('breaks the line at values ≤ 0 (null) and bridges missing points (undefined)', () => {
+    const g = logGaps([1, 0, -2, null, 0.5, undefined]);
+    expect(g.values).toEqual([1, null, null, undefined, 0.5, undefined]);
+    expect(g.skipped).toBe(2);
+  });
+  it('returns the same array when every value is positive', () => {
+    const values = [1, 2, 3];
+    expect(logGaps(values).values).toBe(values);
+    expect(logGaps(values).skipped).toBe(0);
   });
 });
 

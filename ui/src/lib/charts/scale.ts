@@ -60,6 +60,28 @@ export function logFilter(values: readonly (number | null)[]): { values: (number
   return { values: out, skipped };
 }
 
+/**
+ * The values a log axis draws: a value ≤ 0 becomes null, which uPlot draws as a gap (the line is
+ * broken there, never bridged across values it cannot show), and a missing value (null: a run or
+ * metric without a point at that x) becomes undefined, which uPlot spans as on a linear axis. The
+ * series must be drawn with `spanGaps: false`. Returns the input (no copy) when it has neither.
+ */
+export function logGaps(values: readonly (number | null | undefined)[]): { values: (number | null | undefined)[]; skipped: number } {
+  let skipped = 0;
+  let missing = 0;
+  for (const v of values) {
+    if (v === null) missing++;
+    else if (v !== undefined && !(v > 0)) skipped++;
+  }
+  if (skipped === 0 && missing === 0) return { values: values as (number | null | undefined)[], skipped };
+  const out = new Array<number | null | undefined>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v === null || v === undefined ? undefined : v > 0 ? v : null;
+  }
+  return { values: out, skipped };
+}
+
 /** "3 values ≤ 0 not shown" (log axis), or '' when nothing was skipped. */
 export function skippedNote(skipped: number): string {
   if (skipped <= 0) return '';

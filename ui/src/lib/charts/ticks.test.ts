@@ -59,7 +59,9 @@ describe('formatLogTicks', () => {
   it('labels decades, and 2 and 5 on short axes; other minor ticks stay blank', () => {
     const ticks = [0.1, 0.2, 0.3, 0.5, 1, 2, 3];
     expect(formatLogTicks(ticks, 0.1, 10)).toEqual(['0.1', '0.2', '', '0.5', '1', '2', '']);
-    expect(formatLogTicks([1e-4, 2e-4, 1e-3, 1e-2, 1e-1], 1e-4, 1)).toEqual(['1e-4', '', '0.001', '0.01', '0.1']);
+    expect(formatLogTicks([1e-4, 2e-4, 1e-3, 1e-2, 1e-1], 1e-4, 1)).toEqual(['1e-4', '', '1e-3', '1e-2', '1e-1']);
+    expect(formatLogTicks([1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3], 1e-5, 1e-3)).toEqual(['1e-5', '2e-5', '5e-5', '1e-4', '2e-4', '5e-4', '1e-3']);
+    expect(formatLogTicks([0.01, 0.1, 1, 10, 100], 0.01, 100)).toEqual(['0.01', '0.1', '1', '10', '100']);
     expect(formatLogTicks([null, 1], 0.1, 10)).toEqual(['', '1']);
   });
 });

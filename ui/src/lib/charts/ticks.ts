@@ -163,6 +163,8 @@ export function formatLogTicks(ticks: readonly (number | null)[], min: number, m
     return null;
   });
   const finite = keep.filter((t): t is number => t !== null);
-  // Decade labels in a compact style, one per tick (no shared spacing across decades).
-  return keep.map((t) => (t === null ? '' : finite.length ? formatValue(t) : ''));
+  // One style per axis: when a label needs an exponent (below 0.001), every label has one
+  // ("1e-5", "1e-4", "1e-3"; never "0.001" beside "1e-4"); otherwise the compact values.
+  const exp = finite.some((t) => t < 1e-3 || t >= 1e15);
+  return keep.map((t) => (t === null ? '' : exp ? exponent(t, 0) : formatValue(t)));
 }

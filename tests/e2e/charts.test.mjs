@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { PASSWORD, USER, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil, loginThroughUi } from './harness.mjs';
 
 let server;
 let ui;
@@ -66,15 +66,6 @@ async function runIds() {
     return runs.length === 2;
   }, 'both runs listed');
   return Object.fromEntries(runs.map((r) => [r.name, r.id]));
-}
-
-async function loginAt(page, hash) {
-  await page.goto(`${server.url}/${hash}`);
-  await page.getByTestId('login-form').waitFor();
-  await page.getByTestId('login-user').fill(USER);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav').waitFor();
 }
 
 const chartSel = (metric) => `[data-testid="chart"][data-metric="${metric}"]`;
@@ -146,7 +137,7 @@ test('run page: synced zoom and crosshair, filter, full width, export, relative 
   const { page, problems } = ui;
   const shot = screenshotter(page, 'charts');
   const ids = await runIds();
-  await loginAt(page, `#/run/${serverId()}/${ids.charts_a}`);
+  await loginThroughUi(page, server, PASSWORD, `#/run/${serverId()}/${ids.charts_a}`);
   await page.getByTestId('run-page').waitFor();
   await page.getByTestId('chart-workspace').waitFor();
   await chartsLoaded(page, METRICS, STEPS);

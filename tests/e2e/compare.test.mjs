@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { PASSWORD, USER, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil, loginThroughUi } from './harness.mjs';
 
 let server;
 let ui;
@@ -54,16 +54,6 @@ async function api(pathname) {
   return { status: answer.status, body: answer.status === 200 ? await answer.json() : null };
 }
 
-/** Logs in on the page of `hash` (the login form shows on any route, then the route's page). */
-async function loginAt(page, hash) {
-  await page.goto(`${server.url}/${hash}`);
-  await page.getByTestId('login-form').waitFor();
-  await page.getByTestId('login-user').fill(USER);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav').waitFor();
-}
-
 const serverId = () => `127.0.0.1-${server.port}`;
 
 async function runIds(prefix) {
@@ -85,7 +75,7 @@ test('compare two live runs: both charts grow as lines are appended', async () =
   const runs = await runIds('live');
   assert.equal(runs.length, 2);
   const keys = runs.map((r) => `${serverId()}:${r.id}`);
-  await loginAt(page, `#/compare?runs=${keys.join(',')}`);
+  await loginThroughUi(page, server, PASSWORD, `#/compare?runs=${keys.join(',')}`);
   await page.getByTestId('compare-page').waitFor();
   await page.locator('[data-testid="chart"][data-metric="loss"]').waitFor();
   await waitUntil(async () => {

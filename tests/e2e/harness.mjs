@@ -156,8 +156,9 @@ export function screenshotter(page, suite) {
 }
 
 /** Logs into the UI served by `server` with the login form. */
-export async function loginThroughUi(page, server, password = PASSWORD) {
-  await page.goto(`${server.url}/#/overview`);
+/** Logs in through the form on the page of `hash` (the form shows on any route, then that page). */
+export async function loginThroughUi(page, server, password = PASSWORD, hash = '#/overview') {
+  await page.goto(`${server.url}/${hash}`);
   await page.getByTestId('login-form').waitFor();
   await page.getByTestId('login-user').fill(USER);
   await page.getByTestId('login-password').fill(password);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countValues, extent, logFilter, logGaps, showPoints, skippedNote, yRange } from './scale';
+import { countValues, extent, logGaps, showPoints, skippedNote, yRange } from './scale';
 
 describe('yRange', () => {
   it('gives a constant series a range around it (not a blank chart)', () => {
@@ -24,18 +24,11 @@ describe('yRange', () => {
   });
 });
 
-describe('log filtering', () => {
-  it('turns values ≤ 0 into gaps and counts them', () => {
-    const f = logFilter([1, 0, -2, null, 0.5]);
-    expect(f.values).toEqual([1, null, null, null, 0.5]);
-    expect(f.skipped).toBe(2);
-    expect(skippedNote(f.skipped)).toBe('2 values ≤ 0 not shown (log scale)');
+describe('skippedNote', () => {
+  it('says how many values a log axis left out', () => {
+    expect(skippedNote(2)).toBe('2 values ≤ 0 not shown (log scale)');
     expect(skippedNote(1)).toBe('1 value ≤ 0 not shown (log scale)');
     expect(skippedNote(0)).toBe('');
-  });
-  it('returns the same array when nothing is skipped', () => {
-    const values = [1, 2, null];
-    expect(logFilter(values).values).toBe(values);
   });
 });
 

@@ -44,23 +44,6 @@ export function extent(values: ArrayLike<number | null | undefined>, from = 0, t
 }
 
 /**
- * For a log axis: the values that are not positive become null (they cannot be drawn), and how many
- * there were, so the chart can say "n values ≤ 0 not shown". Returns the input unchanged (no copy)
- * when nothing is skipped.
- */
-export function logFilter(values: readonly (number | null)[]): { values: (number | null)[]; skipped: number } {
-  let skipped = 0;
-  for (const v of values) if (v !== null && !(v > 0)) skipped++;
-  if (skipped === 0) return { values: values as (number | null)[], skipped };
-  const out = new Array<number | null>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = v !== null && v > 0 ? v : null;
-  }
-  return { values: out, skipped };
-}
-
-/**
  * The values a log axis draws: a value ≤ 0 becomes null, which uPlot draws as a gap (the line is
  * broken there, never bridged across values it cannot show), and a missing value (null: a run or
  * metric without a point at that x) becomes undefined, which uPlot spans as on a linear axis. The

@@ -18,7 +18,7 @@ build="${FUZZ_BUILD:-build-fuzz}"
 jobs="${FUZZ_JOBS:-2}"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(line_parser timestamp request_path config prometheus manifest params)
+  targets=(line_parser timestamp request_path config prometheus manifest params tfrecord tf_event)
 fi
 
 launcher=()

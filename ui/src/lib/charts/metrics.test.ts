@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ellipsize, metricFilter, metricPrefix, metricSections, shortNames, toggleFolded } from './metrics';
+import { ellipsize, metricFilter, metricPrefix, metricSections, shortNames } from './metrics';
 
 describe('metric filter', () => {
   it('matches a case-insensitive regex', () => {
@@ -28,27 +28,6 @@ describe('metric sections', () => {
       { name: 'val', metrics: ['val/acc'] },
     ]);
     expect(metricSections(['b', 'a/x'], false)).toEqual([{ name: '', metrics: ['b', 'a/x'] }]);
-  });
-  it('sections TensorBoard tags by their first segment, keeping each full tag', () => {
-    // A run of the TensorBoard format: scalar tags as the writer named them.
-    const tags = ['loss/train', 'loss/val', 'train/loss', 'eval/accuracy', 'lr', 'eval/loss/smoothed', 'epoch'];
-    expect(metricSections(tags, true)).toEqual([
-      { name: '', metrics: ['lr', 'epoch'] },
-      { name: 'loss', metrics: ['loss/train', 'loss/val'] },
-      { name: 'train', metrics: ['train/loss'] },
-      { name: 'eval', metrics: ['eval/accuracy', 'eval/loss/smoothed'] },
-    ]);
-  });
-  it('treats a leading or trailing "/" as no prefix and an empty list as no sections', () => {
-    expect(metricPrefix('/abs')).toBe('');
-    expect(metricPrefix('x/')).toBe('x');
-    expect(metricSections([], true)).toEqual([]);
-    expect(metricSections([], false)).toEqual([]);
-  });
-  it('folds a section and unfolds it again, never the unnamed one', () => {
-    expect(toggleFolded([], 'loss')).toEqual(['loss']);
-    expect(toggleFolded(['loss', 'eval'], 'loss')).toEqual(['eval']);
-    expect(toggleFolded(['eval'], '')).toEqual(['eval']);
   });
 });
 

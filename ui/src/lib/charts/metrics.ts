@@ -57,12 +57,6 @@ export function metricSections(metrics: readonly string[], bySection: boolean): 
   return out;
 }
 
-/** `folded` with section `name` collapsed, or expanded again when it was (the unnamed section never folds). */
-export function toggleFolded(folded: readonly string[], name: string): string[] {
-  if (!name) return [...folded];
-  return folded.includes(name) ? folded.filter((f) => f !== name) : [...folded, name];
-}
-
 /**
  * A short legend name for each of several long names: the part that differs, keeping the shared
  * prefix and suffix out ("2024-01-02_10.00.00_run00001" / "…_run00002" → "run00001", "run00002"),

@@ -9,7 +9,6 @@ describe('chart settings in the URL', () => {
       smoothing: 0.6,
       filter: 'loss|acc$',
       sections: false,
-      folded: ['eval', 'a,b', '100%'],
       full: 'loss/train',
       group: 'seed',
       band: 'std',
@@ -21,11 +20,6 @@ describe('chart settings in the URL', () => {
     };
     const q = writeSettings(s);
     expect(readSettings(new URLSearchParams(q.toString()))).toEqual(s);
-  });
-  it('keeps collapsed sections readable in the address', () => {
-    const text = settingsQuery({ ...DEFAULT_SETTINGS, folded: ['loss', 'eval'] }, '#/run/s/r');
-    expect(text).toBe('fold=loss,eval');
-    expect(readSettings(new URLSearchParams(text)).folded).toEqual(['loss', 'eval']);
   });
   it('leaves defaults out of the URL and reads a bare URL as defaults', () => {
     expect(writeSettings({ ...DEFAULT_SETTINGS }).toString()).toBe('');

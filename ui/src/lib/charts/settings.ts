@@ -35,8 +35,6 @@ export interface ChartSettings {
   filter: string;
   /** Charts in sections by tag prefix ("loss/…" under "loss"). */
   sections: boolean;
-  /** The sections shown collapsed (their prefixes). */
-  folded: string[];
   /** The metric shown full width, or ''. */
   full: string;
   /** Compare: the param whose values are aggregated (runs differing only by it form a group), or ''. */
@@ -59,7 +57,6 @@ export const DEFAULT_SETTINGS: Readonly<ChartSettings> = Object.freeze({
   smoothing: 0,
   filter: '',
   sections: true,
-  folded: [],
   full: '',
   group: '',
   band: 'minmax',
@@ -71,16 +68,6 @@ export const DEFAULT_SETTINGS: Readonly<ChartSettings> = Object.freeze({
 }) as Readonly<ChartSettings>;
 
 const list = (v: string | null) => (v ? v.split(',').filter((s) => s !== '') : []);
-
-// Section names are tag prefixes and may hold a comma: "," and "%" are escaped inside a list item.
-const escapeItem = (s: string) => s.replace(/[%,]/g, (c) => encodeURIComponent(c));
-function unescapeItem(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
 
 /** Reads chart settings from a route's query; anything missing or invalid takes its default. */
 export function readSettings(query: URLSearchParams): ChartSettings {
@@ -94,7 +81,6 @@ export function readSettings(query: URLSearchParams): ChartSettings {
     smoothing: Number.isFinite(smooth) && smooth > 0 ? Math.min(0.99, smooth) : 0,
     filter: query.get('filter') ?? '',
     sections: query.get('sections') !== '0',
-    folded: list(query.get('fold')).map(unescapeItem),
     full: query.get('full') ?? '',
     group: query.get('group') ?? '',
     band: band === 'std' ? 'std' : 'minmax',
@@ -119,7 +105,6 @@ export function writeSettings(settings: ChartSettings, query: URLSearchParams = 
   set('smooth', settings.smoothing > 0 ? String(Math.round(settings.smoothing * 100) / 100) : null);
   set('filter', settings.filter ? settings.filter : null);
   set('sections', settings.sections ? null : '0');
-  set('fold', settings.folded.length ? settings.folded.map(escapeItem).join(',') : null);
   set('full', settings.full || null);
   set('group', settings.group || null);
   set('band', settings.band !== d.band ? settings.band : null);

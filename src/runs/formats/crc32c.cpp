@@ -1,4 +1,5 @@
 #include "runs/formats/crc32c.hpp"
+#include "runs/formats/little_endian.hpp"
 
 #include <array>
 #include <bit>
@@ -32,12 +33,7 @@ constexpr Tables make_slicing_tables() {
 
 constexpr Tables slicing_tables = make_slicing_tables();
 
-inline std::uint64_t load_le64(const unsigned char* bytes) {
-    std::uint64_t value;
-    std::memcpy(&value, bytes, sizeof value);
-    if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap64(value);
-    return value;
-}
+inline std::uint64_t load_le64(const unsigned char* bytes) { return load_le<std::uint64_t>(bytes); }
 
 #if defined(__x86_64__)
 

@@ -1,4 +1,5 @@
 #include "runs/formats/tf_event.hpp"
+#include "runs/formats/little_endian.hpp"
 
 #include <bit>
 #include <charconv>
@@ -22,18 +23,6 @@ struct Field {
     std::uint64_t value = 0;
     std::string_view bytes;
 };
-
-template <class T>
-T load_le(const char* bytes) {
-    T value;
-    std::memcpy(&value, bytes, sizeof value);
-    if constexpr (std::endian::native == std::endian::big) {
-        if constexpr (sizeof(T) == 8) value = __builtin_bswap64(value);
-        if constexpr (sizeof(T) == 4) value = __builtin_bswap32(value);
-        if constexpr (sizeof(T) == 2) value = __builtin_bswap16(value);
-    }
-    return value;
-}
 
 // The varint at `position` (at most 10 bytes, all before `end`) into `value`; the position after
 // it, or nullptr when it is malformed. The one-byte case is inlined by the callers.

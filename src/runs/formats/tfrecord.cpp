@@ -5,20 +5,10 @@
 #include <limits>
 
 #include "runs/formats/crc32c.hpp"
+#include "runs/formats/little_endian.hpp"
 
 namespace ailab::runs::formats {
 namespace {
-
-template <class T>
-T load_le(const char* bytes) {
-    T value;
-    std::memcpy(&value, bytes, sizeof value);
-    if constexpr (std::endian::native == std::endian::big) {
-        if constexpr (sizeof(T) == 8) value = __builtin_bswap64(value);
-        if constexpr (sizeof(T) == 4) value = __builtin_bswap32(value);
-    }
-    return value;
-}
 
 template <class T>
 void append_le(std::string& out, T value) {

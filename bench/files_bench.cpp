@@ -58,7 +58,7 @@ struct Fixture {
         }
         projects = std::make_unique<files::Projects>(base, std::map<std::string, fs::path>{{"bench", project}},
                                                      files::AutoDetect::off, fs::path());
-        roots = std::make_unique<files::FileRoots>(*projects, base, nullptr, nullptr);
+        roots = std::make_unique<files::FileRoots>(*projects, nullptr, nullptr);
         files::register_file_routes(router, *roots, content);
     }
 

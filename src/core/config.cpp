@@ -89,6 +89,74 @@ std::string normalise_origin(std::string_view origin) {
     return text;
 }
 
+namespace {
+
+bool is_folder_name(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+bool is_inside(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+    auto relative = inner.lexically_relative(outer);
+    return !relative.empty() && *relative.begin() != "..";
+}
+
+// "results": a folder, or a list of folders and {"name", "path"} objects (several logdirs).
+std::vector<ResultsFolder> read_results_folders(ConfigReader& reader) {
+    const json::value* value = reader.find("results");
+    if (value == nullptr || !value->is_array()) return {ResultsFolder{"", reader.folder("results", ConfigReader::Presence::required)}};
+    const auto& list = value->as_array();
+    if (list.empty() || list.size() > 64)
+        reader.fail("results", "must be a folder or a list of 1 to 64 folders, got " + std::to_string(list.size()));
+    const std::string shape = "must list folders: a path, or {\"name\": \"…\", \"path\": \"…\"}";
+    std::vector<ResultsFolder> folders;
+    for (const auto& item : list) {
+        ResultsFolder folder;
+        const json::value* path = &item;
+        if (item.is_object()) {
+            for (const auto& field : item.as_object())
+                if (field.key() != "name" && field.key() != "path")
+                    reader.fail("results", "entry has an unknown key \"" + std::string(field.key()) + "\"; " + shape);
+            auto name = item.as_object().find("name");
+            if (name != item.as_object().end()) {
+                if (!name->value().is_string()) reader.fail("results", "entry \"name\" must be a string");
+                folder.name = std::string(name->value().as_string());
+                if (!is_folder_name(folder.name))
+                    reader.fail("results", "name " + describe_json(name->value()) +
+                                               " must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'");
+            }
+            auto it = item.as_object().find("path");
+            path = it == item.as_object().end() ? nullptr : &it->value();
+        }
+        if (path == nullptr || !path->is_string() || path->as_string().empty())
+            reader.fail("results", shape + ", got " + describe_json(item));
+        folder.path = std::filesystem::path(reader.expand(std::string(path->as_string()), "results")).lexically_normal();
+        if (folder.path.has_relative_path() && folder.path.filename().empty())
+            folder.path = folder.path.parent_path();  // "/data/logs/" names the folder "logs"
+        if (folder.name.empty()) {
+            folder.name = folder.path.filename().string();
+            if (!is_folder_name(folder.name))
+                reader.fail("results", "folder " + describe_json(*path) +
+                                           " has no usable name; give it one: {\"name\": \"…\", \"path\": …}");
+        }
+        for (const auto& other : folders) {
+            if (other.name == folder.name)
+                reader.fail("results", "two folders are named \"" + folder.name +
+                                           "\"; name them apart: {\"name\": \"…\", \"path\": …}");
+            if (other.path == folder.path || is_inside(folder.path, other.path) || is_inside(other.path, folder.path))
+                reader.fail("results", "folders " + other.path.string() + " and " + folder.path.string() +
+                                           " overlap: each run would be listed twice");
+        }
+        folders.push_back(std::move(folder));
+    }
+    if (folders.size() == 1) folders.front().name.clear();  // one folder: no prefix, as a plain string
+    return folders;
+}
+
+}  // namespace
+
 Config parse_config(const std::string& text, const std::string& file_label, const EnvLookup& env) {
     boost::system::error_code error;
     json::parse_options options;
@@ -139,7 +207,8 @@ Config parse_config(const std::string& text, const std::string& file_label, cons
     }
 
     config.workspace = reader.folder("workspace", ConfigReader::Presence::required);
-    config.results = reader.folder("results", ConfigReader::Presence::required);
+    config.results_folders = read_results_folders(reader);
+    config.results = config.results_folders.front().path;
     config.queue = reader.folder("queue", ConfigReader::Presence::required);
 
     if (reader.find("auto_detect_experiments") && reader.find("auto_detect_projects"))

@@ -30,6 +30,13 @@ struct TlsConfig {
     std::filesystem::path key_file;   // mode == files
 };
 
+// One folder of "results": a path, or {"name": …, "path": …} in a list. `name` is "" when
+// "results" is one folder; with several, the given name or the folder's own name (unique).
+struct ResultsFolder {
+    std::string name;
+    std::filesystem::path path;
+};
+
 struct Config {
     std::filesystem::path file;      // where it was read from ("" for a config built in code)
     std::string host = "127.0.0.1";  // "*" binds every interface
@@ -37,7 +44,8 @@ struct Config {
     // user name -> password: plain text, or an argon2id hash ("$argon2id$...").
     std::map<std::string, std::string> users;
     std::filesystem::path workspace;
-    std::filesystem::path results;
+    std::filesystem::path results;               // the first of results_folders (jobs' AILAB_RESULTS)
+    std::vector<ResultsFolder> results_folders;  // every folder of "results" (a string or a list)
     std::filesystem::path queue;  // the server's own state folder (tokens, certificate, later the job store)
     bool auto_detect_experiments = false;
     std::map<std::string, std::filesystem::path> projects;  // project name -> folder

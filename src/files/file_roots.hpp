@@ -28,7 +28,7 @@ namespace ailab::files {
 class FileRoots final : public Roots {
 public:
     // `runs` and `jobs` may be null (those roots are then unknown: 404). All must outlive this.
-    FileRoots(const Projects& projects, std::filesystem::path results, runs::RunService* runs, jobs::JobService* jobs);
+    FileRoots(const Projects& projects, runs::RunService* runs, jobs::JobService* jobs);
 
     core::Result<Root> resolve(std::string_view text) const override;
 
@@ -37,7 +37,6 @@ private:
     core::Result<std::set<std::string, std::less<>>> read_only_paths(const std::string& snapshot) const;
 
     const Projects& projects_;
-    std::filesystem::path results_;
     runs::RunService* runs_;
     jobs::JobService* jobs_;
 

@@ -25,8 +25,8 @@ bool same_folder(const core::ConfinedRoot& cached, const fs::path& path) {
 
 }  // namespace
 
-FileRoots::FileRoots(const Projects& projects, fs::path results, runs::RunService* runs, jobs::JobService* jobs)
-    : projects_(projects), results_(std::move(results)), runs_(runs), jobs_(jobs) {}
+FileRoots::FileRoots(const Projects& projects, runs::RunService* runs, jobs::JobService* jobs)
+    : projects_(projects), runs_(runs), jobs_(jobs) {}
 
 core::Result<std::shared_ptr<const core::ConfinedRoot>> FileRoots::folder(const fs::path& path) const {
     {
@@ -91,9 +91,9 @@ core::Result<Root> FileRoots::resolve(std::string_view text) const {
     if (kind == "run") {
         root.kind = RootKind::run;
         if (name.find('\0') != std::string::npos) return core::Error::invalid("a run id holds a NUL byte");
-        auto summary = runs_ != nullptr ? runs_->summary(name) : std::nullopt;
-        if (!summary) return unknown("no run \"" + name + "\"");
-        auto opened = folder(results_ / summary->path);
+        auto run_folder = runs_ != nullptr ? runs_->folder_of(name) : std::nullopt;  // in whichever results folder
+        if (!run_folder) return unknown("no run \"" + name + "\"");
+        auto opened = folder(*run_folder);
         if (!opened) return opened.error();
         root.folder = std::move(*opened);
         return root;

@@ -11,6 +11,8 @@
 
 #include "core/fd.hpp"
 #include "runs/discovery.hpp"
+#include "runs/indexer.hpp"
+#include "runs/run_sink.hpp"
 
 namespace ailab::runs {
 
@@ -85,7 +87,34 @@ std::optional<double> first_timestamp(std::string_view head, LineParser& parser)
 }  // namespace
 
 void ColdReader::read(Run& run) {
-    auto opened = root_.open_for_reading(run.log_relative);
+    if (run.format == RunFormat::ailab)
+        read_log_ends(run);
+    else
+        read_whole(run);
+}
+
+void ColdReader::read_whole(Run& run) {
+    if (!read_buffer_) read_buffer_ = std::make_unique<ReadBuffer>();
+    RunSink sink(run, PointCollection::skip);
+    ReadContext context{root_, *read_buffer_, parser_};
+    auto status = run.reader->read(context, run.path, sink, slice_bytes);
+    run.ever_read = true;
+    run.access = status == ReadStatus::vanished     ? LogAccess::vanished
+                 : status == ReadStatus::unreadable ? LogAccess::unreadable
+                                                    : LogAccess::readable;
+    run.identity = run.reader->identity();
+    run.indexed_offset = run.reader->position();
+    if (status == ReadStatus::more) {
+        // Shown as the cold fold until the indexer has read the rest.
+        run.cold = run.fold;
+        run.cold_metrics = run.history.metric_names();
+    } else {
+        run.indexed = run.access == LogAccess::readable;
+    }
+}
+
+void ColdReader::read_log_ends(Run& run) {
+    auto opened = root_.open_for_reading(run.path + "/" + run.log_file);
     if (!opened) {
         const auto& error = opened.error();
         run.access =
@@ -135,10 +164,15 @@ void ColdReader::read(Run& run) {
     }
 }
 
+std::uint64_t points_start(const Run& run) {
+    if (run.format != RunFormat::ailab) return run.reader->position();
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(run.identity.size, 0));
+}
+
 ColdStart cold_start(const std::filesystem::path& results, const ResultsRoot& root, const Settings& settings,
                      RunTable& table) {
     auto started = Clock::now();
-    auto dead_after = dead_after_seconds(settings);
+    auto times = state_times(settings);
     unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
     ScanResult found = scan_whole_tree(results, std::max(settings.discovery_depth, 1), threads);
     if (found.folders.empty() || !found.folders.front().path.empty()) {
@@ -153,18 +187,22 @@ ColdStart cold_start(const std::filesystem::path& results, const ResultsRoot& ro
     std::vector<RunPointer> runs;
     runs.reserve(found.runs.size());
     for (const auto& found_run : found.runs)
-        runs.push_back(std::make_shared<Run>(found_run.path, found_run.log_file, results, cold.history_capacity));
-    auto cold_range = [&runs, &root](std::size_t begin, std::size_t end) {
+        runs.push_back(std::make_shared<Run>(found_run.path, found_run.log_file, found_run.format, results,
+                                             cold.history_capacity, settings.scope));
+    // Two threads when there is much to read: many logs (heads and tails), or event files, CSV and
+    // trainer state (read whole). Every other run each, so both get their share of either kind.
+    auto cold_share = [&runs, &root](std::size_t first, std::size_t stride) {
         ColdReader reader(root);
-        for (std::size_t i = begin; i < end; ++i) reader.read(*runs[i]);
+        for (std::size_t i = first; i < runs.size(); i += stride) reader.read(*runs[i]);
     };
-    if (runs.size() >= 256 && threads > 1) {
-        std::size_t half = runs.size() / 2;
-        std::thread helper(cold_range, half, runs.size());
-        cold_range(0, half);
+    auto whole_reads =
+        std::count_if(runs.begin(), runs.end(), [](const RunPointer& run) { return run->format != RunFormat::ailab; });
+    if ((runs.size() >= 256 || whole_reads >= 8) && threads > 1) {
+        std::thread helper(cold_share, 1, 2);
+        cold_share(0, 2);
         helper.join();
     } else {
-        cold_range(0, runs.size());
+        cold_share(0, 1);
     }
 
     auto read = Clock::now();
@@ -180,8 +218,8 @@ ColdStart cold_start(const std::filesystem::path& results, const ResultsRoot& ro
     order.reserve(runs.size());
     for (const auto& run : runs) {
         cold.folders[run->group].children.insert(run->name);
-        run->points_from_offset = static_cast<std::uint64_t>(std::max<std::int64_t>(run->identity.size, 0));
-        auto summary = make_summary(*run, now, dead_after);
+        run->points_from_offset = points_start(*run);
+        auto summary = make_summary(*run, now, times);
         run->last_state = summary.state;
         run->active = is_active(summary.state);
         order.emplace_back(summary.updated_at.value_or(0), run);

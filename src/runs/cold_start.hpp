@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "runs/line_parser.hpp"
@@ -19,17 +20,28 @@
 namespace ailab::runs {
 
 // Reads the head and tail of one run's log into its cold fold (Run::cold, cold_metrics, access,
-// identity). Touches only fields nobody else can see yet. One reader per thread.
+// identity). Runs of the other formats (event files, CSV, trainer state) have no cheap tail: their
+// reader reads them whole, up to slice_bytes, straight into the fold and history (indexed when it
+// got to the end; else the fold so far is copied to `cold` and the indexer goes on). Touches only
+// fields nobody else can see yet. One reader per thread.
 class ColdReader {
 public:
     explicit ColdReader(const ResultsRoot& root) : root_(root) {}
     void read(Run& run);
 
 private:
+    void read_log_ends(Run& run);
+    void read_whole(Run& run);
+
     const ResultsRoot& root_;
     LineParser parser_;
     std::vector<char> buffer_;
+    std::unique_ptr<ReadBuffer> read_buffer_;  // for read_whole, made on first use
 };
+
+// Where a run's records start to go out as runs.points once the worker runs: after what the cold
+// start read (the log's size for ailab logs; the reader's position for the other formats).
+std::uint64_t points_start(const Run& run);
 
 // What the worker takes over from the cold start.
 struct ColdStart {

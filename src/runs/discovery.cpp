@@ -74,18 +74,22 @@ FolderListing list_open_folder(const core::ConfinedRoot& root, int fd, std::stri
     if (identity != nullptr) *identity = Identity{status.st_dev, status.st_ino};
     listing.exists = true;
     listing.mtime_ns = static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 + status.st_mtim.tv_nsec;
-    int best_log = 99;
+    MarkerChoice marker;
     for_each_entry(fd, [&](std::string_view name, unsigned char type) {
         if (name.front() == '.') return;
-        for (int i = 0; i < 2; ++i) {
-            if (name == log_file_names[i] && is_file_entry(type) && i < best_log) {
-                best_log = i;
-                listing.log_file = log_file_names[i];
-                return;
-            }
+        if (is_file_entry(type)) {
+            marker.consider(name, false);
+            if (type != DT_LNK && type != DT_UNKNOWN) return;
         }
-        if (is_folder(root, fd, relative, name, type)) listing.subfolders.emplace_back(name);
+        if (is_folder(root, fd, relative, name, type)) {
+            listing.subfolders.emplace_back(name);
+            marker.consider(name, true);
+        }
     });
+    if (marker.found()) {
+        listing.log_file = marker.marker();
+        listing.format = marker.format();
+    }
     std::sort(listing.subfolders.begin(), listing.subfolders.end());
     return listing;
 }
@@ -127,6 +131,16 @@ std::string join_path(const std::filesystem::path& root, std::string_view relati
     return path;
 }
 
+std::string scoped_path(std::string_view scope, std::string_view relative) {
+    if (scope.empty()) return std::string(relative);
+    std::string out(scope);
+    if (!relative.empty()) {
+        out += '/';
+        out += relative;
+    }
+    return out;
+}
+
 std::string run_id(std::string_view relative_path) {
     std::uint64_t hash = 14695981039346656037ull;
     for (unsigned char c : relative_path) {
@@ -152,7 +166,7 @@ void scan_open_folder(const core::ConfinedRoot& root, int fd, const std::string&
     if (!listing.exists) return;
     if (std::find(ancestors.begin(), ancestors.end(), identity) != ancestors.end()) return;  // a loop
     if (depth > 0 && !listing.log_file.empty()) {
-        result.runs.push_back(FoundRun{relative, listing.log_file});
+        result.runs.push_back(FoundRun{relative, listing.log_file, listing.format});
         return;
     }
     result.folders.push_back(FoundFolder{relative, depth, listing.mtime_ns});

@@ -1,9 +1,10 @@
 #pragma once
-// Finding runs under the results folder. A run is a folder that holds `ailab.log` (preferred) or
-// `log.txt`, at depth 1..max_depth below the root (a child of the root has depth 1). Folders whose
-// name starts with '.' (so `.ailab-trash`) are skipped, and a run's own subfolders are not searched
-// for further runs. Listing uses openat/getdents on directory descriptors, so a scan costs about
-// one system call per folder.
+// Finding runs under the results folder. A run is a folder that holds the marker of a format
+// (format.hpp: `ailab.log`, then `log.txt`, then `trainer_state.json` or a `checkpoint-N/` folder,
+// then `metrics.csv`, then any `*tfevents*` file; the first in that order wins), at depth 1..max_depth below the root
+// (a child of the root has depth 1). Folders whose name starts with '.' (so `.ailab-trash`) are skipped, and a run's
+// own subfolders are not searched for further runs. Listing uses openat/getdents on directory descriptors, so a scan
+// costs about one system call per folder.
 //
 // Symbolic links, the rule (issue 8): everything is looked up beneath the results root through a
 // core::ConfinedRoot. A link to a folder counts as a subfolder, and is searched, only when it
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/confined.hpp"
+#include "runs/format.hpp"
 
 namespace ailab::runs {
 
@@ -31,7 +33,8 @@ inline constexpr std::string_view log_file_names[] = {"ailab.log", "log.txt"};
 struct FolderListing {
     bool exists = false;
     std::int64_t mtime_ns = 0;
-    std::string log_file;                 // "" when it holds no log
+    std::string log_file;  // the format's marker ("ailab.log", "metrics.csv", ...); "" when none
+    RunFormat format = RunFormat::ailab;
     std::vector<std::string> subfolders;  // names, sorted; dot-folders left out
 };
 
@@ -42,7 +45,8 @@ FolderListing list_folder(const std::filesystem::path& root, std::string_view re
 
 struct FoundRun {
     std::string path;      // relative to the root, '/'-separated
-    std::string log_file;  // "ailab.log" or "log.txt"
+    std::string log_file;  // the marker: "ailab.log", "log.txt", "metrics.csv", an event file's name, ...
+    RunFormat format = RunFormat::ailab;
 };
 struct FoundFolder {
     std::string path;  // relative ("" for the root)
@@ -73,5 +77,8 @@ std::string join_path(const std::filesystem::path& root, std::string_view relati
 
 // The stable id of a run: the first 16 hex digits of the 64-bit FNV-1a hash of its relative path.
 std::string run_id(std::string_view relative_path);
+// A run's path as the API shows it: "<scope>/<relative>" when its results folder has a scope
+// (Settings::scope), else the relative path itself. run_id() of it is the run's id.
+std::string scoped_path(std::string_view scope, std::string_view relative);
 
 }  // namespace ailab::runs

@@ -43,7 +43,9 @@ void write_run_state_metrics(std::string& out, const std::map<std::string, std::
 
 RunsFeature::RunsFeature(net::FeatureContext& context)
     : settings_(Settings::read(&context.settings)),
-      service_(std::make_unique<RunService>(context.config.results, settings_, context.hub)) {
+      service_(context.config.results_folders.empty()
+                   ? std::make_unique<RunService>(context.config.results, settings_, context.hub)
+                   : std::make_unique<RunService>(context.config.results_folders, settings_, context.hub)) {
     if (context.config.queue.empty()) throw std::runtime_error("runs: no \"queue\" folder to keep run annotations in");
     auto annotations = AnnotationStore::open(context.config.queue / "runs.db");
     if (!annotations) throw std::runtime_error(annotations.error().message);

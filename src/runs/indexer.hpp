@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "runs/line_parser.hpp"
 #include "runs/log_reader.hpp"
@@ -47,6 +49,10 @@ public:
     void process_urgent(QueueDrain drain, std::set<std::string>& gone_folders);
     void process_backlog(std::set<std::string>& gone_folders);
 
+    // Runs whose format params (TensorBoard hparams) changed since the last call, for the params
+    // reader; the list is emptied.
+    std::vector<RunPointer> take_params_changed() { return std::exchange(params_changed_, {}); }
+
     // Any thread: waits until the backlog of the cold start has been read.
     bool wait_until_indexed(std::chrono::milliseconds timeout) const;
 
@@ -64,6 +70,7 @@ private:
     std::deque<RunPointer> urgent_;   // changed logs and new runs: read first
     std::deque<RunPointer> backlog_;  // the initial full index
     bool index_reported_ = false;     // the end of the initial backlog was announced
+    std::vector<RunPointer> params_changed_;
 
     // Guards indexed_ (set when the backlog empties), for wait_until_indexed().
     mutable std::mutex index_mutex_;

@@ -8,6 +8,8 @@
 #include "runs/discovery.hpp"
 #include "runs/params.hpp"
 
+#include <boost/json/value.hpp>
+
 namespace ailab::runs {
 
 namespace {
@@ -59,7 +61,7 @@ void ParamsReader::process(std::size_t max_runs) {
 
 void ParamsReader::read(Run& run, Publisher* publisher) {
     // The stamp first: a file written while it is read is stamped as older and read again later.
-    std::uint64_t stamp = params_stamp(join_path(results_, run.path));
+    std::uint64_t stamp = mix(params_stamp(join_path(results_, run.path)), run.format_params_version);
     if (stamp == run.params_stamp) return;
     run.params_stamp = stamp;
     std::optional<std::string> config_json;
@@ -69,6 +71,8 @@ void ParamsReader::read(Run& run, Publisher* publisher) {
     if (auto text = root_.read_small(run.path + "/" + std::string(hparams_yaml_name), max_params_file_bytes))
         hparams_yaml = std::move(*text);
     auto flat = flatten_run_params(config_json, hparams_yaml);
+    // The format's own params (TensorBoard hparams) after the config files, which win a shared key.
+    if (!run.format_params.empty()) flatten_into(boost::json::value(run.format_params), "", flat);
     std::string json = params_json(flat);
     {
         std::lock_guard lock(run.mutex);

@@ -4,7 +4,7 @@
 
 namespace ailab::runs {
 
-Publisher::Publisher(net::Hub& hub, std::chrono::seconds dead_after) : hub_(hub), dead_after_(dead_after) {}
+Publisher::Publisher(net::Hub& hub, StateTimes times) : hub_(hub), times_(times) {}
 
 bool Publisher::listening() const { return hub_.subscriber_count(runs_topic) > 0; }
 
@@ -44,7 +44,7 @@ void Publisher::flush(FlushTiming timing) {
         if (run->removed || !run->announce) continue;
         run->announce = false;
         run->pending_points.clear();
-        auto summary = make_summary(*run, wall, dead_after_);
+        auto summary = make_summary(*run, wall, times_);
         run->last_state = summary.state;
         if (listening) events.push_back(added_event(summary));
         run->published = std::move(summary);
@@ -53,7 +53,7 @@ void Publisher::flush(FlushTiming timing) {
         run->changed = false;
         if (run->removed) continue;
         if (listening) {
-            auto summary = make_summary(*run, wall, dead_after_);
+            auto summary = make_summary(*run, wall, times_);
             run->last_state = summary.state;
             if (!run->published) run->published = RunSummary{};
             if (auto event = updated_event(*run->published, summary)) events.push_back(std::move(*event));

@@ -37,7 +37,7 @@ class Publisher {
 public:
     using Clock = std::chrono::steady_clock;
 
-    Publisher(net::Hub& hub, std::chrono::seconds dead_after);
+    Publisher(net::Hub& hub, StateTimes times);
 
     // Whether anybody subscribes to the topic (else runs.points are not even collected).
     bool listening() const;
@@ -59,7 +59,7 @@ public:
 
 private:
     net::Hub& hub_;
-    std::chrono::seconds dead_after_;
+    StateTimes times_;
     std::vector<RunPointer> added_;
     std::vector<RunPointer> changed_;
     std::vector<std::string> removed_;

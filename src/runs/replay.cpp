@@ -13,26 +13,36 @@ namespace ailab::runs {
 
 namespace {
 
-// Reads every line of a log again, with the same fold as the indexer, and hands each valid line's
-// x values and metrics to `visit`.
-template <typename Visit>
-class ReplaySink final : public LineSink {
+// Reads every record of a run again, with the same fold as the indexer, and hands each record's
+// x values and metrics to `visit`. A reset (steps that went back) calls `forget`: what was
+// visited before is void.
+template <typename Visit, typename Forget>
+class ReplaySink final : public RecordSink {
 public:
-    ReplaySink(LineParser& parser, Visit visit) : parser_(parser), visit_(std::move(visit)) {}
-    void reset() override { fold_.reset(); }
-    void line(std::string_view text, std::uint64_t) override {
-        if (parser_.parse_padded(text, parsed_) != LineError::none) return;
-        LineX x = fold_.add(parsed_);
-        visit_(x, parsed_, fold_.lines() - 1);
+    ReplaySink(Visit visit, Forget forget) : visit_(std::move(visit)), forget_(std::move(forget)) {}
+    void reset() override {
+        fold_.reset();
+        forget_();
     }
-    void long_line() override {}
+    void record(const ParsedLine& values, std::uint64_t) override {
+        LineX x = fold_.add(values);
+        visit_(x, values, fold_.lines() - 1);
+    }
+    void bad_record() override {}
 
 private:
-    LineParser& parser_;
     Visit visit_;
+    Forget forget_;
     RunFold fold_;
-    ParsedLine parsed_;
 };
+
+core::Status replay_records(const ReplaySource& source, ReadBuffer& buffer, LineParser& parser, RecordSink& sink) {
+    ReadContext context{*source.root, buffer, parser};
+    auto read =
+        read_records(source.format, source.marker, context, source.run_path, source.end_offset, sink, source.budget);
+    if (!read) return core::Error::from(read.error(), "its log cannot be read");
+    return {};
+}
 
 struct ThreadReader {
     LineParser parser;
@@ -119,11 +129,12 @@ core::Result<NamedSeries> replay_series(const ReplaySource& source, const Metric
                 collected[index].push_back(Aggregate{metric.value, metric.value, x_value, x_value, true});
         }
     };
-    ReplaySink sink(reader.parser, visit);
-    if (auto read =
-            read_lines(*source.root, source.log_relative, source.end_offset, reader.buffer, sink, source.budget);
-        !read)
-        return read.error();
+    auto forget = [&] {
+        for (auto& stream : streams) stream = StreamingSeries(group_size);
+        for (auto& points : collected) points.clear();
+    };
+    ReplaySink sink(visit, forget);
+    if (auto read = replay_records(source, reader.buffer, reader.parser, sink); !read) return read.error();
     NamedSeries result;
     result.reserve(names.size());
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -168,11 +179,8 @@ core::Result<std::string> export_log(const ReplaySource& source, ExportFormat fo
         }
         body.push_back('\n');
     };
-    ReplaySink sink(reader.parser, visit);
-    if (auto read =
-            read_lines(*source.root, source.log_relative, source.end_offset, reader.buffer, sink, source.budget);
-        !read)
-        return read.error();
+    ReplaySink sink(visit, [&] { body.clear(); });
+    if (auto read = replay_records(source, reader.buffer, reader.parser, sink); !read) return read.error();
     if (format == ExportFormat::jsonl) return body;
     std::string out = "step,time,epoch";
     for (const auto& name : names) {

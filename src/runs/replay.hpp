@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "runs/format.hpp"
 #include "runs/metric_history.hpp"
 #include "runs/results_root.hpp"
 
@@ -24,12 +25,14 @@ struct MetricsQuery {
 
 enum class ExportFormat { csv, jsonl };
 
-// Which bytes of which log to replay: the part the index has read (so memory and disk agree), or
+// Which records of which run to replay: the part the index has read (so memory and disk agree), or
 // the whole file when it has not been read yet.
 struct ReplaySource {
     const ResultsRoot* root = nullptr;
-    std::string log_relative;  // below results
-    ReadBudget budget;         // a time limit and the server's stop flag
+    RunFormat format = RunFormat::ailab;
+    std::string run_path;  // below results
+    std::string marker;    // the format's marker in the run's folder (the log's name for ailab logs)
+    ReadBudget budget;     // a time limit and the server's stop flag
     std::uint64_t end_offset = UINT64_MAX;
     std::uint64_t line_count = 0;  // lines in that part, 0 when unknown
 };

@@ -223,6 +223,50 @@ net::Response run_export(RunService& service, net::Request& request) {
     return response;
 }
 
+net::Response run_images(RunService& service, const std::string& id) {
+    auto images = service.images(id);
+    if (!images) throw net::HttpError(404, no_such_run(id).message);
+    std::string out;
+    core::JsonWriter writer(out);
+    writer.begin_object();
+    writer.key("images");
+    writer.begin_array();
+    for (std::size_t i = 0; i < images->images.size(); ++i) {
+        const auto& image = images->images[i];
+        writer.begin_object();
+        writer.field("index", static_cast<double>(i));
+        writer.field("tag", image.tag);
+        writer.field("step", image.step);
+        writer.field("wall_time", image.wall_time);
+        writer.field("width", static_cast<double>(image.width));
+        writer.field("height", static_cast<double>(image.height));
+        writer.field("type", image.type);
+        writer.field("bytes", static_cast<double>(image.bytes));
+        writer.end_object();
+    }
+    writer.end_array();
+    writer.field("truncated", images->truncated);
+    writer.end_object();
+    return json_text(std::move(out));
+}
+
+net::Response run_image(RunService& service, net::Request& request) {
+    const auto& text = request.params["index"];
+    std::size_t index = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
+    if (error != std::errc() || end != text.data() + text.size() || text.empty())
+        throw net::HttpError(400, "the image index must be a number, not \"" + text + "\"");
+    auto image = service.image(request.params["id"], index);
+    if (!image) {
+        if (image.error().is(boost::system::errc::invalid_argument)) throw net::HttpError(404, image.error().message);
+        fail(image.error());
+    }
+    auto response = net::Response::text(200, std::move(image->bytes), image->type);
+    response.set_header("Cache-Control", "private, max-age=3600");
+    response.set_header("X-Content-Type-Options", "nosniff");
+    return response;
+}
+
 // Writes "key": [{...}, ...], one object per item, its fields written by write_fields(item).
 template <class Items, class WriteFields>
 void write_objects(core::JsonWriter& writer, std::string_view key, const Items& items, WriteFields write_fields) {
@@ -330,6 +374,12 @@ void register_run_routes(net::Router& router, RunService& service, const Annotat
     router.add(
         Method::get, "/api/v1/runs/{id}/metrics", Access::token_required,
         [runs](net::Request& request) { return run_metrics(*runs, request); }, worker);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/images", Access::token_required,
+        [runs](net::Request& request) { return run_images(*runs, request.params["id"]); }, io_thread);
+    router.add(
+        Method::get, "/api/v1/runs/{id}/images/{index}", Access::token_required,
+        [runs](net::Request& request) { return run_image(*runs, request); }, worker);
     router.add(
         Method::get, "/api/v1/runs/{id}/export", Access::token_required,
         [runs](net::Request& request) { return run_export(*runs, request); }, worker);

@@ -14,6 +14,7 @@ std::string_view state_name(RunState state) {
     case RunState::dead: return "dead";
     case RunState::empty: return "empty";
     case RunState::unreadable: return "unreadable";
+    case RunState::idle: return "idle";
     }
     return "unknown";
 }
@@ -82,10 +83,17 @@ double fractional_epoch(const ParsedLine& line, std::optional<double> epoch, std
     return *epoch;
 }
 
-RunState compute_state(const StateInputs& inputs, double now, std::chrono::seconds dead_after) {
+RunState compute_state(const StateInputs& inputs, double now, const StateTimes& times) {
     if (inputs.access != LogAccess::readable) return RunState::unreadable;
     if (inputs.lines == 0 || inputs.meaningful == nullptr) return RunState::empty;
     const Snapshot& snapshot = *inputs.meaningful;
+    if (inputs.goals == Goals::none) {
+        if (equals_ignoring_case(snapshot.phase, "done")) return RunState::done;
+        bool growing = inputs.updated_at && now - *inputs.updated_at < static_cast<double>(times.idle_after.count());
+        if (growing) return RunState::running;
+        return snapshot.progress && *snapshot.progress >= 1.0 ? RunState::done : RunState::idle;
+    }
+    auto dead_after = times.dead_after;
     if (equals_ignoring_case(snapshot.phase, "done")) return RunState::done;
     if (equals_ignoring_case(snapshot.phase, "failed")) return RunState::failed;
     bool stale = !inputs.updated_at || now - *inputs.updated_at >= static_cast<double>(dead_after.count());

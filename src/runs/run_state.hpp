@@ -14,10 +14,10 @@
 
 namespace ailab::runs {
 
-enum class RunState { running, done, failed, paused, waiting, dead, empty, unreadable };
-inline constexpr RunState all_run_states[] = {RunState::running, RunState::done,      RunState::failed,
-                                              RunState::paused,  RunState::waiting,   RunState::dead,
-                                              RunState::empty,   RunState::unreadable};
+enum class RunState { running, done, failed, paused, waiting, dead, empty, unreadable, idle };
+inline constexpr RunState all_run_states[] = {RunState::running, RunState::done,       RunState::failed,
+                                              RunState::paused,  RunState::waiting,    RunState::dead,
+                                              RunState::empty,   RunState::unreadable, RunState::idle};
 std::string_view state_name(RunState state);
 
 // Whether the log could be read last time we looked.
@@ -77,12 +77,26 @@ private:
 // epoch), else the epoch itself; absent when no epoch is known.
 double fractional_epoch(const ParsedLine& line, std::optional<double> epoch, std::optional<int> epochs);
 
+// Whether the run's format writes goals ("train 3/10", "done"). TensorBoard, Lightning and
+// Hugging Face files have no goal field, so their states claim only what the files show.
+enum class Goals { written, none };
+
 // Inputs of the state rules, gathered by the caller.
 struct StateInputs {
     LogAccess access = LogAccess::readable;
     std::uint64_t lines = 0;  // valid lines seen (tail lines during the cold start)
     const Snapshot* meaningful = nullptr;
     std::optional<double> updated_at;  // Unix seconds
+    Goals goals = Goals::written;
+};
+
+// How long without an update makes a run dead (formats with goals) or idle (formats without).
+struct StateTimes {
+    std::chrono::seconds dead_after{90 * 60};
+    std::chrono::seconds idle_after{10 * 60};
+    StateTimes() = default;
+    StateTimes(std::chrono::seconds dead, std::chrono::seconds idle = std::chrono::minutes(10))
+        : dead_after(dead), idle_after(idle) {}
 };
 
 // The state rules:
@@ -93,7 +107,11 @@ struct StateInputs {
 //         which is done;
 //   paused / waiting: the phase is "pause" / "waiting" (and it is not stale);
 //   running: otherwise.
-RunState compute_state(const StateInputs& inputs, double now, std::chrono::seconds dead_after);
+// Without goals (Goals::none): unreadable and empty as above; done when the reader wrote the goal
+// "done" (Hugging Face at global_step == max_steps); running while updated within idle_after;
+// then done when the progress reached 1 (Lightning's last epoch with max_epochs known), else
+// idle: the files cannot tell finished from dead.
+RunState compute_state(const StateInputs& inputs, double now, const StateTimes& times);
 
 // A dead run that died in warm-up or before epoch 2 (what the original deleted on its own).
 bool is_aborted_early(RunState state, const Snapshot& meaningful);

@@ -1,277 +1,197 @@
 #include "runs/service.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <boost/system/error_category.hpp>
-#include <filesystem>
-#include <mutex>
 
-#include "core/file.hpp"
-#include "runs/cold_start.hpp"
 #include "runs/discovery.hpp"
-#include "runs/params.hpp"
-#include "runs/worker.hpp"
 
 namespace ailab::runs {
 
-namespace fs = std::filesystem;
+RunService::RunService(std::filesystem::path results, const Settings& settings, net::Hub& hub)
+    : RunService(std::vector<ResultsFolder>{{"", std::move(results)}}, settings, hub) {}
 
-namespace {
-
-constexpr std::size_t max_side_file_bytes = std::size_t{1} << 20;
-
-class RunErrorCategory final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "ailab.runs"; }
-    std::string message(int) const override { return "no such run"; }
-};
-
-const boost::system::error_category& run_error_category() {
-    static const RunErrorCategory category;
-    return category;
+RunService::RunService(const std::vector<ResultsFolder>& folders, const Settings& settings, net::Hub& hub) {
+    for (const auto& folder : folders) {
+        Settings scoped = settings;
+        scoped.scope = folders.size() > 1 ? folder.name : std::string();
+        folders_.push_back(std::make_unique<FolderRuns>(folder.path, scoped, hub));
+    }
 }
-
-constexpr int no_such_run_value = 1;
-
-}  // namespace
-
-core::Error no_such_run(const std::string& id) {
-    return core::Error{boost::system::error_code(no_such_run_value, run_error_category()), "no run with id " + id};
-}
-
-bool is_no_such_run(const core::Error& error) {
-    return error.code == boost::system::error_code(no_such_run_value, run_error_category());
-}
-
-RunService::RunService(fs::path results, const Settings& settings, net::Hub& hub)
-    : results_(std::move(results)),
-      root_(results_),
-      settings_(settings),
-      dead_after_(dead_after_seconds(settings)),
-      worker_(std::make_unique<Worker>(results_, root_, settings_, table_, hub)) {}
 
 RunService::~RunService() { stop(); }
 
 void RunService::start() {
-    stopping_ = false;
-    worker_->start(cold_start(results_, root_, settings_, table_));
+    for (auto& folder : folders_) folder->start();
 }
 
 void RunService::stop() {
-    stopping_ = true;
-    worker_->stop();
+    for (auto& folder : folders_) folder->stop();
 }
 
-ReplaySource RunService::replay_source(const Run& run) const {
-    ReplaySource source;
-    source.root = &root_;
-    source.log_relative = run.path + "/" + run.log_file;
-    source.budget = ReadBudget{std::chrono::steady_clock::now() + replay_time_limit, &stopping_};
-    return source;
+FolderRuns* RunService::owner(const std::string& id) const {
+    if (folders_.size() == 1) return folders_.front().get();
+    for (const auto& folder : folders_)
+        if (folder->folder_of(id)) return folder.get();
+    return nullptr;
 }
-
-bool RunService::watching() const { return worker_->watching(); }
 
 std::map<std::string, std::size_t> RunService::count_by_state() const {
     std::map<std::string, std::size_t> counts;
-    for (auto state : all_run_states) counts[std::string(state_name(state))] = 0;
-    double now = unix_now();
-    table_.visit_locked([&](const Run& run) { ++counts[std::string(state_name(run.state(now, dead_after_)))]; });
+    for (const auto& folder : folders_)
+        for (const auto& [state, count] : folder->count_by_state()) counts[state] += count;
     return counts;
 }
 
 std::vector<RunSummary> RunService::list() const {
-    std::vector<RunSummary> summaries;
-    double now = unix_now();
-    summaries.reserve(table_.size());
-    table_.visit_locked([&](const Run& run) { summaries.push_back(make_summary(run, now, dead_after_)); });
-    return summaries;
+    if (folders_.size() == 1) return folders_.front()->list();
+    std::vector<RunSummary> all;
+    for (const auto& folder : folders_) {
+        auto some = folder->list();
+        all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
+    }
+    std::sort(all.begin(), all.end(), [](const RunSummary& a, const RunSummary& b) { return a.path < b.path; });
+    return all;
 }
 
 std::optional<RunSummary> RunService::summary(const std::string& id) const {
-    auto run = table_.find(id);
-    if (!run) return std::nullopt;
-    std::lock_guard lock(run->mutex);
-    return make_summary(*run, unix_now(), dead_after_);
+    auto* folder = owner(id);
+    return folder ? folder->summary(id) : std::nullopt;
 }
 
 std::optional<RunDetail> RunService::detail(const std::string& id) const {
-    auto run = table_.find(id);
-    if (!run) return std::nullopt;
-    RunDetail detail;
-    {
-        std::lock_guard lock(run->mutex);
-        detail.summary = make_summary(*run, unix_now(), dead_after_);
-    }
-    // File I/O without any lock, confined to results: a side file or a folder that is a link out
-    // of results is left out, as is anything but a regular file.
-    if (auto text = root_.read_small(run->path + "/config.json", max_side_file_bytes)) detail.config_json = *text;
-    if (auto text = root_.read_small(run->path + "/hparams.yaml", max_side_file_bytes)) detail.hparams_text = *text;
-    if (auto names = root_.list(run->path, 1000)) detail.files = std::move(*names);
-    // From the texts just read, so the page shows what the files hold now.
-    auto flat = flatten_run_params(detail.config_json, detail.hparams_text);
-    detail.params_json = params_json(flat);
-    detail.params_error = std::move(flat.error);
-    return detail;
+    auto* folder = owner(id);
+    return folder ? folder->detail(id) : std::nullopt;
+}
+
+std::optional<RunImages> RunService::images(const std::string& id) const {
+    auto* folder = owner(id);
+    return folder ? folder->images(id) : std::nullopt;
+}
+
+core::Result<ImageBytes> RunService::image(const std::string& id, std::size_t index) const {
+    auto* folder = owner(id);
+    if (!folder) return no_such_run(id);
+    return folder->image(id, index);
+}
+
+std::optional<std::filesystem::path> RunService::folder_of(const std::string& id) const {
+    auto* folder = owner(id);
+    return folder ? folder->folder_of(id) : std::nullopt;
 }
 
 std::vector<RunParamsText> RunService::all_params() const {
-    std::vector<RunParamsText> out;
-    out.reserve(table_.size());
-    table_.visit_locked([&out](const Run& run) {
-        if (run.params.size() > 2) out.push_back(RunParamsText{run.id, run.params});
-    });
-    return out;
+    if (folders_.size() == 1) return folders_.front()->all_params();
+    std::vector<RunParamsText> all;
+    for (const auto& folder : folders_) {
+        auto some = folder->all_params();
+        all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
+    }
+    return all;
 }
 
 std::vector<RunValues> RunService::all_values() const {
-    std::vector<RunValues> out;
-    out.reserve(table_.size());
-    table_.visit_locked([&out](const Run& run) {
-        if (!run.history.metric_names().empty())
-            out.push_back(RunValues{run.id, run.history.metric_names(), run.history.totals()});
-    });
-    return out;
+    if (folders_.size() == 1) return folders_.front()->all_values();
+    std::vector<RunValues> all;
+    for (const auto& folder : folders_) {
+        auto some = folder->all_values();
+        all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
+    }
+    return all;
 }
 
 core::Result<MetricsResult> RunService::metrics(const std::string& id, const MetricsQuery& query) const {
-    auto run = table_.find(id);
-    if (!run) return no_such_run(id);
-    MetricsResult result;
-    std::vector<std::string> keys = query.keys;
-    ReplaySource source;
-    bool need_disk = false;
-    {
-        std::lock_guard lock(run->mutex);
-        source = replay_source(*run);
-        if (!run->indexed) {
-            need_disk = true;
-        } else {
-            source.end_offset = run->indexed_offset;
-            source.line_count = run->history.line_count();
-            if (keys.empty()) keys = run->history.metric_names();
-            for (const auto& key : keys) {
-                auto metric = run->history.find_metric(key);
-                if (!metric) continue;
-                auto series = run->history.series(*metric, query.axis, query.max_points);
-                if (!series) {
-                    need_disk = true;
-                    break;
-                }
-                result.series.emplace_back(key, std::move(*series));
-            }
-        }
-    }
-    if (!need_disk) return result;
-
-    // Not enough resolution in memory: read the log again (no lock held).
-    result.series.clear();
-    result.from_disk = true;
-    auto replayed = replay_series(source, query, std::move(keys));
-    if (!replayed) return core::Error::from(replayed.error(), "run " + run->path);
-    for (auto& [name, series] : *replayed) {
-        if (series.x.empty() && !query.keys.empty()) {
-            // Asked for but never seen: leave it out, like unknown keys in memory.
-            bool known = false;
-            {
-                std::lock_guard lock(run->mutex);
-                known = run->history.find_metric(name).has_value();
-            }
-            if (!known) continue;
-        }
-        result.series.emplace_back(std::move(name), std::move(series));
-    }
-    return result;
+    auto* folder = owner(id);
+    if (!folder) return no_such_run(id);
+    return folder->metrics(id, query);
 }
 
 core::Result<ExportedPoints> RunService::export_points(const std::string& id, ExportFormat format) const {
-    auto run = table_.find(id);
-    if (!run) return no_such_run(id);
-    ReplaySource source;
-    {
-        std::lock_guard lock(run->mutex);
-        source = replay_source(*run);
-        if (run->indexed) source.end_offset = run->indexed_offset;
-    }
-    auto body = export_log(source, format);
-    if (!body) return core::Error::from(body.error(), "run " + run->path);
-    return ExportedPoints{std::move(*body), run->name + (format == ExportFormat::csv ? ".csv" : ".jsonl")};
+    auto* folder = owner(id);
+    if (!folder) return no_such_run(id);
+    return folder->export_points(id, format);
 }
 
 CleanupResult RunService::cleanup(const std::vector<std::string>& ids, CleanupScope scope) {
+    if (folders_.size() == 1) return folders_.front()->cleanup(ids, scope);
+    // Each folder's worker moves its own runs; an id no folder holds is answered here.
     CleanupResult result;
-    worker_->run_task([&] {
-        double now = unix_now();
-        std::string date = local_date(now);
-        for (const auto& id : ids) {
-            auto run = table_.at_id(id);  // the worker thread: no lock needed
-            if (!run) {
-                result.errors.push_back({id, no_such_run(id).message});
-                continue;
-            }
-            auto summary = make_summary(*run, now, dead_after_);
-            bool finished = summary.aborted_early || summary.state == RunState::dead ||
-                            summary.state == RunState::failed || summary.state == RunState::empty;
-            if (!finished && scope != CleanupScope::forced) {
-                result.errors.push_back({id, "run " + run->path + " is " + std::string(state_name(summary.state)) +
-                                                 "; only dead, failed, empty or aborted runs are cleaned up without "
-                                                 "\"force\": true"});
-                continue;
-            }
-            auto trash_path = move_to_trash(results_, run->path, date);
-            if (!trash_path) {
-                result.errors.push_back({id, trash_path.error().message});
-                continue;
-            }
-            spdlog::info("runs: moved {} to {}", run->path, *trash_path);
-            result.moved.push_back({id, run->path, *trash_path});
-            worker_->remove_subtree(run->path);
-        }
-        worker_->flush(FlushTiming::when_due);
-    });
+    std::vector<std::vector<std::string>> by_folder(folders_.size());
+    for (const auto& id : ids) {
+        std::size_t i = 0;
+        while (i < folders_.size() && !folders_[i]->folder_of(id)) ++i;
+        if (i == folders_.size())
+            result.errors.push_back({id, no_such_run(id).message});
+        else
+            by_folder[i].push_back(id);
+    }
+    for (std::size_t i = 0; i < folders_.size(); ++i) {
+        if (by_folder[i].empty()) continue;
+        auto part = folders_[i]->cleanup(by_folder[i], scope);
+        result.moved.insert(result.moved.end(), part.moved.begin(), part.moved.end());
+        result.errors.insert(result.errors.end(), part.errors.begin(), part.errors.end());
+    }
     return result;
 }
 
 std::vector<TrashItem> RunService::trash() const {
-    auto items = list_trash(results_, std::max(settings_.discovery_depth, 1));
-    std::sort(items.begin(), items.end(),
-              [](const TrashItem& a, const TrashItem& b) { return a.moved_at > b.moved_at; });
-    return items;
+    if (folders_.size() == 1) return folders_.front()->trash();
+    std::vector<TrashItem> all;
+    for (const auto& folder : folders_) {
+        auto some = folder->trash();
+        all.insert(all.end(), some.begin(), some.end());
+    }
+    std::stable_sort(all.begin(), all.end(),
+                     [](const TrashItem& a, const TrashItem& b) { return a.moved_at > b.moved_at; });
+    return all;
 }
 
 RestoreResult RunService::restore(const std::vector<std::string>& trash_paths) {
+    if (folders_.size() == 1) return folders_.front()->restore(trash_paths);
+    // "<name>/<path in that folder>": the folder is the first segment.
     RestoreResult result;
-    worker_->run_task([&] {
-        for (const auto& trash_path : trash_paths) {
-            auto path = restore_from_trash(results_, trash_path);
-            if (!path) {
-                result.errors.push_back({trash_path, path.error().message});
-                continue;
-            }
-            spdlog::info("runs: restored {} from {}", *path, trash_path);
-            result.restored.push_back({trash_path, *path, run_id(*path)});
-            // So that the run is listed when this returns.
-            worker_->rescan_above(*path);
+    std::vector<std::vector<std::string>> by_folder(folders_.size());
+    for (const auto& trash_path : trash_paths) {
+        auto slash = trash_path.find('/');
+        std::string name = trash_path.substr(0, slash);
+        std::size_t i = 0;
+        while (i < folders_.size() && folders_[i]->scope() != name) ++i;
+        if (i == folders_.size() || slash == std::string::npos) {
+            result.errors.push_back({trash_path, "no results folder named \"" + name +
+                                                     "\": with several results folders a trash path starts "
+                                                     "with the folder's name"});
+            continue;
         }
-        worker_->read_changed_logs();
-        worker_->flush(FlushTiming::when_due);
-    });
+        by_folder[i].push_back(trash_path.substr(slash + 1));
+    }
+    for (std::size_t i = 0; i < folders_.size(); ++i) {
+        if (by_folder[i].empty()) continue;
+        auto part = folders_[i]->restore(by_folder[i]);
+        result.restored.insert(result.restored.end(), part.restored.begin(), part.restored.end());
+        result.errors.insert(result.errors.end(), part.errors.begin(), part.errors.end());
+    }
     return result;
+}
+
+bool RunService::wait_until_indexed(std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& folder : folders_) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (!folder->wait_until_indexed(std::max(left, std::chrono::milliseconds(0)))) return false;
+    }
+    return true;
+}
+
+void RunService::poll_now() {
+    for (auto& folder : folders_) folder->poll_now();
+}
+
+bool RunService::watching() const {
+    return std::all_of(folders_.begin(), folders_.end(), [](const auto& folder) { return folder->watching(); });
 }
 
 std::size_t RunService::history_bytes() const {
     std::size_t bytes = 0;
-    table_.visit_locked([&](const Run& run) { bytes += run.history.memory_bytes(); });
+    for (const auto& folder : folders_) bytes += folder->history_bytes();
     return bytes;
-}
-
-bool RunService::wait_until_indexed(std::chrono::milliseconds timeout) const {
-    return worker_->wait_until_indexed(timeout);
-}
-
-void RunService::poll_now() {
-    worker_->run_task([this] { worker_->process_everything(); });
 }
 
 }  // namespace ailab::runs

@@ -1,12 +1,11 @@
 #pragma once
-// RunService: the runs feature's state and its questions. It owns the run table and the worker:
-// start() runs the cold start (runs/cold_start.hpp), so every run's state is known when it
-// returns, then starts the worker (runs/worker.hpp), which watches, indexes and publishes from
-// then on. Route handlers (any I/O thread) read snapshots under the table's locks and do their
-// own file I/O (detail, replay and export from disk: runs/replay.hpp) without holding any lock.
-// Clean-up and restore run as tasks on the worker, so the run table keeps a single writer.
+// RunService: the runs feature's one face. The config's `results` is one folder or a list of
+// them; RunService holds a FolderRuns (runs/folder_runs.hpp) per folder and answers for all of
+// them: lists are merged, a question about one run goes to the folder that holds it. With several
+// folders each has a name (config: {"name", "path"}, else the folder's own name) that prefixes
+// the path, group and id of its runs ("logs_b/sweep/run1"), so two folders may hold the same
+// relative paths. One folder has no prefix: ids stay what they always were.
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -16,145 +15,58 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "runs/metric_history.hpp"
-#include "runs/replay.hpp"
-#include "runs/results_root.hpp"
-#include "runs/run_table.hpp"
-#include "runs/settings.hpp"
-#include "runs/summary.hpp"
-#include "runs/trash.hpp"
-
-namespace ailab::net {
-class Hub;
-}
+#include "core/config.hpp"
+#include "runs/folder_runs.hpp"
 
 namespace ailab::runs {
 
-class Worker;
-
-struct RunDetail {
-    RunSummary summary;
-    std::optional<std::string> config_json;   // config.json's text, when present (≤ 1 MiB)
-    std::optional<std::string> hparams_text;  // hparams.yaml's text, when present (≤ 1 MiB)
-    std::vector<std::string> files;           // names in the run folder, folders with a trailing '/'
-    std::string params_json = "{}";           // both files flattened (runs/params.hpp), as JSON text
-    std::string params_error;                 // why a config file could not be read ("" when fine)
-};
-
-// One run's flattened params, as JSON text (GET /runs/params).
-struct RunParamsText {
-    std::string id;
-    std::string params_json;
-};
-
-// One run's metrics as last / min / max (GET /runs/values).
-struct RunValues {
-    std::string id;
-    std::vector<std::string> names;
-    std::vector<MetricHistory::Totals> totals;  // by index into names
-};
-
-struct MetricsResult {
-    NamedSeries series;  // in the order asked (unknown keys left out)
-    bool from_disk = false;
-};
-
-struct ExportedPoints {
-    std::string body;
-    std::string file_name;  // "<run name>.csv" or ".jsonl"
-};
-
-// Which runs a clean-up may move.
-enum class CleanupScope {
-    only_finished,  // aborted_early runs and runs that are dead, failed or empty
-    forced,         // any run
-};
-
-struct CleanupResult {
-    struct Moved {
-        std::string id, path, trash_path;
-    };
-    struct Failed {
-        std::string id, error;
-    };
-    std::vector<Moved> moved;
-    std::vector<Failed> errors;
-};
-
-struct RestoreResult {
-    struct Restored {
-        std::string trash_path, path, id;
-    };
-    struct Failed {
-        std::string trash_path, error;
-    };
-    std::vector<Restored> restored;
-    std::vector<Failed> errors;
-};
-
-// The error of a lookup by id that found no run: "no run with id <id>". Routes answer it with 404.
-core::Error no_such_run(const std::string& id);
-bool is_no_such_run(const core::Error& error);
+// One folder of `results`: its name ("" when it is the only one) and path.
+using ResultsFolder = core::ResultsFolder;
 
 class RunService {
 public:
-    // `hub` must outlive the service.
+    // One results folder, unnamed.
     RunService(std::filesystem::path results, const Settings& settings, net::Hub& hub);
-    ~RunService();  // stops the worker
+    // Several (or one). Names must be unique and non-empty when there is more than one (the config
+    // reader checks that); `hub` must outlive the service.
+    RunService(const std::vector<ResultsFolder>& folders, const Settings& settings, net::Hub& hub);
+    ~RunService();
     RunService(const RunService&) = delete;
     RunService& operator=(const RunService&) = delete;
 
-    // The cold start (head and tail of every log), then the worker. Returns once every run's state
-    // is known. Call once.
+    // Each folder's cold start, then its worker. Returns once every run's state is known.
     void start();
-    // Stops and joins the worker. Idempotent.
-    void stop();
+    void stop();  // idempotent
 
-    // Number of runs per state, every state present ({"running":3,"done":0,...}). Thread-safe.
     std::map<std::string, std::size_t> count_by_state() const;
 
-    // --- For the routes; thread-safe. ---
+    // --- For the routes; thread-safe. The same contracts as FolderRuns'. ---
     std::vector<RunSummary> list() const;  // sorted by path
     std::optional<RunSummary> summary(const std::string& id) const;
     std::optional<RunDetail> detail(const std::string& id) const;
-    // Every run that has params (from memory: the worker keeps them current).
+    std::optional<RunImages> images(const std::string& id) const;
+    core::Result<ImageBytes> image(const std::string& id, std::size_t index) const;
+    std::optional<std::filesystem::path> folder_of(const std::string& id) const;
     std::vector<RunParamsText> all_params() const;
-    // Every run's metrics as last / min / max (from memory; exact once a log was read whole).
     std::vector<RunValues> all_values() const;
-    // From memory when the history is fine enough, else from disk. Errors: no_such_run, or the log
-    // cannot be read.
     core::Result<MetricsResult> metrics(const std::string& id, const MetricsQuery& query) const;
-    // Every point of the run. Errors: no_such_run, or the log cannot be read.
     core::Result<ExportedPoints> export_points(const std::string& id, ExportFormat format) const;
-    // Moves runs to the trash (the runs scope allows; the others are answered with an error each).
     CleanupResult cleanup(const std::vector<std::string>& ids, CleanupScope scope);
-    std::vector<TrashItem> trash() const;
+    std::vector<TrashItem> trash() const;  // newest first, over every folder
+    // Trash paths as trash() shows them (with several folders: "<name>/.ailab-trash/...").
     RestoreResult restore(const std::vector<std::string>& trash_paths);
 
     // --- For tests and benchmarks. ---
-    // Waits until the background full index of the runs found so far is done.
     bool wait_until_indexed(std::chrono::milliseconds timeout) const;
-    // Makes the worker stat every folder and log now and handle what changed; returns when done.
     void poll_now();
-    // Whether inotify watches cover the whole tree on a local file system.
     bool watching() const;
-    // Bytes of metric history held in memory (all runs).
     std::size_t history_bytes() const;
+    std::size_t folder_count() const { return folders_.size(); }
 
 private:
-    // A replay or export of one log gets this long before it ends with an error.
-    static constexpr std::chrono::seconds replay_time_limit{20};
+    FolderRuns* owner(const std::string& id) const;  // the folder holding the run, or null
 
-    ReplaySource replay_source(const Run& run) const;  // the caller holds run.mutex
-
-    const std::filesystem::path results_;
-    ResultsRoot root_;                   // every read of a run's files goes through it
-    std::atomic<bool> stopping_{false};  // ends replays and exports in flight
-    const Settings settings_;
-    const std::chrono::seconds dead_after_;
-    RunTable table_;
-    std::unique_ptr<Worker> worker_;  // after table_: stopped and destroyed before the table goes
+    std::vector<std::unique_ptr<FolderRuns>> folders_;
 };
 
 }  // namespace ailab::runs

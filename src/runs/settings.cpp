@@ -16,6 +16,8 @@ Settings Settings::read(core::ConfigReader* reader_pointer) {
     settings.discovery_depth = static_cast<int>(reader.integer("discovery_depth", defaults.discovery_depth, 1, 32));
     settings.poll_interval = reader.milliseconds("poll_interval_ms", defaults.poll_interval,
                                                  std::chrono::milliseconds(50), std::chrono::milliseconds(3'600'000));
+    settings.idle_after = std::chrono::minutes(
+        reader.integer("idle_minutes", defaults.idle_after.count(), 1, std::int64_t{60} * 24 * 365));
     return settings;
 }
 

@@ -31,6 +31,7 @@ void write_summary_fields(core::JsonWriter& writer, const RunSummary& summary) {
     writer.field("path", summary.path);
     writer.field("group", summary.group);
     writer.field("log_file", summary.log_file);
+    writer.field("format", summary.format);
     writer.field("state", state_name(summary.state));
     writer.key("phase");
     write_phase(writer, summary.phase);
@@ -140,6 +141,7 @@ std::optional<std::string> updated_event(const RunSummary& before, const RunSumm
         write_phase(writer, after.phase);
     }
     compare(&RunSummary::log_file, "log_file");
+    compare(&RunSummary::format, "format");
     compare(&RunSummary::epoch, "epoch");
     compare(&RunSummary::epochs, "epochs");
     compare(&RunSummary::progress, "progress");

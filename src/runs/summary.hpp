@@ -19,6 +19,7 @@ struct RunSummary {
     std::string path;   // relative to results
     std::string group;  // the parent folder, relative ("" at the top)
     std::string log_file;
+    std::string_view format;  // format_name(): "ailab", "tensorboard", "lightning", "huggingface"
     RunState state = RunState::empty;
     std::string phase;  // "" -> null
     std::optional<double> epoch;

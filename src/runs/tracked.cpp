@@ -4,15 +4,29 @@
 
 namespace ailab::runs {
 
-Run::Run(std::string relative, std::string log, const std::filesystem::path& results, std::size_t history_capacity)
-    : id(run_id(relative)),
+Run::Run(std::string relative, std::string log, RunFormat run_format, const std::filesystem::path& results,
+         std::size_t history_capacity, std::string_view scope)
+    : id(run_id(scoped_path(scope, relative))),
       path(std::move(relative)),
+      shown_path(scoped_path(scope, path)),
       name(name_of(path)),
-      group(parent_path(path)),
-      log_path(join_path(results, path + "/" + log)),
-      log_relative(path + "/" + log),
+      group(scoped_path(scope, parent_path(path))),
+      folder_path(join_path(results, path)),
+      reader(format_of(run_format).make_reader(log)),
+      always_polled(format_of(run_format).needs_polling),
       log_file(std::move(log)),
+      format(run_format),
       history(history_capacity) {}
+
+void Run::set_format(RunFormat new_format, std::string marker, const std::filesystem::path& results) {
+    folder_path = join_path(results, path);
+    reader = format_of(new_format).make_reader(marker);
+    always_polled = format_of(new_format).needs_polling;
+    ever_read = false;
+    std::lock_guard lock(mutex);
+    log_file = std::move(marker);
+    format = new_format;
+}
 
 std::optional<double> Run::updated_at() const {
     if (auto last = shown_fold().last_timestamp()) return last;
@@ -20,21 +34,23 @@ std::optional<double> Run::updated_at() const {
     return std::nullopt;
 }
 
-RunState Run::state(double now, std::chrono::seconds dead_after) const {
+RunState Run::state(double now, const StateTimes& times) const {
     const RunFold& shown = shown_fold();
-    return compute_state(StateInputs{access, shown.lines(), &shown.meaningful(), updated_at()}, now, dead_after);
+    Goals goals = format_of(format).writes_goals ? Goals::written : Goals::none;
+    return compute_state(StateInputs{access, shown.lines(), &shown.meaningful(), updated_at(), goals}, now, times);
 }
 
-RunSummary make_summary(const Run& run, double now, std::chrono::seconds dead_after) {
+RunSummary make_summary(const Run& run, double now, const StateTimes& times) {
     RunSummary summary;
     summary.id = run.id;
     summary.name = run.name;
-    summary.path = run.path;
+    summary.path = run.shown_path;
     summary.group = run.group;
     summary.log_file = run.log_file;
+    summary.format = format_name(run.format);
     const RunFold& fold = run.shown_fold();
     const Snapshot& snapshot = fold.meaningful();
-    summary.state = run.state(now, dead_after);
+    summary.state = run.state(now, times);
     summary.phase = snapshot.phase;
     summary.epoch = snapshot.epoch;
     summary.epochs = snapshot.epochs;
@@ -45,6 +61,10 @@ RunSummary make_summary(const Run& run, double now, std::chrono::seconds dead_af
     summary.job_id = snapshot.job_id;
     summary.started_at = fold.started_at();
     summary.updated_at = run.updated_at();
+    // Formats without an ETA field (Hugging Face): from the rate so far, while running.
+    if (!summary.eta && summary.state == RunState::running && snapshot.progress && *snapshot.progress > 0 &&
+        *snapshot.progress < 1 && summary.started_at && summary.updated_at && *summary.updated_at > *summary.started_at)
+        summary.eta = (*summary.updated_at - *summary.started_at) * (1 - *snapshot.progress) / *snapshot.progress;
     summary.aborted_early = is_aborted_early(summary.state, snapshot);
     summary.metrics = run.indexed ? run.history.metric_names() : run.cold_metrics;
     if (run.indexed) summary.lines = fold.lines();
@@ -53,7 +73,7 @@ RunSummary make_summary(const Run& run, double now, std::chrono::seconds dead_af
 }
 
 bool is_active(RunState state) {
-    return state != RunState::done && state != RunState::failed && state != RunState::dead;
+    return state != RunState::done && state != RunState::failed && state != RunState::dead && state != RunState::idle;
 }
 
 double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }

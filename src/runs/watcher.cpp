@@ -7,9 +7,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "runs/discovery.hpp"
+#include "runs/format.hpp"
 #include "runs/params_reader.hpp"
 
 namespace ailab::runs {
@@ -40,7 +42,11 @@ bool is_network_file_system(const std::filesystem::path& path) {
     }
 }
 
-bool is_log_name(std::string_view name) { return name == log_file_names[0] || name == log_file_names[1]; }
+// Whether an event on `name` in a run's folder may change the run's records: any format's files
+// (the run's marker may have been replaced by another format's).
+bool is_record_file(std::string_view name) {
+    return std::ranges::any_of(all_formats(), [name](const Format& format) { return format.watches(name); });
+}
 
 }  // namespace
 
@@ -121,8 +127,8 @@ void Watcher::read_events(WatchReport& report) {
                 continue;
             }
             if (target.kind == WatchKind::run) {
-                // Every log name: the run's log may have been replaced by the other one.
-                if (name.empty() || is_log_name(name))
+                // Every format's names: the run's marker may have been replaced by another one.
+                if (name.empty() || is_record_file(name))
                     report.runs.push_back(target.path);
                 else if (is_params_file(name))
                     report.params.push_back(target.path);
@@ -147,13 +153,10 @@ void Watcher::poll(PollScope scope, const FolderMap& folders, const RunTable& ta
         if (mtime != folder.mtime_ns) report.folders.insert(path);
     }
     for (const auto& [path, run] : table.by_path()) {
-        if (!everything && ((trust_watches && run->watch >= 0) || !run->active)) continue;
-        auto seen = stat_identity(run->log_path);
-        if (!seen) {
-            if (run->access == LogAccess::readable) report.runs.push_back(path);
-            continue;
-        }
-        if (run->reader.changed(*seen) || run->access != LogAccess::readable) report.runs.push_back(path);
+        bool watched = trust_watches && run->watch >= 0 && !run->always_polled;
+        if (!everything && (watched || !run->active)) continue;
+        if (run->reader->changed_on_disk(run->folder_path) || run->access != LogAccess::readable)
+            report.runs.push_back(path);
     }
     // Config files: inotify reports them on watched runs; the others are stat()ed here.
     if (!everything) return;

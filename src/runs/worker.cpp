@@ -24,10 +24,10 @@ Worker::Worker(std::filesystem::path results, const ResultsRoot& root, const Set
                net::Hub& hub)
     : results_(std::move(results)),
       settings_(settings),
-      dead_after_(dead_after_seconds(settings)),
+      times_(state_times(settings)),
       table_(table),
       watcher_(results_, settings),
-      publisher_(hub, dead_after_),
+      publisher_(hub, times_),
       indexer_(results_, root, publisher_),
       params_reader_(root, publisher_, results_.string()),
       cold_reader_(root),
@@ -90,13 +90,13 @@ void Worker::run_tasks() {
 // ------------------------------------------------------------------------------------------------
 // Discovery.
 
-void Worker::add_run(const std::string& path, const std::string& log_file, Announce announce) {
-    auto run = std::make_shared<Run>(path, log_file, results_, history_capacity_);
+void Worker::add_run(const std::string& path, const std::string& log_file, RunFormat format, Announce announce) {
+    auto run = std::make_shared<Run>(path, log_file, format, results_, history_capacity_, settings_.scope);
     cold_reader_.read(*run);
-    run->points_from_offset = static_cast<std::uint64_t>(std::max<std::int64_t>(run->identity.size, 0));
+    run->points_from_offset = points_start(*run);
     run->watch = watcher_.add(path, WatchKind::run);
     table_.insert(run);
-    auto summary = make_summary(*run, unix_now(), dead_after_);
+    auto summary = make_summary(*run, unix_now(), times_);
     run->last_state = summary.state;
     run->active = is_active(summary.state);
     run->published = std::move(summary);
@@ -115,7 +115,7 @@ void Worker::add_found(const ScanResult& found, Announce announce) {
     }
     for (const auto& found_run : found.runs) {
         if (table_.at_path(found_run.path)) continue;
-        add_run(found_run.path, found_run.log_file, announce);
+        add_run(found_run.path, found_run.log_file, found_run.format, announce);
         folders_[parent_path(found_run.path)].children.insert(name_of(found_run.path));
     }
 }
@@ -160,7 +160,7 @@ void Worker::rescan_folder(const std::string& path) {
     if (!path.empty() && !listing.log_file.empty()) {
         // A log appeared: the folder is a run now (and runs are not searched for further runs).
         remove_subtree(path);
-        add_run(path, listing.log_file, Announce::yes);
+        add_run(path, listing.log_file, listing.format, Announce::yes);
         folders_[parent_path(path)].children.insert(name_of(path));
         return;
     }
@@ -225,7 +225,7 @@ void Worker::take_report(WatchReport& report) {
 void Worker::check_states() {
     double now = unix_now();
     for (const auto& [path, run] : table_.by_path()) {
-        auto state = run->state(now, dead_after_);
+        auto state = run->state(now, times_);
         if (state != run->last_state) {
             run->last_state = state;
             run->active = is_active(state);
@@ -238,7 +238,14 @@ bool Worker::params_ready() const {
     return params_reader_.busy() && (publisher_.pending_params() < max_params_batch || !publisher_.listening());
 }
 
-void Worker::read_changed_logs() { indexer_.process_urgent(QueueDrain::until_empty, dirty_folders_); }
+void Worker::read_changed_logs() {
+    indexer_.process_urgent(QueueDrain::until_empty, dirty_folders_);
+    take_format_params();
+}
+
+void Worker::take_format_params() {
+    for (const auto& run : indexer_.take_params_changed()) params_reader_.mark(run);
+}
 
 void Worker::process_everything() {
     WatchReport report;
@@ -312,6 +319,7 @@ void Worker::main() {
         // message that a WebSocket's queue bounds would refuse.
         if (params_ready()) params_reader_.process(params_per_turn);
         if (!indexer_.has_urgent()) indexer_.process_backlog(dirty_folders_);
+        take_format_params();
         if (now >= next_state_check) {
             check_states();
             next_state_check = now + 1s;

@@ -63,6 +63,8 @@ public:
     void rescan_above(const std::string& path);
     // Reads every log queued as changed (new runs included) now.
     void read_changed_logs();
+    // Hands the runs whose format params changed from the indexer to the params reader.
+    void take_format_params();
     // Sends what changed (FlushTiming::when_due keeps the rate limit).
     void flush(FlushTiming timing) { publisher_.flush(timing); }
     // Everything: inotify events, stat() of every folder and log, every change read, then a flush.
@@ -77,7 +79,7 @@ private:
 
     // Discovery: the tracked folders and runs.
     void add_found(const ScanResult& found, Announce announce);
-    void add_run(const std::string& path, const std::string& log_file, Announce announce);
+    void add_run(const std::string& path, const std::string& log_file, RunFormat format, Announce announce);
     void rescan_folder(const std::string& path);
     void process_dirty_folders();
     // Hands the watcher's report on: folders to list, runs to read, forgotten watches.
@@ -89,7 +91,7 @@ private:
 
     const std::filesystem::path results_;
     const Settings settings_;
-    const std::chrono::seconds dead_after_;
+    const StateTimes times_;
     RunTable& table_;
     Watcher watcher_;
     Publisher publisher_;

@@ -41,8 +41,12 @@ public:
         put_le(bits, 4);
         return *this;
     }
-    Message& double_field(std::uint32_t field, double value) { return fixed64(field, std::bit_cast<std::uint64_t>(value)); }
-    Message& float_field(std::uint32_t field, float value) { return fixed32(field, std::bit_cast<std::uint32_t>(value)); }
+    Message& double_field(std::uint32_t field, double value) {
+        return fixed64(field, std::bit_cast<std::uint64_t>(value));
+    }
+    Message& float_field(std::uint32_t field, float value) {
+        return fixed32(field, std::bit_cast<std::uint32_t>(value));
+    }
     Message& bytes(std::uint32_t field, std::string_view value) {
         key(field, 2);
         put_varint(value.size());
@@ -178,12 +182,16 @@ inline Message scalar_tensor(double value, TensorForm form) {
         tensor.varint(1, dt_float).message(2, Message());
         tensor.bytes(5, Message::le_bytes(std::bit_cast<std::uint32_t>(as_float), 4));
         break;
-    case TensorForm::float_val_unpacked: tensor.varint(1, dt_float).message(2, Message()).float_field(5, as_float); break;
+    case TensorForm::float_val_unpacked:
+        tensor.varint(1, dt_float).message(2, Message()).float_field(5, as_float);
+        break;
     case TensorForm::double_val:
         tensor.varint(1, dt_double).message(2, Message());
         tensor.bytes(6, Message::le_bytes(std::bit_cast<std::uint64_t>(value), 8));
         break;
-    case TensorForm::double_val_unpacked: tensor.varint(1, dt_double).message(2, Message()).double_field(6, value); break;
+    case TensorForm::double_val_unpacked:
+        tensor.varint(1, dt_double).message(2, Message()).double_field(6, value);
+        break;
     case TensorForm::tensor_content_float:
         tensor.varint(1, dt_float).message(2, Message());
         tensor.bytes(4, Message::le_bytes(std::bit_cast<std::uint32_t>(as_float), 4));
@@ -237,9 +245,12 @@ using HparamValue = std::variant<double, std::string, bool>;
 // google.protobuf.Value for one hparam.
 inline Message hparam_value(const HparamValue& value) {
     Message out;
-    if (const auto* number = std::get_if<double>(&value)) out.double_field(2, *number);
-    else if (const auto* text = std::get_if<std::string>(&value)) out.bytes(3, *text);
-    else out.varint(4, std::get<bool>(value) ? 1 : 0);
+    if (const auto* number = std::get_if<double>(&value))
+        out.double_field(2, *number);
+    else if (const auto* text = std::get_if<std::string>(&value))
+        out.bytes(3, *text);
+    else
+        out.varint(4, std::get<bool>(value) ? 1 : 0);
     return out;
 }
 
@@ -247,7 +258,8 @@ inline Message hparam_value(const HparamValue& value) {
 inline std::string session_start_info_content(const std::map<std::string, HparamValue>& hparams,
                                               std::string_view group_name = {}) {
     Message start_info;
-    for (const auto& [name, value] : hparams) start_info.message(1, Message().bytes(1, name).message(2, hparam_value(value)));
+    for (const auto& [name, value] : hparams)
+        start_info.message(1, Message().bytes(1, name).message(2, hparam_value(value)));
     if (!group_name.empty()) start_info.bytes(4, group_name);
     return Message().varint(1, 0).message(3, start_info);
 }
@@ -263,7 +275,10 @@ inline std::string hparams_event(double wall_time, const std::map<std::string, H
 
 // SessionLog { status: START } (a writer that restarted; TensorBoard drops later steps).
 inline std::string session_start_event(double wall_time, std::int64_t step) {
-    return Message().double_field(1, wall_time).varint(2, static_cast<std::uint64_t>(step)).message(7, Message().varint(1, 1));
+    return Message()
+        .double_field(1, wall_time)
+        .varint(2, static_cast<std::uint64_t>(step))
+        .message(7, Message().varint(1, 1));
 }
 
 // TFRecord framing.

@@ -91,8 +91,7 @@ constexpr ShiftTables long_shift = make_shift_tables(long_block);
 constexpr ShiftTables short_shift = make_shift_tables(short_block);
 
 inline std::uint32_t shift(const ShiftTables& tables, std::uint32_t crc) {
-    return tables[0][crc & 0xff] ^ tables[1][(crc >> 8) & 0xff] ^ tables[2][(crc >> 16) & 0xff] ^
-           tables[3][crc >> 24];
+    return tables[0][crc & 0xff] ^ tables[1][(crc >> 8) & 0xff] ^ tables[2][(crc >> 16) & 0xff] ^ tables[3][crc >> 24];
 }
 
 // Feeds `count` blocks of three streams of `block` bytes each; returns the register.
@@ -127,9 +126,8 @@ std::uint32_t crc32c_software(const void* data, std::size_t size, std::uint32_t 
     crc = ~crc;
     while (size >= 8) {
         const std::uint64_t word = load_le64(next) ^ crc;
-        crc = t[7][word & 0xff] ^ t[6][(word >> 8) & 0xff] ^ t[5][(word >> 16) & 0xff] ^
-              t[4][(word >> 24) & 0xff] ^ t[3][(word >> 32) & 0xff] ^ t[2][(word >> 40) & 0xff] ^
-              t[1][(word >> 48) & 0xff] ^ t[0][word >> 56];
+        crc = t[7][word & 0xff] ^ t[6][(word >> 8) & 0xff] ^ t[5][(word >> 16) & 0xff] ^ t[4][(word >> 24) & 0xff] ^
+              t[3][(word >> 32) & 0xff] ^ t[2][(word >> 40) & 0xff] ^ t[1][(word >> 48) & 0xff] ^ t[0][word >> 56];
         next += 8;
         size -= 8;
     }
@@ -139,8 +137,7 @@ std::uint32_t crc32c_software(const void* data, std::size_t size, std::uint32_t 
 
 #if defined(__x86_64__)
 
-__attribute__((target("sse4.2"))) std::uint32_t crc32c_hardware(const void* data, std::size_t size,
-                                                                std::uint32_t crc) {
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_hardware(const void* data, std::size_t size, std::uint32_t crc) {
     const auto* next = static_cast<const unsigned char*>(data);
     std::uint64_t crc0 = ~crc;
     if (size >= 3 * short_block) {

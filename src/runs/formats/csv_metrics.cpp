@@ -1,5 +1,6 @@
 #include "runs/formats/csv_metrics.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <system_error>
 
@@ -21,9 +22,7 @@ std::string_view without_carriage_return(std::string_view line) {
 }
 
 bool is_blank_line(std::string_view line) {
-    for (char c : line)
-        if (!is_blank_char(c) && c != '\r') return false;
-    return true;
+    return std::ranges::all_of(line, [](char c) { return is_blank_char(c) || c == '\r'; });
 }
 
 // Lightning's CSVLogger has no timestamp column of its own; these are the names other writers of

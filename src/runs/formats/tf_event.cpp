@@ -52,14 +52,11 @@ public:
     [[gnu::always_inline]] bool next(Field& field) {
         if (position_ == end_) return false;
         std::uint64_t key;
-        if (!read_varint(key) || key > std::numeric_limits<std::uint32_t>::max() || (key >> 3) == 0)
-            return fail();
+        if (!read_varint(key) || key > std::numeric_limits<std::uint32_t>::max() || (key >> 3) == 0) return fail();
         field.number = static_cast<std::uint32_t>(key >> 3);
         const auto remaining = static_cast<std::size_t>(end_ - position_);
         switch (key & 7) {
-        case 0:
-            field.wire = Wire::varint;
-            return read_varint(field.value) || fail();
+        case 0: field.wire = Wire::varint; return read_varint(field.value) || fail();
         case 1:
             field.wire = Wire::fixed64;
             if (remaining < 8) return fail();
@@ -123,10 +120,12 @@ float half_to_float(std::uint32_t bits) {
     const std::uint32_t exponent = (bits >> 10) & 0x1f;
     const std::uint32_t mantissa = bits & 0x3ff;
     float magnitude;
-    if (exponent == 0) magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    else if (exponent == 31) magnitude = mantissa == 0 ? std::numeric_limits<float>::infinity()
-                                                       : std::numeric_limits<float>::quiet_NaN();
-    else magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
+    if (exponent == 0)
+        magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    else if (exponent == 31)
+        magnitude = mantissa == 0 ? std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
+    else
+        magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
     return sign ? -magnitude : magnitude;
 }
 
@@ -279,9 +278,9 @@ TensorResult decode_scalar_tensor(std::string_view bytes, bool integers, double&
     std::uint64_t bits;
     if (!content.empty()) {  // tensor_content wins over the typed fields, as in TensorFlow
         if (content.size() != width) return TensorResult::none;
-        bits = width == 8 ? load_le<std::uint64_t>(content.data())
-             : width == 4 ? load_le<std::uint32_t>(content.data())
-                          : load_le<std::uint16_t>(content.data());
+        bits = width == 8   ? load_le<std::uint64_t>(content.data())
+               : width == 4 ? load_le<std::uint32_t>(content.data())
+                            : load_le<std::uint16_t>(content.data());
     } else {
         if (values->count != 1) return TensorResult::none;
         bits = values->last;
@@ -311,8 +310,10 @@ bool decode_images_tensor(std::string_view bytes, std::string_view tag, std::vec
     while (reader.next(field)) {
         if (field.number != 8) continue;
         if (field.wire != Wire::bytes) return false;
-        if (index == 0) image.width = parse_dimension(field.bytes);
-        else if (index == 1) image.height = parse_dimension(field.bytes);
+        if (index == 0)
+            image.width = parse_dimension(field.bytes);
+        else if (index == 1)
+            image.height = parse_dimension(field.bytes);
         else {
             image.encoded = field.bytes;
             images.push_back(image);

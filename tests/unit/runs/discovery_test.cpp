@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "test_util.hpp"
 
@@ -56,6 +57,40 @@ TEST(Discovery, PrefersAilabLogOverLogTxt) {
     scan_tree(root.path(), "", 0, 5, result);
     ASSERT_EQ(result.runs.size(), 1u);
     EXPECT_EQ(result.runs[0].log_file, "ailab.log");
+}
+
+TEST(Discovery, FindsEveryFormatAndRanksTheirMarkers) {
+    TempFolder root;
+    write_file(root.path() / "tb/events.out.tfevents.1700000000.host", "");
+    write_file(root.path() / "tb/events.out.tfevents.1600000000.host", "");
+    write_file(root.path() / "pl/metrics.csv", "step\n");
+    write_file(root.path() / "pl/hparams.yaml", "lr: 1\n");
+    write_file(root.path() / "hf/checkpoint-500/trainer_state.json", "{}");
+    write_file(root.path() / "hf/runs/Dec03_10-00-00_host/events.out.tfevents.1.host", "");  // inside the run
+    write_file(root.path() / "hf2/trainer_state.json", "{}");
+    // An ailab log beats the other formats' files in the same folder.
+    write_file(root.path() / "mixed/ailab.log", "");
+    write_file(root.path() / "mixed/metrics.csv", "");
+    write_file(root.path() / "mixed/events.out.tfevents.1.host", "");
+    // metrics.csv beats event files (Lightning with both loggers).
+    write_file(root.path() / "both/metrics.csv", "");
+    write_file(root.path() / "both/events.out.tfevents.1.host", "");
+    // A folder named like a marker file is no run; a file named like a checkpoint folder is none either.
+    write_file(root.path() / "odd/metrics.csv/inner.txt", "");
+    write_file(root.path() / "odd2/checkpoint-3", "");
+    ScanResult result;
+    scan_tree(root.path(), "", 0, 5, result);
+    std::map<std::string, std::pair<std::string, RunFormat>> found;
+    for (const auto& run : result.runs) found[run.path] = {run.log_file, run.format};
+    std::map<std::string, std::pair<std::string, RunFormat>> expected = {
+        {"both", {"metrics.csv", RunFormat::lightning}},
+        {"hf", {"checkpoint-500", RunFormat::huggingface}},
+        {"hf2", {"trainer_state.json", RunFormat::huggingface}},
+        {"mixed", {"ailab.log", RunFormat::ailab}},
+        {"pl", {"metrics.csv", RunFormat::lightning}},
+        {"tb", {"events.out.tfevents.1600000000.host", RunFormat::tensorboard}},
+    };
+    EXPECT_EQ(found, expected);
 }
 
 TEST(Discovery, ReportsFoldersThatAreNotRuns) {

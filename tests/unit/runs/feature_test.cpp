@@ -76,6 +76,7 @@ TEST(RunsFeature, RegistersItsRoutesAndMetricsAndReportsRunStates) {
               "ailab_runs{state=\"done\"} 0\n"
               "ailab_runs{state=\"empty\"} 0\n"
               "ailab_runs{state=\"failed\"} 0\n"
+              "ailab_runs{state=\"idle\"} 0\n"
               "ailab_runs{state=\"paused\"} 0\n"
               "ailab_runs{state=\"running\"} 1\n"
               "ailab_runs{state=\"unreadable\"} 0\n"

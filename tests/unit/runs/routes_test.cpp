@@ -70,6 +70,7 @@ TEST_F(RunRoutesTest, EveryRouteNeedsTheToken) {
         EXPECT_EQ(route.access, net::Access::token_required) << route.pattern;
         auto path = route.pattern;
         if (auto brace = path.find("{id}"); brace != std::string::npos) path.replace(brace, 4, run1);
+        if (auto brace = path.find("{index}"); brace != std::string::npos) path.replace(brace, 7, "0");
         EXPECT_EQ(call(route.method, path, "{}", "").status, 401) << route.pattern;
         EXPECT_EQ(call(route.method, path, "{}", "bad").status, 401) << route.pattern;
     }
@@ -79,11 +80,11 @@ TEST_F(RunRoutesTest, OnlyAnswersFromMemoryRunOnTheIoThread) {
     std::size_t checked = 0;
     for (const auto& route : router.routes()) {
         bool from_memory = route.pattern == "/api/v1/runs" || route.pattern == "/api/v1/runs/params" ||
-                           route.pattern == "/api/v1/runs/values";
+                           route.pattern == "/api/v1/runs/values" || route.pattern == "/api/v1/runs/{id}/images";
         EXPECT_EQ(route.execution, from_memory ? net::Execution::io_thread : net::Execution::worker) << route.pattern;
         ++checked;
     }
-    EXPECT_EQ(checked, 9u);
+    EXPECT_EQ(checked, 11u);
 }
 
 TEST_F(RunRoutesTest, ListHasEveryRunWithTheSummaryFields) {

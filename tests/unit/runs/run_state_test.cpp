@@ -21,10 +21,42 @@ protected:
         return compute_state(StateInputs{access, fold.lines(), &fold.meaningful(), updated_at}, now, dead_after);
     }
 
+    // The rules of formats without goals (TensorBoard, Lightning, Hugging Face).
+    RunState goalless_state(std::optional<double> updated_at) {
+        StateInputs inputs{LogAccess::readable, fold.lines(), &fold.meaningful(), updated_at, Goals::none};
+        return compute_state(inputs, now, StateTimes(dead_after, 10min));
+    }
+
     LineParser parser;
     ParsedLine line;
     RunFold fold;
 };
+
+TEST_F(RunStateTest, WithoutGoalsRunningWhileGrowingThenIdleNeverDead) {
+    EXPECT_EQ(goalless_state(now), RunState::empty);
+    add(R"({"step": 1, "loss": 0.5})");
+    EXPECT_EQ(goalless_state(now - 60), RunState::running);
+    EXPECT_EQ(goalless_state(now - 9 * 60), RunState::running);
+    // No growth for idle_minutes: idle, whatever time passes (the files cannot tell finished from dead).
+    EXPECT_EQ(goalless_state(now - 10 * 60), RunState::idle);
+    EXPECT_EQ(goalless_state(now - 1e6), RunState::idle);
+    EXPECT_EQ(goalless_state(std::nullopt), RunState::idle);
+}
+
+TEST_F(RunStateTest, WithoutGoalsDoneOnlyWithEvidence) {
+    // Lightning's last epoch with max_epochs known: progress 1, done once it stops growing.
+    add(R"({"step": 10, "progress": 1.0})");
+    EXPECT_EQ(goalless_state(now - 60), RunState::running);
+    EXPECT_EQ(goalless_state(now - 3600), RunState::done);
+    // Hugging Face's global_step == max_steps: the reader writes the goal "done", done at once.
+    fold.reset();
+    add(R"({"step": 100, "goal": "done", "progress": 1.0})");
+    EXPECT_EQ(goalless_state(now), RunState::done);
+    // Progress short of 1: idle, not done.
+    fold.reset();
+    add(R"({"step": 50, "progress": 0.5})");
+    EXPECT_EQ(goalless_state(now - 3600), RunState::idle);
+}
 
 TEST_F(RunStateTest, EmptyWithoutValidLines) {
     EXPECT_EQ(state(now), RunState::empty);

@@ -59,6 +59,16 @@ TEST(RunsSettings, ValidValuesAndTheEndsOfEachRange) {
     EXPECT_EQ(high.poll_interval, 3'600'000ms);
 }
 
+TEST(RunsSettings, IdleMinutesDefaultsToTenAndIsChecked) {
+    EXPECT_EQ(parse({}).idle_after, 10min);
+    EXPECT_EQ(parse({{"idle_minutes", 3}}).idle_after, 3min);
+    EXPECT_EQ(state_times(parse({{"idle_minutes", 3}, {"dead_after_minutes", 7}})).idle_after, 180s);
+    EXPECT_EQ(state_times(parse({{"idle_minutes", 3}, {"dead_after_minutes", 7}})).dead_after, 420s);
+    EXPECT_EQ(error_of({{"idle_minutes", 0}}),
+              "config.json: \"idle_minutes\" must be an integer from 1 to 525600, got 0");
+    EXPECT_NE(error_of({{"idle_minutes", "ten"}}).find("\"idle_minutes\""), std::string::npos);
+}
+
 TEST(RunsSettings, OutOfRangeOrWrongTypeIsAConfigErrorNamingTheKey) {
     EXPECT_EQ(error_of({{"dead_after_minutes", 0}}),
               "config.json: \"dead_after_minutes\" must be an integer from 1 to 525600, got 0");

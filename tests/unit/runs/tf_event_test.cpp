@@ -139,12 +139,12 @@ TEST(TfEvent, TensorsThatAreNotScalars) {
     const Message scalar = tfe::scalar_tensor(1, tfe::TensorForm::float_val);
     const TfEvent event = decoded(tfe::summary_event(
         1, 1,
-        {tfe::tensor_value("vector", vector), tfe::tensor_value("two", two_values), tfe::tensor_value("rank?", unknown_rank),
-         tfe::tensor_value("empty", empty), tfe::tensor_value("content", wrong_content),
-         tfe::tensor_value("string", string), tfe::tensor_value("int without plugin", integer, ""),
-         tfe::tensor_value("histogram", scalar, "histograms"), tfe::tensor_value("text", scalar, "text"),
-         tfe::tensor_value("pr", scalar, "pr_curves"), tfe::tensor_value("custom", scalar, "my_plugin"),
-         tfe::tensor_value("hparams", scalar, "hparams"),
+        {tfe::tensor_value("vector", vector), tfe::tensor_value("two", two_values),
+         tfe::tensor_value("rank?", unknown_rank), tfe::tensor_value("empty", empty),
+         tfe::tensor_value("content", wrong_content), tfe::tensor_value("string", string),
+         tfe::tensor_value("int without plugin", integer, ""), tfe::tensor_value("histogram", scalar, "histograms"),
+         tfe::tensor_value("text", scalar, "text"), tfe::tensor_value("pr", scalar, "pr_curves"),
+         tfe::tensor_value("custom", scalar, "my_plugin"), tfe::tensor_value("hparams", scalar, "hparams"),
          tfe::simple_value("simple in text", 1).message(9, tfe::plugin_metadata("text"))}));
     EXPECT_TRUE(event.has_summary);
     for (const TfScalar& scalar_read : event.scalars) ADD_FAILURE() << "unexpected scalar " << scalar_read.tag;
@@ -153,7 +153,8 @@ TEST(TfEvent, TensorsThatAreNotScalars) {
 TEST(TfEvent, IntegerTensorsCountWithTheScalarsPlugin) {
     Message int32 = Message().varint(1, tfe::dt_int32).varint(7, static_cast<std::uint64_t>(-3));
     Message int64 = Message().varint(1, tfe::dt_int64).bytes(10, Message::varint_bytes(1ull << 40));
-    const TfEvent event = decoded(tfe::summary_event(1, 1, {tfe::tensor_value("a", int32), tfe::tensor_value("b", int64)}));
+    const TfEvent event =
+        decoded(tfe::summary_event(1, 1, {tfe::tensor_value("a", int32), tfe::tensor_value("b", int64)}));
     ASSERT_EQ(event.scalars.size(), 2u);
     EXPECT_EQ(event.scalars[0].value, -3);
     EXPECT_EQ(event.scalars[1].value, static_cast<double>(1ull << 40));
@@ -174,8 +175,9 @@ TEST(TfEvent, MetadataAfterTheTensorAndNodeName) {
 
 TEST(TfEvent, SeveralValuesInOneSummary) {
     const TfEvent event = decoded(tfe::summary_event(
-        5, 100, {tfe::simple_value("a", 1), tfe::tensor_value("b", tfe::scalar_tensor(2, tfe::TensorForm::double_val)),
-                 tfe::simple_value("c", 3)}));
+        5, 100,
+        {tfe::simple_value("a", 1), tfe::tensor_value("b", tfe::scalar_tensor(2, tfe::TensorForm::double_val)),
+         tfe::simple_value("c", 3)}));
     ASSERT_EQ(event.scalars.size(), 3u);
     EXPECT_EQ(event.scalars[0].tag, "a");
     EXPECT_EQ(event.scalars[1].tag, "b");
@@ -215,9 +217,9 @@ TEST(TfEvent, MalformedVarints) {
     EXPECT_TRUE(is_malformed(eleven));
     const std::string ten = "\x10" + std::string(9, '\xff') + "\x01";  // 10 bytes: -1
     EXPECT_EQ(decoded(ten).step, -1);
-    EXPECT_TRUE(is_malformed("\x10\x80\x80"));  // runs past the end
-    EXPECT_TRUE(is_malformed("\x10"));          // a key with no value
-    EXPECT_TRUE(is_malformed("\x80"));          // a truncated key
+    EXPECT_TRUE(is_malformed("\x10\x80\x80"));      // runs past the end
+    EXPECT_TRUE(is_malformed("\x10"));              // a key with no value
+    EXPECT_TRUE(is_malformed("\x80"));              // a truncated key
     EXPECT_TRUE(is_malformed("\x09\x00\x00\x00"));  // wall_time: 3 of 8 bytes
     EXPECT_TRUE(is_malformed("\x2a\x02\x15\x00"));  // a fixed32 inside the summary with 1 of 4 bytes
     // A key over 32 bits.
@@ -225,7 +227,9 @@ TEST(TfEvent, MalformedVarints) {
 }
 
 TEST(TfEvent, LengthsBeyondTheBuffer) {
-    EXPECT_TRUE(is_malformed("\x1a\x05" "abc"));  // file_version claims 5 bytes, has 3
+    EXPECT_TRUE(
+        is_malformed("\x1a\x05"
+                     "abc"));                                                   // file_version claims 5 bytes, has 3
     EXPECT_TRUE(is_malformed("\x2a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"));  // summary of 2^64 - 1 bytes
     // The record goes on, but the value claims more than its summary holds.
     Message summary;
@@ -245,11 +249,11 @@ TEST(TfEvent, LengthsBeyondTheBuffer) {
 }
 
 TEST(TfEvent, WrongWireTypeForAKnownField) {
-    EXPECT_TRUE(is_malformed(Message().fixed64(2, 5).str()));           // step as fixed64
-    EXPECT_TRUE(is_malformed(Message().varint(1, 5).str()));            // wall_time as varint
-    EXPECT_TRUE(is_malformed(Message().varint(3, 5).str()));            // file_version as varint
-    EXPECT_TRUE(is_malformed(Message().varint(5, 5).str()));            // summary as varint
-    EXPECT_TRUE(is_malformed(tfe::summary_event(1, 1, {Message().varint(1, 5)})));           // tag
+    EXPECT_TRUE(is_malformed(Message().fixed64(2, 5).str()));                       // step as fixed64
+    EXPECT_TRUE(is_malformed(Message().varint(1, 5).str()));                        // wall_time as varint
+    EXPECT_TRUE(is_malformed(Message().varint(3, 5).str()));                        // file_version as varint
+    EXPECT_TRUE(is_malformed(Message().varint(5, 5).str()));                        // summary as varint
+    EXPECT_TRUE(is_malformed(tfe::summary_event(1, 1, {Message().varint(1, 5)})));  // tag
     EXPECT_TRUE(is_malformed(tfe::summary_event(1, 1, {Message().bytes(1, "t").fixed64(2, 0)})));  // simple_value
     EXPECT_TRUE(is_malformed(tfe::summary_event(1, 1, {tfe::tensor_value("t", Message().fixed32(1, 1))})));  // dtype
     EXPECT_TRUE(is_malformed(Message().message(7, Message().bytes(1, "x")).str()));  // SessionLog.status
@@ -257,8 +261,9 @@ TEST(TfEvent, WrongWireTypeForAKnownField) {
 
 TEST(TfEvent, EveryTruncationIsRefusedOrDecoded) {
     const std::string record = tfe::summary_event(
-        1, 2, {tfe::simple_value("a", 1), tfe::tensor_value("b", tfe::scalar_tensor(2, tfe::TensorForm::half_val)),
-               tfe::image_value("c", 2, 2, "png")});
+        1, 2,
+        {tfe::simple_value("a", 1), tfe::tensor_value("b", tfe::scalar_tensor(2, tfe::TensorForm::half_val)),
+         tfe::image_value("c", 2, 2, "png")});
     ASSERT_EQ(decoded(record).scalars.size(), 2u);
     for (std::size_t size = 0; size < record.size(); ++size) {
         TfEvent event;
@@ -341,7 +346,8 @@ TEST(TfEvent, HparamsExperimentAndEndInfoAreNotSessionStarts) {
         EXPECT_TRUE(hparams->empty());
     }
     // A session_start_info under another plugin is not taken either.
-    Message other = Message().bytes(1, "x").message(9, tfe::plugin_metadata("text", tfe::session_start_info_content({{"a", 1.0}})));
+    Message other =
+        Message().bytes(1, "x").message(9, tfe::plugin_metadata("text", tfe::session_start_info_content({{"a", 1.0}})));
     EXPECT_TRUE(decoded(tfe::summary_event(1, 0, {other})).hparams_content.empty());
 }
 
@@ -358,7 +364,8 @@ TEST(TfEvent, HparamsNullStructAndList) {
     start.bytes(2, "model_uri").bytes(4, "group").double_field(5, 123.0);
     const auto hparams = decode_hparams(Message().varint(1, 0).message(3, start).str());
     ASSERT_TRUE(hparams) << hparams.error().message;
-    EXPECT_EQ(boost::json::serialize(*hparams), R"({"list":[1E0,"two",[true]],"struct":{"inner":null},"missing":null})");
+    EXPECT_EQ(boost::json::serialize(*hparams),
+              R"({"list":[1E0,"two",[true]],"struct":{"inner":null},"missing":null})");
 }
 
 TEST(TfEvent, HparamsDepthLimitAndMalformedBytes) {
@@ -377,7 +384,8 @@ TEST(TfEvent, HparamsDepthLimitAndMalformedBytes) {
     }
     EXPECT_FALSE(decode_hparams(Message().varint(3, 1).str()));  // session_start_info as a varint
     EXPECT_FALSE(is_session_start_info("\x1a\x09"));
-    EXPECT_FALSE(decode_hparams(Message().message(3, Message().message(1, Message().bytes(1, "k").fixed32(2, 0))).str()));
+    EXPECT_FALSE(
+        decode_hparams(Message().message(3, Message().message(1, Message().bytes(1, "k").fixed32(2, 0))).str()));
 }
 
 TEST(TfEvent, ReusedEventIsClearedAndKeepsCapacity) {

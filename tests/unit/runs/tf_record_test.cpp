@@ -114,7 +114,8 @@ TEST(TfRecord, TooLargeSkipsWithoutReadingTheData) {
 }
 
 TEST(TfRecord, FramesBackToBack) {
-    const std::string first = encode_frame("one"), second = encode_frame(""), third = encode_frame(std::string(300, 'z'));
+    const std::string first = encode_frame("one"), second = encode_frame(""),
+                      third = encode_frame(std::string(300, 'z'));
     const std::string bytes = first + second + third + third.substr(0, 20);
     std::string_view rest = bytes;
     std::vector<std::string_view> records;

@@ -67,7 +67,8 @@ std::string run_events(std::size_t target_bytes, double start_time, std::mt19937
     std::string file = tfe::frame(tfe::file_version_event(start_time));
     for (std::int64_t step = 0; file.size() < target_bytes; ++step) {
         for (const char* tag : tags)
-            file += tfe::frame(tfe::scalar_event(start_time + static_cast<double>(step) * 0.1, step, tag, noise(random)));
+            file +=
+                tfe::frame(tfe::scalar_event(start_time + static_cast<double>(step) * 0.1, step, tag, noise(random)));
     }
     return file;
 }
@@ -226,8 +227,9 @@ int main(int argc, char** argv) {
     std::cout << "\n| figure | value |\n| --- | --- |\n";
     std::cout << "| data | " << runs << " runs x " << kib << " KiB = " << megabytes << " MB, " << raw.points
               << " points |\n";
-    std::cout << "| raw loop (read + framing + 2 CRC32C + decode), 1 thread | " << raw.seconds * 1000 << " ms = "
-              << megabytes / raw.seconds << " MB/s, " << raw.points / raw.seconds / 1e6 << " M points/s |\n";
+    std::cout << "| raw loop (read + framing + 2 CRC32C + decode), 1 thread | " << raw.seconds * 1000
+              << " ms = " << megabytes / raw.seconds << " MB/s, " << raw.points / raw.seconds / 1e6
+              << " M points/s |\n";
     std::cout << "| cold index (RunService::start: discovery + every event read into folds and history) | "
               << best_cold * 1000 << " ms = " << megabytes / best_cold << " MB/s, "
               << static_cast<double>(indexed_points) / best_cold / 1e6 << " M records/s |\n";

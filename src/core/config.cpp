@@ -106,7 +106,8 @@ bool is_inside(const std::filesystem::path& inner, const std::filesystem::path& 
 // "results": a folder, or a list of folders and {"name", "path"} objects (several logdirs).
 std::vector<ResultsFolder> read_results_folders(ConfigReader& reader) {
     const json::value* value = reader.find("results");
-    if (value == nullptr || !value->is_array()) return {ResultsFolder{"", reader.folder("results", ConfigReader::Presence::required)}};
+    if (value == nullptr || !value->is_array())
+        return {ResultsFolder{"", reader.folder("results", ConfigReader::Presence::required)}};
     const auto& list = value->as_array();
     if (list.empty() || list.size() > 64)
         reader.fail("results", "must be a folder or a list of 1 to 64 folders, got " + std::to_string(list.size()));
@@ -124,15 +125,17 @@ std::vector<ResultsFolder> read_results_folders(ConfigReader& reader) {
                 if (!name->value().is_string()) reader.fail("results", "entry \"name\" must be a string");
                 folder.name = std::string(name->value().as_string());
                 if (!is_folder_name(folder.name))
-                    reader.fail("results", "name " + describe_json(name->value()) +
-                                               " must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'");
+                    reader.fail("results",
+                                "name " + describe_json(name->value()) +
+                                    " must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'");
             }
             auto it = item.as_object().find("path");
             path = it == item.as_object().end() ? nullptr : &it->value();
         }
         if (path == nullptr || !path->is_string() || path->as_string().empty())
             reader.fail("results", shape + ", got " + describe_json(item));
-        folder.path = std::filesystem::path(reader.expand(std::string(path->as_string()), "results")).lexically_normal();
+        folder.path =
+            std::filesystem::path(reader.expand(std::string(path->as_string()), "results")).lexically_normal();
         if (folder.path.has_relative_path() && folder.path.filename().empty())
             folder.path = folder.path.parent_path();  // "/data/logs/" names the folder "logs"
         if (folder.name.empty()) {

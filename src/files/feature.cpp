@@ -15,8 +15,7 @@ class FilesFeature final : public net::Feature {
 public:
     explicit FilesFeature(net::FeatureContext& context)
         : projects_(Projects::from_config(context.config)),
-          roots_(projects_,
-                 context.services ? context.services->find<runs::RunService>() : nullptr,
+          roots_(projects_, context.services ? context.services->find<runs::RunService>() : nullptr,
                  context.services ? context.services->find<jobs::JobService>() : nullptr) {
         jobs_ = context.services ? context.services->find<jobs::JobService>() : nullptr;
         if (jobs_)

@@ -39,11 +39,11 @@ struct Run {
         std::size_t history_capacity, std::string_view scope = {});
 
     // Constant after construction; read by any thread without a lock.
-    const std::string id;           // run_id(shown_path)
-    const std::string path;         // relative to its results folder: every file access uses this
-    const std::string shown_path;   // scoped_path(scope, path): what the API shows as "path"
+    const std::string id;          // run_id(shown_path)
+    const std::string path;        // relative to its results folder: every file access uses this
+    const std::string shown_path;  // scoped_path(scope, path): what the API shows as "path"
     const std::string name;
-    const std::string group;        // the parent of shown_path
+    const std::string group;  // the parent of shown_path
 
     // Worker thread only (and the cold start before the worker runs).
     std::string folder_path;                  // absolute, for stat() polling only

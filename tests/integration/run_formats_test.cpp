@@ -48,9 +48,7 @@ void age_file(const fs::path& path, std::chrono::seconds age) {
     ASSERT_EQ(::utime(path.c_str(), &times), 0) << path;
 }
 
-double unix_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 const boost::json::object* find_run(const boost::json::value& runs, const std::string& path) {
     for (const auto& run : runs.at("runs").as_array()) {
@@ -63,8 +61,8 @@ std::string trainer_state(int global_step, int max_steps, int entries) {
     std::string history;
     for (int i = 1; i <= entries; ++i) {
         if (!history.empty()) history += ",";
-        history += R"({"step":)" + std::to_string(i * 10) + R"(,"epoch":)" + std::to_string(i * 0.1) +
-                   R"(,"loss":)" + std::to_string(1.0 / i) + R"(,"learning_rate":0.001})";
+        history += R"({"step":)" + std::to_string(i * 10) + R"(,"epoch":)" + std::to_string(i * 0.1) + R"(,"loss":)" +
+                   std::to_string(1.0 / i) + R"(,"learning_rate":0.001})";
     }
     return R"({"global_step":)" + std::to_string(global_step) + R"(,"max_steps":)" + std::to_string(max_steps) +
            R"(,"epoch":)" + std::to_string(entries * 0.1) + R"(,"num_train_epochs":1,"log_history":[)" + history + "]}";
@@ -179,9 +177,8 @@ TEST(RunFormatsIntegration, FourFormatsSideBySideWithLiveAppendsAndStates) {
         tb_point = true;
     }
     EXPECT_TRUE(tb_point);
-    EXPECT_TRUE(wait_for_run(server, token, "mix/tb_run", [](const boost::json::object& run) {
-        return run.at("state").as_string() == "running";
-    }));
+    EXPECT_TRUE(wait_for_run(server, token, "mix/tb_run",
+                             [](const boost::json::object& run) { return run.at("state").as_string() == "running"; }));
     auto after = server.get("/api/v1/runs/" + tb_id + "/metrics?keys=loss/train&max_points=100", token);
     auto after_json = after.json();
     EXPECT_EQ(after_json.at("series").at("loss/train").at("x").as_array().size(), 4u) << after.body;
@@ -189,7 +186,8 @@ TEST(RunFormatsIntegration, FourFormatsSideBySideWithLiveAppendsAndStates) {
     // Lightning: a new row → running.
     append(csv, "1,19,0.7,\n");
     EXPECT_TRUE(wait_for_run(server, token, "mix/pl_run", [](const boost::json::object& run) {
-        return run.at("state").as_string() == "running" && run.at("lines").is_int64() && run.at("lines").as_int64() == 3;
+        return run.at("state").as_string() == "running" && run.at("lines").is_int64() &&
+               run.at("lines").as_int64() == 3;
     }));
 
     // Hugging Face: the next checkpoint moves the progress on; the last one is done.
@@ -198,18 +196,16 @@ TEST(RunFormatsIntegration, FourFormatsSideBySideWithLiveAppendsAndStates) {
         return run.at("progress").is_number() && std::abs(run.at("progress").to_number<double>() - 0.8) < 1e-9;
     }));
     write(results / "mix/hf_live/trainer_state.json", trainer_state(100, 100, 10));
-    EXPECT_TRUE(wait_for_run(server, token, "mix/hf_live", [](const boost::json::object& run) {
-        return run.at("state").as_string() == "done";
-    }));
+    EXPECT_TRUE(wait_for_run(server, token, "mix/hf_live",
+                             [](const boost::json::object& run) { return run.at("state").as_string() == "done"; }));
     // Still one entry for that training.
     EXPECT_EQ(server.get("/api/v1/runs", token).json().at("runs").as_array().size(), 5u);
 
     // The AI Lab log goes on as before.
     append(results / "mix/ailab_run/ailab.log", R"({"goal": "done", "progress": 1.0, "loss": 0.5, "step": 2})"
                                                 "\n");
-    EXPECT_TRUE(wait_for_run(server, token, "mix/ailab_run", [](const boost::json::object& run) {
-        return run.at("state").as_string() == "done";
-    }));
+    EXPECT_TRUE(wait_for_run(server, token, "mix/ailab_run",
+                             [](const boost::json::object& run) { return run.at("state").as_string() == "done"; }));
 }
 
 TEST(RunFormatsIntegration, HuggingFaceAbsorbsItsEventFilesRunAtTheFirstCheckpoint) {

@@ -233,3 +233,49 @@ TEST(Config, NormaliseOrigin) {
     EXPECT_EQ(normalise_origin("null"), "");
     EXPECT_EQ(normalise_origin("https://"), "");
 }
+
+TEST(Config, ResultsMayListSeveralFolders) {
+    // A plain string is one folder with no name: run paths and ids are what they always were.
+    auto single = parse(base());
+    ASSERT_EQ(single.results_folders.size(), 1u);
+    EXPECT_EQ(single.results_folders[0].name, "");
+    EXPECT_EQ(single.results_folders[0].path, "/home/alice/Results");
+
+    // Strings and {"name","path"} objects; a string is named after its folder ("/data/tb/" → "tb").
+    auto config =
+        parse(with("results", boost::json::array{"$HOME/Results", "/data/tb/",
+                                                 boost::json::object{{"name", "b"}, {"path", "/data/b/logs"}}}));
+    ASSERT_EQ(config.results_folders.size(), 3u);
+    EXPECT_EQ(config.results, "/home/alice/Results");  // the first: jobs' AILAB_RESULTS
+    EXPECT_EQ(config.results_folders[0].name, "Results");
+    EXPECT_EQ(config.results_folders[1].name, "tb");
+    EXPECT_EQ(config.results_folders[1].path, "/data/tb");
+    EXPECT_EQ(config.results_folders[2].name, "b");
+    EXPECT_EQ(config.results_folders[2].path, "/data/b/logs");
+
+    // A list of one is the same as the plain string: no prefix.
+    auto one = parse(with("results", boost::json::array{"/data/tb"}));
+    ASSERT_EQ(one.results_folders.size(), 1u);
+    EXPECT_EQ(one.results_folders[0].name, "");
+}
+
+TEST(Config, BadResultsListsAreRefusedWithTheReason) {
+    using boost::json::array;
+    using boost::json::object;
+    EXPECT_NE(error_of(with("results", array{})).find("1 to 64 folders"), std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a/logs", "/b/logs"})).find("two folders are named \"logs\""),
+              std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", "/a/inner"})).find("overlap"), std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", object{{"name", "z"}, {"path", "/a/"}}})).find("overlap"),
+              std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", 5})).find("must list folders"), std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", object{{"name", "x"}}})).find("must list folders"),
+              std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", object{{"name", "../up"}, {"path", "/b"}}})).find("letters, digits"),
+              std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", object{{"path", "/b"}, {"pat", "/c"}}})).find("unknown key \"pat\""),
+              std::string::npos);
+    EXPECT_NE(error_of(with("results", array{"/a", "/"})).find("no usable name"), std::string::npos);
+    // Every message names the file and the key.
+    EXPECT_EQ(error_of(with("results", array{})).rfind("config.json: \"results\"", 0), 0u);
+}

@@ -7,6 +7,7 @@ build="${1:-build}"; save="${2:-}"
 cd "$(dirname "$0")/.."
 echo "== HTTP (bench/http_bench.sh)"; bench/http_bench.sh "$build" $save
 echo; echo "== Runs (bench/runs_bench.sh)"; bench/runs_bench.sh "$build" $save
+echo; echo "== Run formats ($build/bench/ailab_formats_bench)"; "$build/bench/ailab_formats_bench"
 echo; echo "== Run params (bench/run_params_bench.py)"; python3 bench/run_params_bench.py "$build"
 echo; echo "== System ($build/bench/ailab_system_bench)"; "$build/bench/ailab_system_bench"
 command -v tsp >/dev/null || apt-get install -y task-spooler >/dev/null 2>&1 || echo "task-spooler could not be installed: the side-by-side is skipped"

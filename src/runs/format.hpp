@@ -62,6 +62,7 @@ public:
     // Params the format's own files carry (TensorBoard's hparams), flattened by the caller.
     virtual void format_params(const boost::json::object& params) { (void)params; }
     // An image for the gallery.
+    // By value: the sinks that keep an image move it in. NOLINTNEXTLINE(performance-unnecessary-value-param)
     virtual void image(RunImage image) { (void)image; }
 };
 

@@ -232,5 +232,44 @@ TEST(RunFormatsIntegration, HuggingFaceAbsorbsItsEventFilesRunAtTheFirstCheckpoi
     EXPECT_EQ(after.at("runs").as_array()[0].at("path").as_string(), "hf_out");
 }
 
+// "results" as a list of two folders, named in the config. Tried here:
+// the same relative path in both folders is two runs (prefixed paths, distinct ids), each run's
+// files root and metrics come from its own folder, and a run written later in the second folder
+// shows up live.
+TEST(RunFormatsIntegration, SeveralResultsFoldersAreListedSideBySide) {
+    TempDir first, second;
+    ServerProcess server(boost::json::object{
+        {"results", boost::json::array{boost::json::object{{"name", "local"}, {"path", first.path().string()}},
+                                       boost::json::object{{"name", "tb"}, {"path", second.path().string()}}}}});
+    append(first.path() / "p/run1/ailab.log", R"({"goal": "train 1/2", "progress": 0.1, "loss": 1.0, "step": 1})"
+                                              "\n");
+    write(second.path() / "p/run1/events.out.tfevents.1.host",
+          tfe::frame(tfe::file_version_event(unix_now())) + tfe::frame(tfe::scalar_event(unix_now(), 1, "loss", 0.5f)) +
+              tfe::frame(tfe::scalar_event(unix_now(), 2, "loss", 0.25f)));
+    server.start();
+    auto token = server.login();
+    auto runs = server.get("/api/v1/runs", token).json();
+    const auto* mine = find_run(runs, "local/p/run1");
+    const auto* theirs = find_run(runs, "tb/p/run1");
+    ASSERT_TRUE(mine && theirs) << boost::json::serialize(runs);
+    EXPECT_EQ(mine->at("format").as_string(), "ailab");
+    EXPECT_EQ(theirs->at("format").as_string(), "tensorboard");
+    EXPECT_EQ(theirs->at("group").as_string(), "tb/p");
+    std::string id = std::string(theirs->at("id").as_string());
+    EXPECT_EQ(id, run_id("tb/p/run1"));
+    EXPECT_NE(id, std::string(mine->at("id").as_string()));
+
+    auto metrics = server.get("/api/v1/runs/" + id + "/metrics", token);
+    ASSERT_EQ(metrics.status, 200) << metrics.body;
+    EXPECT_NE(metrics.body.find("0.25"), std::string::npos) << metrics.body;
+    auto files = server.get("/api/v1/files/list?root=run:" + id + "&path=", token);
+    ASSERT_EQ(files.status, 200) << files.body;
+    EXPECT_NE(files.body.find("events.out.tfevents.1.host"), std::string::npos) << files.body;
+
+    write(second.path() / "q/run2/ailab.log", R"({"goal": "train 1/2", "progress": 0.5, "loss": 0.5, "step": 5})"
+                                              "\n");
+    EXPECT_TRUE(wait_for_run(server, token, "tb/q/run2", [](const boost::json::object&) { return true; }));
+}
+
 }  // namespace
 }  // namespace ailab::testing

@@ -31,7 +31,8 @@ protected:
     void write_run(const fs::path& run, int lines, double minutes_ago) {
         std::string text;
         double end = unix_now() - minutes_ago * 60;
-        for (int i = 0; i < lines; ++i) text += log_line(end - (lines - 1 - i), "train 1/10", 0.05 * (i + 1), 1.0 / (1 + i), i);
+        for (int i = 0; i < lines; ++i)
+            text += log_line(end - (lines - 1 - i), "train 1/10", 0.05 * (i + 1), 1.0 / (1 + i), i);
         write_file(run / "ailab.log", text);
     }
     void start() {

@@ -9,6 +9,7 @@ interface Fixture {
   id: string;
   name?: string;
   state?: RunRow['run']['state'];
+  format?: RunRow['run']['format'];
   group?: string | null;
   server?: string;
   params?: RunParams;
@@ -25,7 +26,7 @@ function world(fixtures: Fixture[]) {
   const annotations = new Map<string, RunAnnotations>();
   for (const f of fixtures) {
     const serverId = f.server ?? 's1';
-    const run = makeRun({ id: f.id, name: f.name ?? f.id, state: f.state ?? 'running', group: f.group === undefined ? 'proj' : f.group });
+    const run = makeRun({ id: f.id, name: f.name ?? f.id, state: f.state ?? 'running', format: f.format, group: f.group === undefined ? 'proj' : f.group });
     const key = rowKey(serverId, f.id);
     rows.push({ key, serverId, run });
     params.set(key, f.params ?? {});
@@ -250,6 +251,22 @@ describe('evaluation', () => {
     expect(runs.ids('server = cluster')).toEqual(['c']);
     expect(runs.ids('server ~ gpu')).toEqual(['a', 'b', 'd']);
   });
+  it('filters by format (absent: ailab) and the idle state', () => {
+    const mixed = world([
+      { id: 'old' },
+      { id: 'tb', format: 'tensorboard' },
+      { id: 'pl', format: 'lightning', state: 'idle' },
+      { id: 'hf', format: 'huggingface', state: 'done' },
+    ]);
+    expect(mixed.ids('format = tensorboard')).toEqual(['tb']);
+    expect(mixed.ids('format = ailab')).toEqual(['old']);
+    expect(mixed.ids('format != ailab')).toEqual(['tb', 'pl', 'hf']);
+    expect(mixed.ids('format in (lightning, huggingface)')).toEqual(['pl', 'hf']);
+    expect(mixed.ids('state = idle')).toEqual(['pl']);
+    expect(mixed.ids('state in (idle, done)')).toEqual(['pl', 'hf']);
+    expect(() => compileQuery('format = tensorbord', mixed.schema)).toThrow(/^unknown format 'tensorbord' — did you mean 'tensorboard'\?/);
+    expect(() => compileQuery('format > ailab', mixed.schema)).toThrow(/does not apply to 'format'/);
+  });
   it('supports in and not in', () => {
     expect(runs.ids('state in (running, failed)')).toEqual(['a', 'c']);
     expect(runs.ids('state not in (running, failed)')).toEqual(['b', 'd']);
@@ -316,6 +333,9 @@ describe('complete', () => {
     expect(labels('state = fa')).toEqual(['failed']);
     expect(labels('state in (running, d').slice(0, 2)).toEqual(['done', 'dead']);
     expect(labels('tag = b')).toEqual(['best', 'baseline']);
+    expect(labels('state = id')).toEqual(['idle']);
+    expect(labels('format = ')).toEqual(['ailab', 'tensorboard', 'lightning', 'huggingface']);
+    expect(labels('form')).toEqual(['format']);
     expect(labels('model = ')).toEqual(['resnet50', 'ViT-S']);
   });
   it('offers metrics inside min( and the keywords after a term', () => {

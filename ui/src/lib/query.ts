@@ -8,7 +8,7 @@
 // Operators: = != < <= > >= ~ (contains, or a /regex/) !~, `in (a, b)`, `not in (…)`; `and`
 // (also implied between two terms), `or`, `not` (or `!`), parentheses, quoted strings, numbers.
 // Text compares case-insensitively. A run without the key never matches, except with != / !~.
-import { RUN_STATES, type MetricValues, type RunAnnotations, type RunParams } from './api/types';
+import { RUN_FORMATS, RUN_STATES, type MetricValues, type RunAnnotations, type RunParams } from './api/types';
 import type { RunRow } from './table';
 import { collectUses, toPredicate } from './queryEval';
 
@@ -16,6 +16,7 @@ export const QUERY_FIELDS = [
   'name',
   'path',
   'state',
+  'format',
   'group',
   'server',
   'tag',
@@ -398,10 +399,14 @@ class Parser {
     }
     if ((field === 'score' || field === 'progress' || field === 'epoch') && ordering && value.num === null)
       throw at(`expected a number after '${op}'`);
-    if (ordering && (field === 'tag' || field === 'state')) throw new QueryError(`'${op}' does not apply to '${field}': use = != ~ or in`, keyToken.start, value.end);
+    if (ordering && (field === 'tag' || field === 'state' || field === 'format')) throw new QueryError(`'${op}' does not apply to '${field}': use = != ~ or in`, keyToken.start, value.end);
     if (field === 'state' && (op === '=' || op === '!=') && !(RUN_STATES as readonly string[]).includes(value.lower)) {
       const close = closest(value.lower, RUN_STATES);
       throw at(`unknown state '${value.text}'${close ? ` — did you mean '${close}'?` : ''} (one of ${RUN_STATES.join(', ')})`);
+    }
+    if (field === 'format' && (op === '=' || op === '!=') && !(RUN_FORMATS as readonly string[]).includes(value.lower)) {
+      const close = closest(value.lower, RUN_FORMATS);
+      throw at(`unknown format '${value.text}'${close ? ` — did you mean '${close}'?` : ''} (one of ${RUN_FORMATS.join(', ')})`);
     }
   }
 

@@ -1,6 +1,6 @@
 // Autocomplete for the runs query (query.ts): keys where a key may start, operators after a key,
 // values after an operator (states, tags, a param's values seen in the runs).
-import { RUN_STATES } from './api/types';
+import { RUN_FORMATS, RUN_STATES } from './api/types';
 import { METRIC_AGGS, QUERY_FIELDS, resolveKeyName, tokenize, quoteIfNeeded, type KeyRef, type QuerySchema, type Token } from './query';
 
 export type CompletionKind = 'field' | 'param' | 'metric' | 'function' | 'value' | 'operator' | 'keyword';
@@ -30,6 +30,7 @@ const FIELD_DETAIL: Record<string, string> = {
   name: 'run name',
   path: 'path under results',
   state: RUN_STATES.slice(0, 4).join(' | ') + ' …',
+  format: RUN_FORMATS.join(' | '),
   group: 'folder',
   server: 'server name',
   tag: 'any of the tags',
@@ -83,6 +84,7 @@ function valueItems(key: KeyRef, schema: CompleteSchema): Completion[] {
     list.map((v) => ({ label: v, insert: `${quoteIfNeeded(v)} `, kind: 'value' as const, ...(detail ? { detail } : {}) }));
   if (key.kind === 'field') {
     if (key.field === 'state') return values(RUN_STATES);
+    if (key.field === 'format') return values(RUN_FORMATS);
     if (key.field === 'tag') return values(schema.tags, 'tag');
     if (key.field === 'starred') return values(['true', 'false']);
     return [];

@@ -2,6 +2,7 @@
 // keystroke costs one tree walk per row and no parsing.
 import type { ParamValue } from './api/types';
 import type { EvalContext, KeyRef, Literal, Op, Predicate, QueryNode, QueryUses } from './query';
+import { runFormat } from './runFormat';
 import type { RunRow } from './table';
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -86,6 +87,8 @@ function getter(key: KeyRef): Getter {
       return (row) => row.run.path;
     case 'state':
       return (row) => row.run.state;
+    case 'format':
+      return (row) => runFormat(row.run);
     case 'group':
       return (row) => row.run.group ?? undefined;
     case 'phase':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOutputFile, outputFiles } from './runOutput';
+import { isEventFile, isOutputFile, outputFiles } from './runOutput';
 
 describe('run output files', () => {
   it('knows console and log names', () => {
@@ -8,6 +8,14 @@ describe('run output files', () => {
   });
   it('lists the metrics log first, then the others once each', () => {
     expect(outputFiles('ailab.log', ['config.json', 'ailab.log', 'train.log', 'stdout.txt'])).toEqual(['ailab.log', 'train.log', 'stdout.txt']);
+  });
+  it('leaves out a TensorBoard event file (binary), keeps Lightning and Hugging Face logs', () => {
+    const tb = 'logs/events.out.tfevents.1733212800.host.1234.0';
+    expect(isEventFile(tb)).toBe(true);
+    expect(isEventFile('metrics.csv')).toBe(false);
+    expect(outputFiles(tb, [tb, 'train.log'])).toEqual(['train.log']);
+    expect(outputFiles('lightning_logs/version_0/metrics.csv', [])).toEqual(['lightning_logs/version_0/metrics.csv']);
+    expect(outputFiles('checkpoint-500/trainer_state.json', null)).toEqual(['checkpoint-500/trainer_state.json']);
   });
   it('copes with no log file and no files', () => {
     expect(outputFiles(null, ['a.log'])).toEqual(['a.log']);

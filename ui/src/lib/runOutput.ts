@@ -8,10 +8,18 @@ export function isOutputFile(path: string): boolean {
   return OUTPUT_NAME.test(path);
 }
 
-/** The run's output files, the metrics log first, each once; at most `limit`. */
+/** Whether a file is a TensorBoard event file (binary records: no text to tail). */
+export function isEventFile(path: string): boolean {
+  return /(^|\/)[^/]*tfevents[^/]*$/i.test(path);
+}
+
+/**
+ * The run's output files, the metrics log first (unless it is a binary TensorBoard event file),
+ * each once; at most `limit`.
+ */
 export function outputFiles(logFile: string | null | undefined, files: readonly string[] | null | undefined, limit = 8): string[] {
   const out: string[] = [];
-  if (logFile) out.push(logFile);
+  if (logFile && !isEventFile(logFile)) out.push(logFile);
   for (const f of files ?? []) {
     if (out.length >= limit) break;
     if (!out.includes(f) && isOutputFile(f)) out.push(f);

@@ -20,7 +20,7 @@ import {
   type DisplayOptions,
   type RunRow,
 } from './table';
-import { makeRun } from './testdata';
+import { makeIdleRun, makeRun, makeTensorboardRun } from './testdata';
 
 /** A context over plain maps (the runs store in the app). */
 function context(
@@ -81,6 +81,11 @@ describe('compareRows', () => {
     const done = row('s', { id: 'd', state: 'done' });
     const running = row('s', { id: 'r', state: 'running' });
     expect(compareRows(running, done, { column: 'state', direction: 'asc' }, plain)).toBeLessThan(0);
+    // Idle sits between paused and done: it may have finished, or stopped.
+    const idle = row('s', { id: 'i', state: 'idle' });
+    const paused = row('s', { id: 'p', state: 'paused' });
+    expect(compareRows(paused, idle, { column: 'state', direction: 'asc' }, plain)).toBeLessThan(0);
+    expect(compareRows(idle, done, { column: 'state', direction: 'asc' }, plain)).toBeLessThan(0);
   });
 
   it('sorts by server name', () => {
@@ -249,7 +254,8 @@ describe('grouping by a param', () => {
 describe('ETA', () => {
   it('shows none for a run that is not running', () => {
     expect(shownEta(makeRun({ state: 'running', eta: 60 }))).toBe(60);
-    for (const state of ['done', 'failed', 'dead', 'paused'] as const) expect(shownEta(makeRun({ state, eta: 60 }))).toBeNull();
+    for (const state of ['done', 'failed', 'dead', 'paused', 'idle'] as const) expect(shownEta(makeRun({ state, eta: 60 }))).toBeNull();
+    expect(shownEta(makeIdleRun())).toBeNull();
   });
 });
 
@@ -261,6 +267,9 @@ describe('isCleanupCandidate', () => {
     expect(isCleanupCandidate(makeRun({ state: 'done', aborted_early: true }))).toBe(true);
     expect(isCleanupCandidate(makeRun({ state: 'running' }))).toBe(false);
     expect(isCleanupCandidate(makeRun({ state: 'done', aborted_early: null }))).toBe(false);
+    // An idle run may well have finished: never a candidate by its state alone.
+    expect(isCleanupCandidate(makeIdleRun())).toBe(false);
+    expect(isCleanupCandidate(makeTensorboardRun())).toBe(false);
   });
 });
 

@@ -135,7 +135,7 @@ export function isLive(state: RunState): boolean {
   return state === 'running';
 }
 
-/** The ETA to show: none once a run is not running (done, failed, dead, paused…). */
+/** The ETA to show: none once a run is not running (done, failed, dead, paused, idle…). */
 export function shownEta(run: RunSummary): number | null {
   return isLive(run.state) ? run.eta : null;
 }
@@ -421,7 +421,10 @@ export function paramValues(rows: readonly RunRow[], key: string, ctx: EvalConte
     .map(([v]) => v);
 }
 
-/** Runs the server's cleanup accepts without force: aborted early, dead, failed or empty. */
+/**
+ * Runs the server's cleanup accepts without force: aborted early, dead, failed or empty. Not idle:
+ * an idle run (a format without a goal whose files stopped growing) may have finished.
+ */
 export function isCleanupCandidate(run: RunSummary): boolean {
   return run.aborted_early === true || run.state === 'dead' || run.state === 'failed' || run.state === 'empty';
 }

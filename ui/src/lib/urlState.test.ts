@@ -40,6 +40,12 @@ describe('overview URL state', () => {
     expect(s.selected).toEqual(['s:1']);
   });
 
+  it('keeps the idle state chip in the address, in the table order', () => {
+    const state: OverviewUrlState = { ...defaultOverviewState(), states: ['done', 'idle', 'running'] };
+    expect(new URLSearchParams(encodeOverviewState(state)).get('states')).toBe('running,idle,done');
+    expect(decodeOverviewState(encodeOverviewState(state)).states).toEqual(['running', 'idle', 'done']);
+  });
+
   it('gives a sort without a direction its natural one', () => {
     expect(decodeOverviewState('sort=name').sort).toEqual({ column: 'name', direction: 'asc' });
     expect(decodeOverviewState('sort=score').sort).toEqual({ column: 'score', direction: 'desc' });

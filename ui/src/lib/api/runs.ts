@@ -1,6 +1,7 @@
-// The runs feature's HTTP calls (GET /runs, one run, its metrics and export, cleanup) and its
-// WebSocket topic. Trash and restore live in trash.ts.
+// The runs feature's HTTP calls (GET /runs, one run, its metrics, event-file images and export,
+// cleanup) and its WebSocket topic. Trash and restore live in trash.ts.
 import type { ServerClient } from './client';
+import { ApiError } from './errors';
 import type {
   AnnotationsPatch,
   CleanupResponse,
@@ -8,6 +9,7 @@ import type {
   MetricsResponse,
   RunAnnotations,
   RunDetail,
+  RunImagesResponse,
   RunParams,
   RunSummary,
   XAxis,
@@ -31,6 +33,27 @@ export function getMetrics(client: ServerClient, id: string, x: XAxis, maxPoints
     max_points: Math.max(2, Math.round(maxPoints)),
     keys: keys && keys.length ? keys.join(',') : undefined,
   });
+}
+
+/**
+ * The images in a run's TensorBoard event files, in file order (what `/images/{index}` serves).
+ * A server without the endpoint (before event files were read) answers 404: no images.
+ */
+export async function listRunImages(client: ServerClient, id: string, signal?: AbortSignal): Promise<RunImagesResponse> {
+  try {
+    const answer = await client.request<RunImagesResponse | null>('GET', `/runs/${encodeURIComponent(id)}/images`, { signal });
+    return { images: Array.isArray(answer?.images) ? answer.images : [], truncated: answer?.truncated === true };
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return { images: [], truncated: false };
+    throw e;
+  }
+}
+
+/** One event-file image's bytes (with the token, so not an <img src>), typed by its Content-Type, or `fallbackType`. */
+export async function readRunImage(client: ServerClient, id: string, index: number, fallbackType = 'image/png', signal?: AbortSignal): Promise<Blob> {
+  const { bytes, headers } = await client.requestBytes('GET', `/runs/${encodeURIComponent(id)}/images/${index}`, { signal });
+  const type = headers.get('Content-Type')?.split(';')[0].trim() || fallbackType;
+  return new Blob([bytes.slice()], { type: type === 'application/octet-stream' ? fallbackType : type });
 }
 
 /** Every point of a run as CSV or JSON lines text. */

@@ -6,20 +6,32 @@ export type RunState =
   | 'failed'
   | 'paused'
   | 'waiting'
+  | 'idle'
   | 'dead'
   | 'empty'
   | 'unreadable';
 
+/**
+ * Every run state, in the order the table sorts them. `idle`: a format without a goal field
+ * (TensorBoard, Lightning, Hugging Face) whose files stopped growing for `idle_minutes`; it may
+ * have finished or died, the server cannot tell.
+ */
 export const RUN_STATES: RunState[] = [
   'running',
   'waiting',
   'paused',
+  'idle',
   'done',
   'failed',
   'dead',
   'empty',
   'unreadable',
 ];
+
+/** What wrote a run's files: AI Lab's own log, TensorBoard event files, Lightning's CSVLogger, Hugging Face's trainer_state.json. */
+export type RunFormat = 'ailab' | 'tensorboard' | 'lightning' | 'huggingface';
+
+export const RUN_FORMATS: RunFormat[] = ['ailab', 'tensorboard', 'lightning', 'huggingface'];
 
 export interface RunSummary {
   id: string;
@@ -42,6 +54,8 @@ export interface RunSummary {
   errors: { bad_lines: number } | null;
   /** The AI Lab job that wrote this run (its log's `job_id`, from `AILAB_JOB_ID`); null otherwise. */
   job_id?: number | null;
+  /** The run's format; absent on servers before it was reported (read it with `runFormat`: 'ailab'). */
+  format?: RunFormat;
 }
 
 /** A param value: config keys flattened to dotted names ("optimizer.lr"); lists stay lists. */
@@ -87,6 +101,26 @@ export type XAxis = 'step' | 'time' | 'epoch';
 export interface Series {
   x: number[];
   y: (number | null)[];
+}
+
+/** One image of a run's TensorBoard event files (GET /runs/{id}/images), in file order. */
+export interface RunImage {
+  /** Its index for GET /runs/{id}/images/{index}. */
+  index: number;
+  tag: string;
+  step: number;
+  wall_time: number | null;
+  width: number | null;
+  height: number | null;
+  /** Its MIME type ("image/png"). */
+  type: string;
+  bytes: number;
+}
+
+export interface RunImagesResponse {
+  images: RunImage[];
+  /** Whether the server kept only part of the images. */
+  truncated: boolean;
 }
 
 export interface MetricsResponse {

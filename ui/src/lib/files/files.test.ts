@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FileEntry } from '../api/files';
 import { guessDelimiter, parseCsv } from './csv';
-import { collectImages } from './gallery';
+import { collectImages, groupEventImages, stepPosition } from './gallery';
+import type { RunImage } from '../api/types';
 import { hexLine } from './hex';
 import { languageOf, looksBinary, viewerKind } from './kinds';
 import { markdownToHtml, safeHref } from './markdown';
@@ -205,5 +206,26 @@ describe('gallery', () => {
     const capped = await collectImages(list, { maxImages: 2 });
     expect(capped.images.length).toBe(2);
     expect(capped.truncated).toBe(true);
+  });
+
+  it('groups event-file images by tag, steps ascending, several images of a step together', () => {
+    const img = (index: number, tag: string, step: number): RunImage => ({ index, tag, step, wall_time: null, width: 8, height: 8, type: 'image/png', bytes: 10 });
+    // Out of order steps (a resumed writer) and two images of one step (max_outputs = 2).
+    const tags = groupEventImages([img(0, 'samples/grid', 200), img(1, 'attention', 100), img(2, 'samples/grid', 100), img(3, 'samples/grid', 300), img(4, 'samples/grid', 300)]);
+    expect(tags.map((t) => t.tag)).toEqual(['samples/grid', 'attention']);
+    expect(tags[0].steps.map((s) => [s.step, s.images.map((i) => i.index)])).toEqual([
+      [100, [2]],
+      [200, [0]],
+      [300, [3, 4]],
+    ]);
+    expect(groupEventImages([])).toEqual([]);
+  });
+  it('puts a tag’s slider on the newest step until one is chosen, and keeps a choice in range', () => {
+    const tag = { tag: 't', steps: [10, 20, 30].map((step) => ({ step, images: [] })) };
+    expect(stepPosition(tag, null)).toBe(2);
+    expect(stepPosition(tag, 0)).toBe(0);
+    expect(stepPosition(tag, 7)).toBe(2);
+    expect(stepPosition(tag, -1)).toBe(0);
+    expect(stepPosition(tag, 1.5)).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
 import type { FileEntry } from '../api/files';
+import type { RunImage } from '../api/types';
 import { isImageName } from './kinds';
 import { joinPath, TRASH_FOLDER } from './paths';
 
@@ -56,4 +57,43 @@ export async function collectImages(list: (path: string) => Promise<FileEntry[]>
     queue = next;
   }
   return { images, truncated };
+}
+
+/** The images an event file holds for one tag at one step (usually one; more with `max_outputs`). */
+export interface EventImageStep {
+  step: number;
+  images: RunImage[];
+}
+
+/** One tag's images (TensorBoard's image card): its steps in ascending order. */
+export interface EventImageTag {
+  tag: string;
+  steps: EventImageStep[];
+}
+
+/**
+ * The event-file images of a run by tag, in the order each tag first appears, each tag's steps
+ * ascending (the newest last: what a card shows until its slider moves). Several images of one tag
+ * at one step (`max_outputs`, or a step written again by a restarted run) stay together, in file order.
+ */
+export function groupEventImages(images: readonly RunImage[]): EventImageTag[] {
+  const tags = new Map<string, Map<number, RunImage[]>>();
+  for (const image of images) {
+    let steps = tags.get(image.tag);
+    if (!steps) tags.set(image.tag, (steps = new Map()));
+    const at = steps.get(image.step);
+    if (at) at.push(image);
+    else steps.set(image.step, [image]);
+  }
+  return [...tags].map(([tag, steps]) => ({
+    tag,
+    steps: [...steps].sort((a, b) => a[0] - b[0]).map(([step, list]) => ({ step, images: list })),
+  }));
+}
+
+/** Where a tag's slider stands: the chosen position when still valid, else the newest step. */
+export function stepPosition(tag: EventImageTag, chosen: number | null | undefined): number {
+  const last = tag.steps.length - 1;
+  if (chosen === null || chosen === undefined || !Number.isInteger(chosen)) return last;
+  return Math.max(0, Math.min(last, chosen));
 }

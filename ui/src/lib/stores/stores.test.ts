@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeSocket, fakeFetch, fakeSocketFactory, type Call } from '../api/fakes';
 import { listRuns } from '../api/runs';
-import { makeRun } from '../testdata';
+import { makeIdleRun, makeRun, makeTensorboardRun } from '../testdata';
 import { AppStores } from './app';
 import { RunsStore } from './runs.svelte';
 import { STORAGE_KEY, ServersStore, THIS_SERVER_NAME, type StorageLike } from './servers.svelte';
@@ -179,6 +179,17 @@ describe('RunsStore', () => {
     store.apply('s', { type: 'runs.added', run: makeRun({ id: 'c' }) });
     store.apply('s', { type: 'runs.removed', id: 'a' });
     expect(store.all().map((r) => r.run.id).sort()).toEqual(['b', 'c']);
+  });
+
+  it('keeps the format of a TensorBoard run and takes it idle, then running again', () => {
+    const store = new RunsStore();
+    store.setServerRuns('s', [makeTensorboardRun(), makeIdleRun()]);
+    expect(store.get('s', 'tb1')!.run.format).toBe('tensorboard');
+    expect(store.get('s', 'pl1')!.run.state).toBe('idle');
+    store.apply('s', { type: 'runs.updated', id: 'tb1', changes: { state: 'idle' } });
+    expect(store.get('s', 'tb1')!.run).toMatchObject({ state: 'idle', format: 'tensorboard' });
+    store.apply('s', { type: 'runs.updated', id: 'pl1', changes: { state: 'running', metrics: ['train_loss', 'val_loss', 'lr'] } });
+    expect(store.get('s', 'pl1')!.run).toMatchObject({ state: 'running', format: 'lightning' });
   });
 
   it('keeps unchanged row objects when a fresh list arrives', () => {

@@ -8,9 +8,12 @@ packages=(
   libssl-dev openssl libsimdjson-dev libsqlite3-dev sqlite3 libsodium-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  slurm-wlm munge
   nodejs npm chromium wrk clang-format clang-tidy curl procps
   clang libclang-rt-14-dev llvm ccache
 )
+# slurm-wlm + munge: the Slurm tests start a real one-node Slurm (scripts/slurm-up.sh); no daemon is
+# started by the install.
 # ccache: the Makefile and scripts/fuzz.sh compile C++ through it when present (a clone elsewhere hits too).
 # clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for `make fuzz` (clang 14's
 # -fsanitize=fuzzer links libclang_rt.fuzzer from libclang-rt-14-dev); llvm: llvm-symbolizer,

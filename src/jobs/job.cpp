@@ -25,6 +25,8 @@ std::string_view wait_reason_name(WaitReason reason) {
     case WaitReason::gpu: return "gpu";
     case WaitReason::dependency: return "dependency";
     case WaitReason::group_limit: return "group limit";
+    case WaitReason::slurm: return "slurm";
+    case WaitReason::submit_retry: return "submit retry";
     }
     return "";
 }

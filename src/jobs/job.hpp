@@ -22,8 +22,9 @@ inline bool is_finished(JobState state) {
 }
 
 // Why a queued job is not running yet.
-enum class WaitReason { none, gpu, dependency, group_limit };
-// "gpu", "dependency", "group limit"; "" for none.
+enum class WaitReason { none, gpu, dependency, group_limit, slurm, submit_retry };
+// "gpu", "dependency", "group limit", "slurm" (pending in Slurm: Job::slurm_reason says why),
+// "submit retry" (sbatch could not reach Slurm; tried again with back-off); "" for none.
 std::string_view wait_reason_name(WaitReason reason);
 
 // The sync figures of a job that ran a snapshot.
@@ -86,6 +87,14 @@ struct Job {
     std::optional<ProcessRecord> process;
     WaitReason waiting_for = WaitReason::none;
     bool nvml_checked = true;  // false: GPUs were chosen by bookkeeping alone (no NVML)
+
+    // With the Slurm executor (jobs/slurm/): "slurm" ("" for local), Slurm's job id once submitted
+    // ("" before), the node list it ran on, and Slurm's reason while pending ("Resources",
+    // "Priority", "Dependency"; memory only, polled again after a restart).
+    std::string executor;
+    std::string slurm_id;
+    std::string nodes;
+    std::string slurm_reason;
 };
 
 // What finished jobs ended as, by id (for dependencies).

@@ -65,8 +65,16 @@ CREATE TABLE snapshots (
 );
 )sql";
 
+// Version 2: the Slurm executor's columns.
+constexpr std::string_view migrate_v2 = R"sql(
+ALTER TABLE jobs ADD COLUMN executor TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN slurm_job_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN nodes TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_by_slurm_id ON jobs (slurm_job_id) WHERE slurm_job_id != '';
+)sql";
+
 // The job columns after `id`, in the order bind_job() binds and read_job() reads them.
-constexpr std::array<std::string_view, 35> job_columns = {"name",
+constexpr std::array<std::string_view, 38> job_columns = {"name",
                                                           "user",
                                                           "state",
                                                           "command",
@@ -100,7 +108,10 @@ constexpr std::array<std::string_view, 35> job_columns = {"name",
                                                           "supervisor_pid",
                                                           "supervisor_start_ticks",
                                                           "waiting_for",
-                                                          "nvml_checked"};
+                                                          "nvml_checked",
+                                                          "executor",
+                                                          "slurm_job_id",
+                                                          "nodes"};
 
 struct JobSql {
     std::string select;  // "SELECT id, name, ... FROM jobs"
@@ -236,7 +247,8 @@ void bind_optional_integer(core::Statement& statement, int index, std::optional<
 }
 
 std::optional<WaitReason> parse_wait_reason(std::string_view name) {
-    for (auto reason : {WaitReason::none, WaitReason::gpu, WaitReason::dependency, WaitReason::group_limit})
+    for (auto reason : {WaitReason::none, WaitReason::gpu, WaitReason::dependency, WaitReason::group_limit,
+                        WaitReason::slurm, WaitReason::submit_retry})
         if (wait_reason_name(reason) == name) return reason;
     return std::nullopt;
 }
@@ -244,6 +256,7 @@ std::optional<WaitReason> parse_wait_reason(std::string_view name) {
 }  // namespace
 
 std::string_view schema() { return schema_v1; }
+std::string_view migration_to_v2() { return migrate_v2; }
 const std::string& select_jobs() { return job_sql().select; }
 const std::string& insert_job() { return job_sql().insert; }
 const std::string& update_job() { return job_sql().update; }
@@ -303,6 +316,9 @@ void bind_job(core::Statement& statement, const Job& job) {
     }
     statement.bind(++index, wait_reason_name(job.waiting_for));
     statement.bind(++index, job.nvml_checked ? 1 : 0);
+    statement.bind(++index, job.executor);
+    statement.bind(++index, job.slurm_id);
+    statement.bind(++index, job.nodes);
 }
 
 core::Result<Job> read_job(const core::Statement& row) {
@@ -363,6 +379,9 @@ core::Result<Job> read_job(const core::Statement& row) {
     if (!waiting) return bad_column(job.id, "waiting_for");
     job.waiting_for = *waiting;
     job.nvml_checked = row.column_int64(++index) != 0;
+    job.executor = text(++index);
+    job.slurm_id = text(++index);
+    job.nodes = text(++index);
     return job;
 }
 

@@ -20,9 +20,12 @@
 
 namespace ailab::jobs::rows {
 
-inline constexpr std::int64_t schema_version = 1;
-// Creates every table and index of schema_version (run on an empty file, in a transaction).
+inline constexpr std::int64_t schema_version = 2;
+// Creates every table and index of version 1 (run on an empty file, in a transaction); the
+// migrations then bring it to schema_version.
 std::string_view schema();
+// Version 1 -> 2: the Slurm executor's columns (executor, slurm_job_id, nodes).
+std::string_view migration_to_v2();
 
 // "SELECT id, <every column> FROM jobs", to be completed with WHERE/ORDER BY.
 const std::string& select_jobs();

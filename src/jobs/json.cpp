@@ -25,9 +25,12 @@ json::object to_json(const Job& job, Detail detail) {
     out["name"] = job.name;
     out["user"] = job.user;
     out["state"] = state_name(job.state);
-    out["waiting_for"] = job.state == JobState::queued && job.waiting_for != WaitReason::none
-                             ? json::value(wait_reason_name(job.waiting_for))
-                             : json::value(nullptr);
+    if (job.state != JobState::queued || job.waiting_for == WaitReason::none)
+        out["waiting_for"] = nullptr;
+    else if (job.waiting_for == WaitReason::slurm && !job.slurm_reason.empty())
+        out["waiting_for"] = "slurm: " + job.slurm_reason;  // Slurm's own reason ("Resources", ...)
+    else
+        out["waiting_for"] = wait_reason_name(job.waiting_for);
     out["reason"] = text_or_null(job.reason);
     json::array command;
     for (const auto& argument : job.command) command.emplace_back(argument);
@@ -57,6 +60,9 @@ json::object to_json(const Job& job, Detail detail) {
     out["output_bytes"] = job.output_bytes;
     out["restarted_from"] = optional_value(job.restarted_from);
     out["gpu_check"] = job.nvml_checked ? "nvml" : "bookkeeping";
+    out["executor"] = job.executor.empty() ? "local" : job.executor;
+    out["slurm_job_id"] = text_or_null(job.slurm_id);
+    out["nodes"] = text_or_null(job.nodes);
     if (job.sync) {
         out["sync"] = json::object{{"files", job.sync->files},
                                    {"uploaded_files", job.sync->uploaded_files},

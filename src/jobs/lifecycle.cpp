@@ -100,7 +100,7 @@ core::Result<Job> JobService::Impl::insert(Job job) {
     publish("jobs.added", job);
     // Schedule now, so the answer says what happened: running, or waiting and why.
     dirty = false;
-    schedule_round();
+    round();
     {
         std::lock_guard lock(state_mutex);
         if (auto found = active.find(job.id); found != active.end()) return found->second;
@@ -127,6 +127,11 @@ core::Result<Job> JobService::Impl::cancel(JobId id, const std::string& user) {
     if (job.user != user && !settings.is_admin(user))
         return refusal(Refusal::forbidden, "job " + std::to_string(id) + " is " + job.user +
                                                "'s; only its owner or an admin may cancel it");
+    if (!job.slurm_id.empty()) {
+        // In Slurm: scancel first; a running job is seen cancelled by the next poll.
+        if (auto sent = slurm_client->cancel(job.slurm_id); !sent) return sent.error();
+        slurm_next_poll = std::chrono::steady_clock::now();
+    }
     if (job.state == JobState::queued) {
         finish(job, JobState::cancelled, "cancelled by " + user + " while queued");
         dirty = true;
@@ -252,6 +257,16 @@ void JobService::Impl::recover() {
     }
     if (auto states = store.finished_states(dependencies)) finished = std::move(*states);
     std::size_t adopted = 0;
+    if (settings.slurm) {
+        // Slurm's jobs are found again by the first poll (their Slurm ids are in the store); a
+        // queued job without one may have been submitted just before a crash: its marker is
+        // looked for in Slurm before it is submitted again.
+        std::lock_guard lock(state_mutex);
+        for (const auto& [id, job] : active)
+            if (job.slurm_id.empty()) slurm_check_marker.insert(id);
+        running.clear();
+        slurm_next_poll = std::chrono::steady_clock::now();
+    }
     for (JobId id : running) {
         const auto folder = owner.job_folder(id);
         if (probe(folder) == Liveness::running) {
@@ -294,6 +309,35 @@ std::vector<std::string> JobService::Impl::environment(const Job& job) const {
     return list;
 }
 
+std::string JobService::Impl::prepare_folder(const Job& job, const std::filesystem::path& folder) {
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+    if (error) return "cannot create its folder " + folder.string() + ": " + error.message();
+    if (!job.snapshot.empty()) {
+        auto record = store.snapshot(job.snapshot);
+        if (!record || !*record) return "its snapshot " + job.snapshot + " is missing from the store";
+        sync::ManifestError why;
+        sync::Limits unlimited{INT64_MAX, INT64_MAX, INT64_MAX};
+        auto manifest = sync::parse_manifest((*record)->manifest_json, unlimited, why);
+        if (!manifest) return "its snapshot cannot be read: " + why.message;
+        if (!std::filesystem::exists(folder / "work")) {
+            if (auto copied = materialize(owner.blobs(), *manifest, folder / "work"); !copied)
+                return copied.error().message;
+        }
+    } else {
+        std::filesystem::create_directories(folder / "work", error);
+        if (error) return "cannot create its working folder: " + error.message();
+    }
+    return "";
+}
+
+void JobService::Impl::round() {
+    if (settings.slurm)
+        slurm_round();
+    else
+        schedule_round();
+}
+
 void JobService::Impl::start_job(JobId id) {
     Job job;
     {
@@ -305,24 +349,7 @@ void JobService::Impl::start_job(JobId id) {
         spdlog::warn("job {} could not start: {}", id, why);
         finish(job, JobState::failed, "could not start: " + why);
     };
-    std::error_code error;
-    std::filesystem::create_directories(folder, error);
-    if (error) return fail("cannot create its folder: " + error.message());
-    if (!job.snapshot.empty()) {
-        auto record = store.snapshot(job.snapshot);
-        if (!record || !*record) return fail("its snapshot " + job.snapshot + " is missing from the store");
-        sync::ManifestError why;
-        sync::Limits unlimited{INT64_MAX, INT64_MAX, INT64_MAX};
-        auto manifest = sync::parse_manifest((*record)->manifest_json, unlimited, why);
-        if (!manifest) return fail("its snapshot cannot be read: " + why.message);
-        if (!std::filesystem::exists(folder / "work")) {
-            if (auto copied = materialize(owner.blobs(), *manifest, folder / "work"); !copied)
-                return fail(copied.error().message);
-        }
-    } else {
-        std::filesystem::create_directories(folder / "work", error);
-        if (error) return fail("cannot create its working folder: " + error.message());
-    }
+    if (auto why = prepare_folder(job, folder); !why.empty()) return fail(why);
     JobSpec spec;
     spec.argv = job.shell.empty() ? job.command : std::vector<std::string>{"/bin/sh", "-c", job.shell};
     spec.env = environment(job);

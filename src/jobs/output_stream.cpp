@@ -173,6 +173,21 @@ struct OutputStreamer::Impl : std::enable_shared_from_this<OutputStreamer::Impl>
             if (touched.contains(-1) || touched.contains(stream->watch)) stream->ready = true;
     }
 
+    // A shared file system (NFS) sends no inotify events for writes made on other nodes: with the
+    // Slurm executor the files are also looked at by fstat every stat_poll_ms while streams exist.
+    bool stat_polling = false;
+    static constexpr int stat_poll_ms = 500;
+
+    void poll_sizes() {
+        for (auto& stream : streams) {
+            if (stream->paused || stream->removed) continue;
+            struct stat info {};
+            if (!stream->fd || (::fstat(stream->fd.get(), &info) == 0 && info.st_size > stream->offset) ||
+                stream->ended)
+                stream->ready = true;
+        }
+    }
+
     void run() {
         for (;;) {
             std::deque<std::function<void()>> batch;
@@ -189,7 +204,9 @@ struct OutputStreamer::Impl : std::enable_shared_from_this<OutputStreamer::Impl>
             }
             streams.remove_if([](const StreamPtr& stream) { return stream->removed; });
             pollfd fds[2] = {{inotify.get(), POLLIN, 0}, {wakeup.get(), POLLIN, 0}};
-            ::poll(fds, 2, busy ? 0 : -1);
+            const int idle_wait = stat_polling && !streams.empty() ? stat_poll_ms : -1;
+            const int ready = ::poll(fds, 2, busy ? 0 : idle_wait);
+            if (ready == 0 && stat_polling) poll_sizes();
             if (fds[0].revents & POLLIN) drain_inotify();
             if (fds[1].revents & POLLIN) {
                 std::uint64_t count = 0;
@@ -251,6 +268,7 @@ private:
 }  // namespace
 
 OutputStreamer::OutputStreamer(JobService& service) : impl_(std::make_shared<Impl>(service)) {
+    impl_->stat_polling = service.settings().slurm.has_value();
     impl_->inotify.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     impl_->wakeup.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!impl_->inotify || !impl_->wakeup) throw std::runtime_error("job output streams: inotify/eventfd unavailable");

@@ -48,6 +48,8 @@ std::string_view short_reason(WaitReason why) {
     case WaitReason::gpu: return "waits for GPUs";
     case WaitReason::dependency: return "waits for jobs";
     case WaitReason::group_limit: return "group is full";
+    case WaitReason::slurm:  // the Slurm executor's own, never the local scheduler's
+    case WaitReason::submit_retry:
     case WaitReason::none: break;
     }
     return "waits";

@@ -2,13 +2,16 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <regex>
 
 #include "jobs/json.hpp"
 #include "jobs/service_impl.hpp"
+#include "jobs/slurm/batch.hpp"
 #include "jobs/snapshots.hpp"
 
 namespace ailab::jobs {
@@ -94,6 +97,12 @@ void JobService::start() {
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("jobs: cannot become the subreaper of supervisors");
     if (auto started = impl_->launcher.start(impl_->self); !started)
         spdlog::warn("jobs: {}; supervisors start with posix_spawn", started.error().message);
+    if (settings_.slurm) {
+        impl_->slurm_client = std::make_unique<slurm::SlurmClient>(*settings_.slurm);
+        std::array<char, 256> host{};
+        ::gethostname(host.data(), host.size() - 1);
+        impl_->slurm_tag = slurm::server_tag(settings_.queue, host.data());
+    }
     impl_->recover();
     impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }
@@ -122,7 +131,11 @@ void JobService::on_change(std::function<void(const Job&)> listener) {
     impl_->listeners.push_back(std::move(listener));
 }
 
-std::filesystem::path JobService::job_folder(JobId id) const { return settings_.queue / "jobs" / std::to_string(id); }
+std::filesystem::path JobService::job_folder(JobId id) const {
+    // With Slurm, in the shared folder every node sees (snapshot, script, output).
+    const auto& base = settings_.slurm ? settings_.slurm->shared_dir : settings_.queue;
+    return base / "jobs" / std::to_string(id);
+}
 
 void JobService::Impl::post(std::function<void()> event) {
     {
@@ -138,15 +151,20 @@ void JobService::Impl::run() {
         std::deque<std::function<void()>> batch;
         {
             std::unique_lock lock(queue_mutex);
-            wake.wait(lock, [&] { return stopping || !events.empty() || dirty; });
+            auto ready = [&] { return stopping || !events.empty() || dirty; };
+            if (settings.slurm)
+                wake.wait_until(lock, slurm_wake_at(), ready);  // polls and retries are due by time
+            else
+                wake.wait(lock, ready);
             if (stopping) break;
             batch.swap(events);
         }
         for (auto& event : batch) event();
+        if (settings.slurm) slurm_tick();
         // Events posted meanwhile join the next batch; one round per batch.
         if (dirty) {
             dirty = false;
-            schedule_round();
+            round();
         }
     }
     // Fail the callers still waiting, so no route thread blocks on a stopped service.
@@ -178,7 +196,14 @@ core::Result<Job> JobService::submit(SubmitRequest request, const std::string& u
 
     // GPUs: specific ids, or a count, against the config's list.
     const auto& configured = settings_.gpus;
-    if (!request.gpu_ids.empty()) {
+    if (settings_.slurm) {
+        // Slurm places the job: a count (--gres=gpu:N), never this machine's ids; CPU by default.
+        if (!request.gpu_ids.empty())
+            return refusal(Refusal::bad_request,
+                           "\"gpu_ids\" names this machine's GPUs; with the Slurm executor ask for a count (\"gpus\")");
+        job.gpus_requested = request.gpus.value_or(0);
+        job.executor = "slurm";
+    } else if (!request.gpu_ids.empty()) {
         auto ids = request.gpu_ids;
         std::sort(ids.begin(), ids.end());
         if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())

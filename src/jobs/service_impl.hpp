@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "jobs/launcher.hpp"
 #include "jobs/process.hpp"
 #include "jobs/service.hpp"
+#include "jobs/slurm/client.hpp"
 #include "jobs/store.hpp"
 
 namespace ailab::jobs {
@@ -77,7 +79,10 @@ struct JobService::Impl {
 
     // lifecycle.cpp, all on the service thread:
     void recover();
-    void schedule_round();
+    void round();           // schedule_round() or, with Slurm, slurm_round()
+    void schedule_round();  // the local executor: GPUs handed out here
+    // Creates the job's folder and its work/ (the snapshot's copy); "" or why not.
+    std::string prepare_folder(const Job& job, const std::filesystem::path& folder);
     void start_job(JobId id);
     void collect(JobId id);
     core::Result<Job> insert(Job job);
@@ -91,6 +96,22 @@ struct JobService::Impl {
     std::string gpu_signature(const std::optional<sys::SystemSample>& sample) const;
     std::optional<sys::SystemSample> latest_sample() const;  // nullopt without a system service
     std::vector<std::string> environment(const Job& job) const;
+
+    // slurm_lifecycle.cpp: the Slurm executor (settings.slurm), all on the service thread.
+    std::unique_ptr<slurm::SlurmClient> slurm_client;
+    std::string slurm_tag;                                // batch.hpp server_tag()
+    std::set<JobId> slurm_check_marker;                   // submitted or not? look for the marker first
+    std::chrono::steady_clock::time_point slurm_next_poll{};
+    std::chrono::steady_clock::time_point slurm_retry_at{};  // after Slurm could not be reached
+    std::chrono::seconds slurm_backoff{0};
+    std::string slurm_unreachable;  // Slurm's last "cannot be reached" message; "" while it answers
+    void slurm_round();             // submits what can be submitted
+    void slurm_tick();              // a poll and a retry when due
+    void slurm_poll();              // squeue (and sacct) for every submitted job at once
+    void slurm_apply(Job job, const slurm::SlurmJob& found);
+    void slurm_lost(Job job);  // Slurm forgot it: sacct had nothing; the exit file decides
+    std::chrono::steady_clock::time_point slurm_wake_at() const;
+    void slurm_unreachable_now(const std::string& message);
 };
 
 }  // namespace ailab::jobs

@@ -2,6 +2,7 @@
 // The job host's own config keys (README.md, "Config"), read by the jobs feature; a Settings built
 // in code uses these defaults.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -18,6 +19,16 @@ class ConfigReader;
 }
 
 namespace ailab::jobs {
+
+// "executor": {"type":"slurm", ...}: jobs go to Slurm (jobs/slurm/). README.md "Slurm".
+struct SlurmSettings {
+    std::string partition;                // --partition ("" : the cluster's default)
+    std::string account;                  // --account
+    std::string qos;                      // --qos
+    std::vector<std::string> extra_args;  // more sbatch arguments, as given
+    std::filesystem::path shared_dir;     // seen by every node: job folders (snapshot, output) live here
+    std::chrono::milliseconds poll{5000}; // "slurm_poll_s" (1..3600, default 5): squeue at most this often
+};
 
 struct Settings {
     // From the core config: GPU ids the scheduler hands out (ascending, unique), and the folders.
@@ -38,6 +49,9 @@ struct Settings {
     std::optional<std::set<std::string>> admins;
     // "sync_max_total_mib" (default 2048), "sync_max_files" (100000), "sync_max_file_mib" (256).
     sync::Limits limits;
+
+    // "executor": "local" (nullopt, the default) or Slurm.
+    std::optional<SlurmSettings> slurm;
 
     bool is_admin(const std::string& user) const { return !admins || admins->contains(user); }
 

@@ -53,13 +53,15 @@ core::Result<JobStore> JobStore::open(const std::filesystem::path& file) {
         if (!step) return step.error();
         found_version = *step == core::Step::row ? version->column_int64(0) : 0;
         if (found_version > rows::schema_version) return {};  // refused below, outside the transaction
+        if (found_version == rows::schema_version) return {};
         if (found_version == 0) {
             if (auto created = database->exec(rows::schema()); !created) return created;
-            if (auto set = database->exec("PRAGMA user_version = " + std::to_string(rows::schema_version)); !set)
-                return set;
         }
-        // Later versions migrate here, one step at a time: if (found_version < 2) ...
-        return {};
+        // One step at a time, in the same transaction: a file is at one version or the next.
+        if (found_version < 2) {
+            if (auto migrated = database->exec(rows::migration_to_v2()); !migrated) return migrated;
+        }
+        return database->exec("PRAGMA user_version = " + std::to_string(rows::schema_version));
     };
     // Read and created in one transaction, so two servers starting on one file create it once.
     if (auto done = database->transaction(migrate); !done) return core::Error::from(done.error(), what);

@@ -123,8 +123,12 @@ ProgramResult run_program(const std::vector<std::string>& argv, const std::strin
         dup2(in_pipe[0], 0);
         dup2(out_pipe[1], 1);
         dup2(out_pipe[1], 2);
+        // Only 0, 1 and 2 reach the program: a daemon it starts must not keep the pipe open (the
+        // caller reads to its end).
+        close(in_pipe[0]);
         close(in_pipe[1]);
         close(out_pipe[0]);
+        close(out_pipe[1]);
         std::vector<char*> args;
         for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
         args.push_back(nullptr);

@@ -325,7 +325,7 @@ TEST(JobStore, NewerSchemaIsRefused) {
     ASSERT_FALSE(refused);
     const std::string& message = refused.error().message;
     EXPECT_NE(message.find("schema version is 9"), std::string::npos) << message;
-    EXPECT_NE(message.find("(1)"), std::string::npos) << message;
+    EXPECT_NE(message.find("(2)"), std::string::npos) << message;
     EXPECT_NE(message.find(file.string()), std::string::npos) << message;
     auto database = core::Database::open(file);
     auto version = database->prepare("PRAGMA user_version");

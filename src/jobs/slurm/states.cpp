@@ -1,0 +1,212 @@
+#include "jobs/slurm/states.hpp"
+
+#include <array>
+#include <boost/json.hpp>
+#include <cstdlib>
+
+namespace ailab::jobs::slurm {
+namespace {
+
+namespace json = boost::json;
+
+std::string text_of(const json::value* value) {
+    if (value == nullptr) return "";
+    if (value->is_string()) return std::string(value->get_string());
+    if (value->is_int64()) return std::to_string(value->get_int64());
+    if (value->is_uint64()) return std::to_string(value->get_uint64());
+    // Newer Slurm writes states as lists ("job_state": ["RUNNING"]) and numbers as
+    // {"set": true, "number": 5}.
+    if (value->is_array() && !value->get_array().empty()) return text_of(&value->get_array().front());
+    if (value->is_object()) {
+        const auto& object = value->get_object();
+        if (const auto* number = object.if_contains("number")) return text_of(number);
+        if (const auto* current = object.if_contains("current")) return text_of(current);
+    }
+    return "";
+}
+
+std::optional<double> number_of(const json::value* value) {
+    if (value == nullptr) return std::nullopt;
+    if (value->is_int64()) return static_cast<double>(value->get_int64());
+    if (value->is_uint64()) return static_cast<double>(value->get_uint64());
+    if (value->is_double()) return value->get_double();
+    if (value->is_object()) {
+        const auto& object = value->get_object();
+        if (const auto* set = object.if_contains("set"); set != nullptr && set->is_bool() && !set->get_bool())
+            return std::nullopt;
+        return number_of(object.if_contains("number"));
+    }
+    return std::nullopt;
+}
+
+core::Result<const json::array*> jobs_of(const json::value& document, std::string_view command) {
+    const auto* object = document.if_object();
+    // A controller that cannot be reached is an "errors" entry beside an empty list (exit code 0).
+    if (const auto* errors = object != nullptr ? object->if_contains("errors") : nullptr;
+        errors != nullptr && errors->is_array() && !errors->get_array().empty()) {
+        std::string text;
+        for (const auto& error : errors->get_array()) {
+            const auto* entry = error.if_object();
+            if (entry == nullptr) continue;
+            auto part = text_of(entry->if_contains("description"));
+            if (auto source = text_of(entry->if_contains("source")); !source.empty()) part += " (" + source + ")";
+            if (!part.empty()) text += (text.empty() ? "" : "; ") + part;
+        }
+        return core::Error::invalid(std::string(command) + " failed: " + (text.empty() ? "unknown error" : text));
+    }
+    const auto* jobs = object != nullptr ? object->if_contains("jobs") : nullptr;
+    if (jobs == nullptr || !jobs->is_array())
+        return core::Error::invalid(std::string(command) + " answered no \"jobs\" list");
+    return &jobs->get_array();
+}
+
+core::Result<json::value> parse_document(std::string_view text, std::string_view command) {
+    boost::system::error_code error;
+    auto document = json::parse(text, error);
+    if (error) return core::Error::invalid(std::string(command) + " answered what is not JSON: " + error.message());
+    return document;
+}
+
+bool state_is(std::string_view state, std::initializer_list<std::string_view> names) {
+    for (auto name : names)
+        if (state == name) return true;
+    return false;
+}
+
+}  // namespace
+
+core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text) {
+    auto document = parse_document(text, "squeue --json");
+    if (!document) return document.error();
+    auto jobs = jobs_of(*document, "squeue --json");
+    if (!jobs) return jobs.error();
+    std::vector<SlurmJob> out;
+    out.reserve((*jobs)->size());
+    for (const auto& item : **jobs) {
+        const auto* job = item.if_object();
+        if (job == nullptr) continue;
+        SlurmJob found;
+        found.id = text_of(job->if_contains("job_id"));
+        if (found.id.empty()) continue;
+        found.state = text_of(job->if_contains("job_state"));
+        found.reason = text_of(job->if_contains("state_reason"));
+        found.nodes = text_of(job->if_contains("nodes"));
+        found.comment = text_of(job->if_contains("comment"));
+        found.start_time = number_of(job->if_contains("start_time")).value_or(0);
+        found.end_time = number_of(job->if_contains("end_time")).value_or(0);
+        // A wait status: the exit code in the high byte, the signal in the low bits.
+        if (auto status = number_of(job->if_contains("exit_code"))) {
+            const int raw = static_cast<int>(*status);
+            if ((raw & 0x7f) != 0)
+                found.signal = raw & 0x7f;
+            else
+                found.exit_code = (raw >> 8) & 0xff;
+        }
+        out.push_back(std::move(found));
+    }
+    return out;
+}
+
+core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text) {
+    auto document = parse_document(text, "sacct --json");
+    if (!document) return document.error();
+    auto jobs = jobs_of(*document, "sacct --json");
+    if (!jobs) return jobs.error();
+    std::vector<SlurmJob> out;
+    for (const auto& item : **jobs) {
+        const auto* job = item.if_object();
+        if (job == nullptr) continue;
+        SlurmJob found;
+        found.id = text_of(job->if_contains("job_id"));
+        if (found.id.empty()) continue;
+        if (const auto* state = job->if_contains("state"); state != nullptr && state->is_object()) {
+            found.state = text_of(state->get_object().if_contains("current"));
+            found.reason = text_of(state->get_object().if_contains("reason"));
+        }
+        found.nodes = text_of(job->if_contains("nodes"));
+        if (const auto* comment = job->if_contains("comment"); comment != nullptr && comment->is_object())
+            found.comment = text_of(comment->get_object().if_contains("job"));
+        else
+            found.comment = text_of(comment);
+        if (const auto* time = job->if_contains("time"); time != nullptr && time->is_object()) {
+            found.start_time = number_of(time->get_object().if_contains("start")).value_or(0);
+            found.end_time = number_of(time->get_object().if_contains("end")).value_or(0);
+        }
+        if (const auto* exit = job->if_contains("exit_code"); exit != nullptr && exit->is_object()) {
+            const auto& object = exit->get_object();
+            const auto* signal = object.if_contains("signal");
+            const auto signal_id =
+                signal != nullptr && signal->is_object() ? number_of(signal->get_object().if_contains("signal_id"))
+                                                         : std::nullopt;
+            if (signal_id && *signal_id > 0)
+                found.signal = static_cast<int>(*signal_id);
+            else if (auto code = number_of(object.if_contains("return_code")))
+                found.exit_code = static_cast<int>(*code);
+        }
+        out.push_back(std::move(found));
+    }
+    return out;
+}
+
+std::vector<SlurmJob> parse_scontrol_lines(std::string_view text) {
+    std::vector<SlurmJob> out;
+    while (!text.empty()) {
+        const auto end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        SlurmJob found;
+        while (!line.empty()) {
+            const auto space = line.find(' ');
+            const auto token = line.substr(0, space);
+            line = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+            const auto equals = token.find('=');
+            if (equals == std::string_view::npos) continue;
+            const auto key = token.substr(0, equals);
+            const auto value = std::string(token.substr(equals + 1));
+            if (key == "JobId") found.id = value;
+            else if (key == "JobState") found.state = value;
+            else if (key == "Reason") found.reason = value;
+            else if (key == "NodeList") found.nodes = value == "(null)" ? "" : value;
+            else if (key == "Comment") found.comment = value == "(null)" ? "" : value;
+            else if (key == "ExitCode") {  // "code:signal"
+                const auto colon = value.find(':');
+                const int code = std::atoi(value.substr(0, colon).c_str());
+                const int signal = colon == std::string::npos ? 0 : std::atoi(value.substr(colon + 1).c_str());
+                if (signal > 0)
+                    found.signal = signal;
+                else
+                    found.exit_code = code;
+            }
+        }
+        if (!found.id.empty()) out.push_back(std::move(found));
+    }
+    return out;
+}
+
+std::optional<Outcome> map_state(const SlurmJob& job) {
+    const std::string_view state = job.state;
+    if (state_is(state, {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "SUSPENDED"}))
+        return Outcome{JobState::queued, job.reason.empty() || job.reason == "None" ? std::string(state) : job.reason};
+    if (state_is(state, {"RUNNING", "CONFIGURING", "COMPLETING", "STAGE_OUT", "SIGNALING", "RESIZING", "STOPPED"}))
+        return Outcome{JobState::running, ""};
+    if (state == "COMPLETED") {
+        if (job.exit_code.value_or(0) != 0)
+            return Outcome{JobState::failed, "exit code " + std::to_string(*job.exit_code)};
+        return Outcome{JobState::done, ""};
+    }
+    if (state == "CANCELLED") return Outcome{JobState::cancelled, "cancelled in Slurm"};
+    if (state == "FAILED") {
+        if (job.signal) return Outcome{JobState::failed, "killed by signal " + std::to_string(*job.signal)};
+        if (job.exit_code.value_or(0) != 0)
+            return Outcome{JobState::failed, "exit code " + std::to_string(*job.exit_code)};
+        return Outcome{JobState::failed, "failed in Slurm (" + (job.reason.empty() ? std::string("no reason") : job.reason) + ")"};
+    }
+    if (state == "TIMEOUT") return Outcome{JobState::failed, "Slurm's time limit reached (TIMEOUT)"};
+    if (state == "OUT_OF_MEMORY") return Outcome{JobState::failed, "out of memory (Slurm OUT_OF_MEMORY)"};
+    if (state == "NODE_FAIL") return Outcome{JobState::failed, "its node failed (Slurm NODE_FAIL)"};
+    if (state_is(state, {"BOOT_FAIL", "DEADLINE", "PREEMPTED", "REVOKED", "SPECIAL_EXIT"}))
+        return Outcome{JobState::failed, "Slurm ended it: " + std::string(state)};
+    return std::nullopt;
+}
+
+}  // namespace ailab::jobs::slurm

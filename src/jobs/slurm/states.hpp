@@ -1,0 +1,40 @@
+#pragma once
+// What Slurm says of its jobs, read from `squeue --json`, `sacct --json` or `scontrol -o show job`
+// (for a Slurm without the JSON plugins), and how Slurm's states map onto AI Lab's. Pure parsing.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "jobs/job.hpp"
+
+namespace ailab::jobs::slurm {
+
+struct SlurmJob {
+    std::string id;       // "123"
+    std::string state;    // "PENDING", "RUNNING", "COMPLETED", ...
+    std::string reason;   // "Resources", "Priority", "None", ...
+    std::string nodes;    // "node[01-02]"
+    std::string comment;  // our marker (batch.hpp)
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    double start_time = 0;  // seconds since the epoch; 0 unknown
+    double end_time = 0;
+};
+
+// Errors name what was wrong ("squeue --json answered no \"jobs\" list").
+core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text);
+core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text);
+std::vector<SlurmJob> parse_scontrol_lines(std::string_view text);
+
+// Where a Slurm job stands for AI Lab.
+struct Outcome {
+    JobState state = JobState::queued;
+    std::string reason;  // queued: Slurm's reason; failed/cancelled: why, in words; else ""
+};
+// nullopt for a state this table does not know (kept as it was, and logged).
+std::optional<Outcome> map_state(const SlurmJob& job);
+
+}  // namespace ailab::jobs::slurm

@@ -1,0 +1,285 @@
+// The Slurm executor on the job service's thread (README.md "Slurm"): queued jobs become sbatch
+// submissions, one poll of squeue answers for all of them, and Slurm's states become AI Lab's.
+// Slurm queues and places; nothing here schedules on top of it.
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "core/file.hpp"
+#include "jobs/job_folder.hpp"
+#include "jobs/service_impl.hpp"
+#include "jobs/slurm/batch.hpp"
+
+namespace ailab::jobs {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto first_backoff = std::chrono::seconds(2);
+constexpr auto last_backoff = std::chrono::seconds(60);
+
+// The exit code the batch script recorded (batch.hpp exit_file); nullopt when it wrote none.
+std::optional<int> recorded_exit(const std::filesystem::path& folder) {
+    auto text = core::read_small_file(folder / slurm::exit_file, 4096);
+    if (!text) return std::nullopt;
+    boost::system::error_code error;
+    auto document = boost::json::parse(*text, error);
+    const auto* object = error ? nullptr : document.if_object();
+    const auto* code = object != nullptr ? object->if_contains("exit_code") : nullptr;
+    if (code == nullptr || !code->is_int64()) return std::nullopt;
+    return static_cast<int>(code->get_int64());
+}
+
+bool cancel_requested(const Job& job) { return job.reason.rfind("cancelled by", 0) == 0; }
+
+}  // namespace
+
+Clock::time_point JobService::Impl::slurm_wake_at() const {
+    auto at = slurm_next_poll;
+    if (!slurm_unreachable.empty()) at = std::min(at, slurm_retry_at);
+    return at;
+}
+
+void JobService::Impl::slurm_unreachable_now(const std::string& message) {
+    slurm_backoff = slurm_backoff.count() == 0 ? first_backoff : std::min(slurm_backoff * 2, last_backoff);
+    slurm_retry_at = Clock::now() + slurm_backoff;
+    if (slurm_unreachable != message) spdlog::warn("jobs: Slurm cannot be reached: {}", message);
+    slurm_unreachable = message;
+}
+
+void JobService::Impl::slurm_tick() {
+    const auto now = Clock::now();
+    if (!slurm_unreachable.empty() && now >= slurm_retry_at) dirty = true;  // the submissions again
+    if (now < slurm_next_poll) return;
+    slurm_next_poll = now + settings.slurm->poll;
+    slurm_poll();
+}
+
+void JobService::Impl::slurm_round() {
+    if (!slurm_unreachable.empty() && Clock::now() < slurm_retry_at) return;
+    std::vector<Job> queued;
+    {
+        std::lock_guard lock(state_mutex);
+        for (const auto& [id, job] : active)
+            if (job.state == JobState::queued && job.slurm_id.empty()) queued.push_back(job);
+    }
+    if (queued.empty()) return;
+
+    // Submissions whose fate is unknown (a crash, a timeout) are looked for by their marker first,
+    // so that none is ever submitted twice.
+    std::map<std::string, std::string> by_marker;
+    if (std::any_of(queued.begin(), queued.end(), [&](const Job& job) { return slurm_check_marker.contains(job.id); })) {
+        auto known = slurm_client->jobs();
+        if (!known) {
+            slurm_unreachable_now(known.error().message);
+            return;
+        }
+        for (const auto& [id, found] : *known)
+            if (found.comment.rfind("ailab:" + slurm_tag + ":", 0) == 0) by_marker[found.comment] = id;
+    }
+
+    for (auto& job : queued) {
+        // Dependencies: done ones are met, failed ones fail the job, submitted ones become
+        // afterok, the others wait for their own submission.
+        std::vector<std::string> after;
+        std::string waits_for;
+        std::string failed_dependency;
+        for (JobId dependency : job.after) {
+            if (auto ended = finished.find(dependency); ended != finished.end()) {
+                if (ended->second != JobState::done)
+                    failed_dependency = "dependency " + std::to_string(dependency) + " ended " +
+                                        std::string(state_name(ended->second));
+                continue;
+            }
+            std::lock_guard lock(state_mutex);
+            auto found = active.find(dependency);
+            if (found == active.end() || found->second.slurm_id.empty())
+                waits_for = std::to_string(dependency);
+            else
+                after.push_back(found->second.slurm_id);
+        }
+        if (!failed_dependency.empty()) {
+            finish(job, JobState::failed, failed_dependency);
+            continue;
+        }
+        if (!waits_for.empty()) continue;  // submitted once the dependency is
+
+        const auto folder = owner.job_folder(job.id);
+        job.executor = "slurm";
+        if (slurm_check_marker.contains(job.id)) {
+            if (auto found = by_marker.find(slurm::marker(slurm_tag, job.id)); found != by_marker.end()) {
+                spdlog::info("job {}: found in Slurm as {} (not submitted again)", job.id, found->second);
+                job.slurm_id = found->second;
+            }
+        }
+        if (job.slurm_id.empty()) {
+            if (auto why = prepare_folder(job, folder); !why.empty()) {
+                finish(job, JobState::failed, "could not be submitted: " + why);
+                continue;
+            }
+            slurm::BatchInput input{&job, folder, settings.results, slurm_tag, after};
+            const auto script = slurm::batch_script(input, *settings.slurm);
+            if (auto written = folder::write_file_atomically(folder, slurm::script_file, script,
+                                                             folder::Durability::renamed);
+                !written) {
+                finish(job, JobState::failed, "could not be submitted: " + written.error().message);
+                continue;
+            }
+            auto submitted = slurm_client->submit(folder / slurm::script_file);
+            if (submitted.id.empty() && submitted.unreachable) {
+                // It may have reached Slurm all the same: look for the marker before the next try.
+                slurm_check_marker.insert(job.id);
+                slurm_unreachable_now(submitted.message);
+                const auto reason = "Slurm cannot be reached (" + submitted.message + "); trying again in " +
+                                    std::to_string(slurm_backoff.count()) + " s";
+                std::vector<Job> waiting;
+                {
+                    std::lock_guard lock(state_mutex);
+                    for (auto& [id, other] : active) {
+                        if (other.state != JobState::queued || !other.slurm_id.empty()) continue;
+                        other.waiting_for = WaitReason::submit_retry;
+                        other.reason = reason;
+                        waiting.push_back(other);
+                    }
+                }
+                for (const auto& other : waiting) changed(other);
+                return;
+            }
+            if (submitted.id.empty()) {
+                finish(job, JobState::failed, "sbatch refused it: " + submitted.message);
+                continue;
+            }
+            job.slurm_id = submitted.id;
+        }
+        slurm_check_marker.erase(job.id);
+        slurm_unreachable.clear();
+        slurm_backoff = std::chrono::seconds(0);
+        job.waiting_for = WaitReason::slurm;
+        job.slurm_reason = "submitted";
+        job.reason = "submitted to Slurm as job " + job.slurm_id;
+        if (auto stored = store.update(job); !stored)
+            spdlog::error("job {}: cannot store its Slurm id {}: {}", job.id, job.slurm_id, stored.error().message);
+        {
+            std::lock_guard lock(state_mutex);
+            active[job.id] = job;
+        }
+        changed(job);
+    }
+}
+
+void JobService::Impl::slurm_poll() {
+    std::vector<Job> submitted;
+    {
+        std::lock_guard lock(state_mutex);
+        for (const auto& [id, job] : active)
+            if (!job.slurm_id.empty()) submitted.push_back(job);
+    }
+    if (submitted.empty()) return;
+    auto known = slurm_client->jobs();
+    if (!known) {
+        // slurmctld down: every job keeps its state; the next poll asks again.
+        if (slurm_unreachable.empty()) spdlog::warn("jobs: cannot poll Slurm: {}", known.error().message);
+        return;
+    }
+    std::vector<Job> missing;
+    for (auto& job : submitted) {
+        auto found = known->find(job.slurm_id);
+        if (found != known->end() && found->second.comment == slurm::marker(slurm_tag, job.id))
+            slurm_apply(std::move(job), found->second);
+        else
+            missing.push_back(std::move(job));
+    }
+    if (missing.empty()) return;
+    // Older than the controller's MinJobAge: the accounting database knows how they ended.
+    std::vector<std::string> ids;
+    ids.reserve(missing.size());
+    for (const auto& job : missing) ids.push_back(job.slurm_id);
+    auto accounted = slurm_client->accounted(ids);
+    for (auto& job : missing) {
+        if (accounted) {
+            if (auto found = accounted->find(job.slurm_id); found != accounted->end()) {
+                slurm_apply(std::move(job), found->second);
+                continue;
+            }
+        }
+        slurm_lost(std::move(job));
+    }
+}
+
+void JobService::Impl::slurm_apply(Job job, const slurm::SlurmJob& found) {
+    const auto outcome = slurm::map_state(found);
+    if (!outcome) {
+        spdlog::warn("job {}: Slurm job {} is in state {}, which AI Lab does not know; kept as it was", job.id,
+                     job.slurm_id, found.state);
+        return;
+    }
+    const Job before = job;
+    if (!found.nodes.empty()) job.nodes = found.nodes;
+    if (found.start_time > 0 && outcome->state != JobState::queued) job.started_at = found.start_time;
+    switch (outcome->state) {
+    case JobState::queued:
+        if (outcome->reason == "DependencyNeverSatisfied") {
+            // An afterok dependency failed: Slurm would hold it for ever.
+            (void)slurm_client->cancel(job.slurm_id);
+            std::string which;
+            for (JobId dependency : job.after)
+                if (auto ended = finished.find(dependency); ended != finished.end() && ended->second != JobState::done)
+                    which = "dependency " + std::to_string(dependency) + " ended " + std::string(state_name(ended->second));
+            finish(job, JobState::failed, which.empty() ? "a dependency did not end done" : which);
+            return;
+        }
+        job.state = JobState::queued;
+        job.waiting_for = WaitReason::slurm;
+        job.slurm_reason = outcome->reason;
+        if (!cancel_requested(job)) job.reason = "waiting in Slurm: " + outcome->reason;
+        break;
+    case JobState::running:
+        job.state = JobState::running;
+        job.waiting_for = WaitReason::none;
+        job.slurm_reason.clear();
+        if (!job.started_at) job.started_at = now_seconds();
+        if (!cancel_requested(job)) job.reason.clear();
+        break;
+    default: {
+        job.exit_code = found.exit_code;
+        job.signal = found.signal;
+        if (!job.exit_code && !job.signal) job.exit_code = recorded_exit(owner.job_folder(job.id));
+        job.ended_at = found.end_time > 0 ? found.end_time : now_seconds();
+        auto state = outcome->state;
+        auto reason = outcome->reason;
+        if (cancel_requested(job) && state != JobState::done) {
+            state = JobState::cancelled;
+            reason = job.reason;
+        }
+        finish(job, state, reason);
+        return;
+    }
+    }
+    const bool state_changed = job.state != before.state || job.nodes != before.nodes;
+    if (!state_changed && job.reason == before.reason && job.slurm_reason == before.slurm_reason) return;
+    if (state_changed) {
+        if (auto stored = store.update(job); !stored)
+            spdlog::error("job {}: cannot store its Slurm state: {}", job.id, stored.error().message);
+    }
+    {
+        std::lock_guard lock(state_mutex);
+        active[job.id] = job;
+    }
+    changed(job);
+}
+
+void JobService::Impl::slurm_lost(Job job) {
+    const auto code = recorded_exit(owner.job_folder(job.id));
+    if (code) {
+        job.exit_code = code;
+        finish(job, *code == 0 ? JobState::done : JobState::failed, *code == 0 ? "" : "exit code " + std::to_string(*code));
+        return;
+    }
+    finish(job, JobState::failed,
+           "lost: Slurm no longer knows job " + job.slurm_id +
+               " (older than its MinJobAge) and has no accounting record of it");
+}
+
+}  // namespace ailab::jobs

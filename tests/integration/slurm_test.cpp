@@ -1,0 +1,278 @@
+// The Slurm executor against a real Slurm: munged, slurmctld and slurmd from Debian's slurm-wlm
+// and munge, started by scripts/slurm-up.sh in a temp folder (one node, loopback) for this test
+// program and stopped after it. Skipped, saying why, when Slurm is not installed or this is not
+// root (slurmd must be). What is tried: a CPU job with its output streamed live while it runs, a
+// job that fails with its exit code, cancel of a running job, a dependency chain (and the
+// dependant of a failed job), kill -9 of the server mid-job and a restart (the job is found again,
+// finishes and its output is whole), and slurmctld stopped while a job is submitted (it waits with
+// Slurm's reason and is submitted exactly once when the controller is back).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace ailab::testing {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::filesystem::path scripts() { return std::filesystem::path(AILAB_SOURCE_DIR) / "scripts"; }
+
+class Slurm : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (::geteuid() != 0) {
+            skip_reason_ = "slurmd must run as root here";
+            return;
+        }
+        cluster_ = new TempDir();
+        const auto up = run_program({(scripts() / "slurm-up.sh").string(), cluster_->path().string()}, "", 60s);
+        if (up.exit_code == 2) {
+            skip_reason_ = "Slurm is not installed: " + up.output;
+            return;
+        }
+        ASSERT_EQ(up.exit_code, 0) << up.output;
+        conf_ = (cluster_->path() / "slurm.conf").string();
+        ::setenv("SLURM_CONF", conf_.c_str(), 1);  // the server and our own squeue find the cluster
+    }
+    static void TearDownTestSuite() {
+        if (cluster_ != nullptr) {
+            run_program({(scripts() / "slurm-down.sh").string(), cluster_->path().string()}, "", 30s);
+            delete cluster_;
+            cluster_ = nullptr;
+        }
+    }
+    void SetUp() override {
+        if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    }
+
+    static void stop_controller() {
+        std::ifstream in(cluster_->path() / "slurmctld.pid");
+        pid_t pid = 0;
+        in >> pid;
+        ASSERT_GT(pid, 0);
+        ::kill(pid, SIGTERM);
+        for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
+    }
+    static void start_controller() {
+        // Without -i: the controller recovers its jobs from its state folder.
+        const auto started = run_program({"/bin/sh", "-c", "exec /usr/sbin/slurmctld -f \"$0\" </dev/null >/dev/null 2>&1", conf_}, "", 30s);
+        ASSERT_EQ(started.exit_code, 0) << started.output;
+    }
+    // Every job the controller holds, as "id state comment" lines.
+    static std::string squeue_lines() { return run_program({"squeue", "-h", "--states=all", "-o", "%i %T %k"}).output; }
+
+    static inline TempDir* cluster_ = nullptr;
+    static inline std::string conf_;
+    static inline std::string skip_reason_;
+};
+
+struct SlurmServer {
+    SlurmServer() : server(config(shared.path())) {
+        server.start();
+        token = server.login();
+    }
+    static json::object config(const std::filesystem::path& shared) {
+        return {{"gpus", json::array{}},
+                {"executor", {{"type", "slurm"}, {"shared_dir", (shared / "ailab").string()}}},
+                {"slurm_poll_s", 1}};
+    }
+    std::int64_t submit_ok(const json::object& body) const {
+        auto result = server.post("/api/v1/jobs", json::serialize(body), token);
+        EXPECT_EQ(result.status, 201) << result.body;
+        return result.status == 201 ? result.json().at("job").at("id").as_int64() : 0;
+    }
+    json::object job(std::int64_t id) const {
+        auto result = server.get("/api/v1/jobs/" + std::to_string(id), token);
+        EXPECT_EQ(result.status, 200) << result.body;
+        return result.status == 200 ? result.json().at("job").as_object() : json::object{};
+    }
+    json::object wait_for(std::int64_t id, const std::set<std::string>& states, std::chrono::milliseconds timeout = 40s) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        json::object current;
+        while (std::chrono::steady_clock::now() < deadline) {
+            current = job(id);
+            if (current.contains("state") && states.contains(std::string(current.at("state").as_string())))
+                return current;
+            std::this_thread::sleep_for(50ms);
+        }
+        ADD_FAILURE() << "job " << id << " did not reach the state in time: " << json::serialize(current);
+        return current;
+    }
+    json::object wait_ended(std::int64_t id) const { return wait_for(id, {"done", "failed", "cancelled"}); }
+    std::string output(std::int64_t id) const {
+        return server.get("/api/v1/jobs/" + std::to_string(id) + "/output?limit=16777216", token).body;
+    }
+    TempDir shared;  // the "shared file system": every node of this one-node cluster sees it
+    ServerProcess server;
+    std::string token;
+};
+
+json::object shell(const std::string& text, json::object extra = {}) {
+    extra["shell"] = text;
+    return extra;
+}
+
+TEST_F(Slurm, ACpuJobRunsWithItsOutputStreamedLive) {
+    SlurmServer host;
+    const auto id = host.submit_ok(shell(
+        "echo first line; sleep 2; echo job=$AILAB_JOB_ID slurm=$SLURM_JOB_ID unbuffered=$PYTHONUNBUFFERED; pwd",
+        {{"name", "live"}}));
+    auto running = host.wait_for(id, {"running"});
+    EXPECT_EQ(running.at("executor").as_string(), "slurm");
+    ASSERT_TRUE(running.at("slurm_job_id").is_string()) << json::serialize(running);
+    const std::string slurm_id(running.at("slurm_job_id").as_string());
+    EXPECT_FALSE(running.at("nodes").is_null()) << json::serialize(running);
+
+    // The output WebSocket delivers the first line while the job still runs, then the rest and
+    // the end message.
+    WsClient client;
+    ASSERT_EQ(client.connect(host.server.port(), "", "/api/v1/jobs/" + std::to_string(id) + "/output/ws"), "");
+    ASSERT_TRUE(client.authenticate(host.token));
+    ASSERT_TRUE(client.send(R"({"type":"resume","offset":0})"));
+    std::string received;
+    bool seen_while_running = false;
+    for (;;) {
+        auto message = client.read_message(30s);
+        ASSERT_TRUE(message) << "the stream ended without an end message; got: " << received;
+        if (!client.last_was_binary()) {
+            auto end = json::parse(*message).as_object();
+            EXPECT_EQ(end.at("state").as_string(), "done") << *message;
+            break;
+        }
+        received += *message;
+        if (received.find("first line") != std::string::npos && !seen_while_running)
+            seen_while_running = host.job(id).at("state").as_string() == "running";
+    }
+    EXPECT_TRUE(seen_while_running) << "the first line came only after the job ended";
+    EXPECT_NE(received.find("job=" + std::to_string(id) + " slurm=" + slurm_id + " unbuffered=1"), std::string::npos)
+        << received;
+    EXPECT_NE(received.find("/ailab/jobs/" + std::to_string(id) + "/work"), std::string::npos) << received;
+    auto done = host.wait_ended(id);
+    EXPECT_EQ(done.at("state").as_string(), "done");
+    EXPECT_EQ(done.at("exit_code").as_int64(), 0);
+    EXPECT_EQ(host.output(id), received);
+}
+
+TEST_F(Slurm, GpusComeFromSlurmAndAnImpossibleRequestFailsWithSlurmsMessage) {
+    // slurm-up.sh gives the node two placeholder GPUs (gres.conf over links to /dev/null).
+    SlurmServer host;
+    const auto id = host.submit_ok(shell("echo devices=$CUDA_VISIBLE_DEVICES", {{"gpus", 2}}));
+    auto ended = host.wait_ended(id);
+    EXPECT_EQ(ended.at("state").as_string(), "done") << json::serialize(ended);
+    EXPECT_EQ(host.output(id), "devices=0,1\n");
+    const auto too_many = host.submit_ok(shell("echo never", {{"gpus", 3}}));
+    auto refused = host.wait_ended(too_many);
+    EXPECT_EQ(refused.at("state").as_string(), "failed") << json::serialize(refused);
+    EXPECT_NE(std::string(refused.at("reason").as_string()).find("sbatch refused it: "), std::string::npos)
+        << json::serialize(refused);
+    auto ids = host.server.post("/api/v1/jobs", R"({"shell":"true","gpu_ids":[0]})", host.token);
+    EXPECT_EQ(ids.status, 400) << ids.body;  // this machine's ids mean nothing to Slurm
+}
+
+TEST_F(Slurm, AFailingJobFailsWithItsExitCode) {
+    SlurmServer host;
+    const auto id = host.submit_ok(shell("echo about to fail; exit 3"));
+    auto ended = host.wait_ended(id);
+    EXPECT_EQ(ended.at("state").as_string(), "failed") << json::serialize(ended);
+    EXPECT_EQ(ended.at("exit_code").as_int64(), 3) << json::serialize(ended);
+    EXPECT_EQ(ended.at("reason").as_string(), "exit code 3");
+    EXPECT_NE(host.output(id).find("about to fail"), std::string::npos);
+}
+
+TEST_F(Slurm, CancelStopsARunningJob) {
+    SlurmServer host;
+    const auto id = host.submit_ok(shell("echo started; sleep 120"));
+    host.wait_for(id, {"running"});
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (host.output(id).find("started") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    const auto slurm_id = std::string(host.job(id).at("slurm_job_id").as_string());
+    auto cancel = host.server.post("/api/v1/jobs/" + std::to_string(id) + "/cancel", "{}", host.token);
+    EXPECT_EQ(cancel.status, 200) << cancel.body;
+    auto ended = host.wait_ended(id);
+    EXPECT_EQ(ended.at("state").as_string(), "cancelled") << json::serialize(ended);
+    EXPECT_NE(std::string(ended.at("reason").as_string()).find("cancelled by admin"), std::string::npos);
+    EXPECT_NE(squeue_lines().find(slurm_id + " CANCELLED"), std::string::npos) << squeue_lines();
+}
+
+TEST_F(Slurm, ADependencyChainRunsInOrderAndAFailedLinkFailsTheRest) {
+    SlurmServer host;
+    const auto marks = (host.shared.path() / "chain.txt").string();
+    const auto first = host.submit_ok(shell("sleep 1; echo first >> " + marks));
+    const auto second = host.submit_ok(shell("echo second >> " + marks, {{"after", json::array{first}}}));
+    const auto third = host.submit_ok(shell("echo third >> " + marks, {{"after", json::array{second}}}));
+    EXPECT_EQ(host.wait_ended(third).at("state").as_string(), "done");
+    std::ifstream in(marks);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), "first\nsecond\nthird\n");
+
+    const auto failing = host.submit_ok(shell("exit 1"));
+    const auto dependant = host.submit_ok(shell("echo never", {{"after", json::array{failing}}}));
+    auto ended = host.wait_ended(dependant);
+    EXPECT_EQ(ended.at("state").as_string(), "failed") << json::serialize(ended);
+    EXPECT_NE(std::string(ended.at("reason").as_string()).find("dependency " + std::to_string(failing)),
+              std::string::npos)
+        << json::serialize(ended);
+    EXPECT_EQ(host.output(dependant).find("never"), std::string::npos);
+}
+
+TEST_F(Slurm, AServerKilledMidJobFindsItAgainAndItsOutputIsWhole) {
+    SlurmServer host;
+    const auto id = host.submit_ok(shell("for i in $(seq 1 8); do echo line-$i; sleep 0.4; done"));
+    host.wait_for(id, {"running"});
+    host.server.stop(SIGKILL);
+    std::this_thread::sleep_for(1500ms);
+    host.server.start();
+    host.token = host.server.login();
+    auto ended = host.wait_ended(id);
+    EXPECT_EQ(ended.at("state").as_string(), "done") << json::serialize(ended);
+    std::string expected;
+    for (int i = 1; i <= 8; ++i) expected += "line-" + std::to_string(i) + "\n";
+    EXPECT_EQ(host.output(id), expected);
+    // Submitted once: one Slurm job carries its marker.
+    const auto lines = squeue_lines();
+    const auto slurm_id = std::string(ended.at("slurm_job_id").as_string());
+    EXPECT_NE(lines.find(slurm_id + " COMPLETED"), std::string::npos) << lines;
+}
+
+TEST_F(Slurm, AStoppedControllerDelaysTheSubmissionWithoutDuplicates) {
+    SlurmServer host;
+    stop_controller();
+    const auto id = host.submit_ok(shell("echo once"));
+    auto waiting = host.wait_for(id, {"queued"});
+    std::this_thread::sleep_for(6s);  // sbatch's own retries take about 4 s
+    waiting = host.job(id);
+    EXPECT_EQ(waiting.at("state").as_string(), "queued") << json::serialize(waiting);
+    EXPECT_EQ(waiting.at("waiting_for").as_string(), "submit retry") << json::serialize(waiting);
+    EXPECT_NE(std::string(waiting.at("reason").as_string()).find("Slurm cannot be reached"), std::string::npos)
+        << json::serialize(waiting);
+    start_controller();
+    auto ended = host.wait_ended(id);
+    EXPECT_EQ(ended.at("state").as_string(), "done") << json::serialize(ended);
+    EXPECT_EQ(host.output(id), "once\n");
+    // Exactly one Slurm job carries this job's marker.
+    const auto lines = squeue_lines();
+    std::size_t count = 0;
+    std::istringstream rows(lines);
+    for (std::string row; std::getline(rows, row);)
+        if (row.size() > 2 && row.substr(row.size() - 2) == ":" + std::to_string(id) &&
+            row.find(std::string(ended.at("slurm_job_id").as_string()) + " ") == 0)
+            ++count;
+    EXPECT_EQ(count, 1u) << lines;
+}
+
+}  // namespace
+}  // namespace ailab::testing

@@ -83,6 +83,23 @@ json::object to_json(const Job& job, Detail detail) {
     return out;
 }
 
+json::object to_json(const ClusterState& cluster) {
+    json::array partitions;
+    for (const auto& partition : cluster.partitions) {
+        json::object nodes;
+        for (const auto& [state, count] : partition.nodes) nodes[state] = count;
+        partitions.push_back(json::object{{"name", partition.name},
+                                          {"default", partition.is_default},
+                                          {"available", partition.available},
+                                          {"nodes", std::move(nodes)},
+                                          {"total_nodes", partition.total_nodes},
+                                          {"gres", text_or_null(partition.gres)}});
+    }
+    return {{"partitions", std::move(partitions)},
+            {"error", text_or_null(cluster.error)},
+            {"updated_at", cluster.updated_at > 0 ? json::value(cluster.updated_at) : json::value(nullptr)}};
+}
+
 json::array to_json(const std::vector<GpuLane>& lanes) {
     json::array out;
     for (const auto& lane : lanes) {

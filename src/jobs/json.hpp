@@ -18,6 +18,7 @@ namespace ailab::jobs {
 enum class Detail { summary, full };
 boost::json::object to_json(const Job& job, Detail detail = Detail::summary);
 boost::json::array to_json(const std::vector<GpuLane>& lanes);
+boost::json::object to_json(const ClusterState& cluster);
 // {"type": type, "job": {...}} serialised.
 std::string job_event(std::string_view type, const Job& job);
 std::string lanes_event(const std::vector<GpuLane>& lanes);

@@ -71,11 +71,14 @@ Response list_jobs(JobService& service, Request& request) {
         auto found = list->counts.find(state);
         counts[state_name(state)] = found == list->counts.end() ? 0 : found->second;
     }
+    const auto cluster = service.cluster();
     return Response::json_text(200, json::serialize(json::object{
                                         {"jobs", std::move(jobs)},
                                         {"next_before", list->next_before ? json::value(*list->next_before) : nullptr},
                                         {"counts", std::move(counts)},
-                                        {"gpus", to_json(service.lanes())}}));
+                                        {"gpus", to_json(service.lanes())},
+                                        {"executor", service.settings().slurm ? "slurm" : "local"},
+                                        {"cluster", cluster ? json::value(to_json(*cluster)) : json::value(nullptr)}}));
 }
 
 // Raw bytes of output.log from offset; the total size in X-AILab-Output-Size.

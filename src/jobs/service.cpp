@@ -361,6 +361,12 @@ std::pair<std::int64_t, std::int64_t> JobService::active_counts() const {
     return {queued, static_cast<std::int64_t>(impl_->active.size()) - queued};
 }
 
+std::optional<ClusterState> JobService::cluster() const {
+    if (!settings_.slurm) return std::nullopt;
+    std::lock_guard lock(impl_->state_mutex);
+    return impl_->cluster;
+}
+
 std::vector<GpuLane> JobService::lanes() const {
     std::lock_guard lock(impl_->state_mutex);
     return impl_->lanes;

@@ -32,6 +32,7 @@
 #include "jobs/process.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/settings.hpp"
+#include "jobs/slurm/states.hpp"
 #include "jobs/store.hpp"
 #include "net/hub.hpp"
 
@@ -88,6 +89,13 @@ struct JobList {
 enum class Refusal { bad_request = 400, forbidden = 403, not_found = 404, conflict = 409, no_space = 507 };
 int status_of(const core::Error& error);
 
+// What the Jobs page shows instead of GPU lanes when Slurm places the jobs.
+struct ClusterState {
+    std::vector<slurm::Partition> partitions;
+    std::string error;      // sinfo's last failure ("" when it answered)
+    double updated_at = 0;  // seconds since the epoch; 0 before the first sinfo
+};
+
 class JobService {
 public:
     // Opens (creates) queue/jobs.db and queue/blobs; throws std::runtime_error naming the file when
@@ -109,6 +117,8 @@ public:
     core::Result<std::optional<Job>> get(JobId id);
     core::Result<JobList> list(const JobFilter& filter);
     std::vector<GpuLane> lanes() const;
+    // With the Slurm executor: the partitions as the last poll's sinfo saw them (nullopt: local).
+    std::optional<ClusterState> cluster() const;
     // Queued and running jobs now (for /metrics).
     std::pair<std::int64_t, std::int64_t> active_counts() const;
 

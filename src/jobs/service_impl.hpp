@@ -54,6 +54,7 @@ struct JobService::Impl {
     mutable std::mutex state_mutex;
     std::map<JobId, Job> active;  // queued and running jobs
     std::vector<GpuLane> lanes;
+    ClusterState cluster;  // the Slurm executor's partitions (sinfo at each poll)
 
     // --- the reader connection (routes' list/get), under reader_mutex ---
     std::mutex reader_mutex;
@@ -102,6 +103,7 @@ struct JobService::Impl {
     std::string slurm_tag;                                // batch.hpp server_tag()
     std::set<JobId> slurm_check_marker;                   // submitted or not? look for the marker first
     std::chrono::steady_clock::time_point slurm_next_poll{};
+    std::chrono::steady_clock::time_point slurm_next_sinfo{};
     std::chrono::steady_clock::time_point slurm_retry_at{};  // after Slurm could not be reached
     std::chrono::seconds slurm_backoff{0};
     std::string slurm_unreachable;  // Slurm's last "cannot be reached" message; "" while it answers

@@ -55,6 +55,19 @@ void JobService::Impl::slurm_tick() {
     if (now < slurm_next_poll) return;
     slurm_next_poll = now + settings.slurm->poll;
     slurm_poll();
+    // The partitions for the Jobs page, at most every 10 s (they change slowly).
+    if (now >= slurm_next_sinfo) {
+        slurm_next_sinfo = now + std::max<Clock::duration>(settings.slurm->poll, std::chrono::seconds(10));
+        auto partitions = slurm_client->partitions();
+        std::lock_guard lock(state_mutex);
+        if (partitions) {
+            cluster.partitions = std::move(*partitions);
+            cluster.error.clear();
+        } else {
+            cluster.error = partitions.error().message;
+        }
+        cluster.updated_at = now_seconds();
+    }
 }
 
 void JobService::Impl::slurm_round() {

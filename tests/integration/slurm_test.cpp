@@ -163,6 +163,15 @@ TEST_F(Slurm, ACpuJobRunsWithItsOutputStreamedLive) {
     EXPECT_EQ(done.at("state").as_string(), "done");
     EXPECT_EQ(done.at("exit_code").as_int64(), 0);
     EXPECT_EQ(host.output(id), received);
+
+    // The jobs list says who places the jobs and how the partition stands (sinfo).
+    auto list = host.server.get("/api/v1/jobs", host.token).json().as_object();
+    EXPECT_EQ(list.at("executor").as_string(), "slurm");
+    const auto& partitions = list.at("cluster").at("partitions").as_array();
+    ASSERT_EQ(partitions.size(), 1u) << json::serialize(list.at("cluster"));
+    EXPECT_EQ(partitions[0].at("name").as_string(), "debug");
+    EXPECT_EQ(partitions[0].at("total_nodes").as_int64(), 1);
+    EXPECT_EQ(partitions[0].at("gres").as_string(), "gpu:2");
 }
 
 TEST_F(Slurm, GpusComeFromSlurmAndAnImpossibleRequestFailsWithSlurmsMessage) {

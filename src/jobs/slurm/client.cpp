@@ -82,6 +82,13 @@ core::Result<std::map<std::string, SlurmJob>> SlurmClient::accounted(const std::
     return by_id(std::move(*parsed));
 }
 
+core::Result<std::vector<Partition>> SlurmClient::partitions() const {
+    auto ran = run_command({"sinfo", "-h", "-o", "%P|%a|%D|%T|%G"}, command_timeout);
+    if (!ran) return ran.error();
+    if (ran->exit_code != 0) return failed("sinfo", *ran);
+    return parse_sinfo_lines(ran->out);
+}
+
 core::Status SlurmClient::cancel(const std::string& id) const {
     auto ran = run_command({"scancel", id}, command_timeout);
     if (!ran) return ran.error();

@@ -32,6 +32,8 @@ public:
     core::Result<std::map<std::string, SlurmJob>> jobs() const;
     // The given jobs from the accounting database (sacct --json); an error when there is none.
     core::Result<std::map<std::string, SlurmJob>> accounted(const std::vector<std::string>& ids) const;
+    // The partitions and their nodes' states (sinfo).
+    core::Result<std::vector<Partition>> partitions() const;
     // scancel <id>: SIGTERM now, SIGKILL after the cluster's KillWait.
     core::Status cancel(const std::string& id) const;
 

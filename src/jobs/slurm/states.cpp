@@ -1,5 +1,6 @@
 #include "jobs/slurm/states.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <cstdlib>
@@ -179,6 +180,41 @@ std::vector<SlurmJob> parse_scontrol_lines(std::string_view text) {
             }
         }
         if (!found.id.empty()) out.push_back(std::move(found));
+    }
+    return out;
+}
+
+std::vector<Partition> parse_sinfo_lines(std::string_view text) {
+    std::vector<Partition> out;
+    while (!text.empty()) {
+        const auto end = text.find('\n');
+        const std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        std::vector<std::string_view> fields;
+        for (std::string_view rest = line;;) {
+            const auto bar = rest.find('|');
+            fields.push_back(rest.substr(0, bar));
+            if (bar == std::string_view::npos) break;
+            rest.remove_prefix(bar + 1);
+        }
+        if (fields.size() < 5 || fields[0].empty()) continue;
+        std::string name(fields[0]);
+        const bool is_default = name.back() == '*';
+        if (is_default) name.pop_back();
+        auto found = std::find_if(out.begin(), out.end(), [&](const Partition& item) { return item.name == name; });
+        if (found == out.end()) {
+            out.push_back(Partition{name, is_default, std::string(fields[1]), {}, 0, ""});
+            found = std::prev(out.end());
+        }
+        const int count = std::atoi(std::string(fields[2]).c_str());
+        std::string state(fields[3]);
+        while (!state.empty() && (state.back() == '*' || state.back() == '~' || state.back() == '#' ||
+                                  state.back() == '!' || state.back() == '%' || state.back() == '$' ||
+                                  state.back() == '@' || state.back() == '^' || state.back() == '-'))
+            state.pop_back();  // sinfo's flags: not responding, powered down, ...
+        found->nodes[state] += count;
+        found->total_nodes += count;
+        if (fields[4] != "(null)" && found->gres.empty()) found->gres = std::string(fields[4]);
     }
     return out;
 }

@@ -2,6 +2,7 @@
 // What Slurm says of its jobs, read from `squeue --json`, `sacct --json` or `scontrol -o show job`
 // (for a Slurm without the JSON plugins), and how Slurm's states map onto AI Lab's. Pure parsing.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,17 @@ struct SlurmJob {
 core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text);
 core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text);
 std::vector<SlurmJob> parse_scontrol_lines(std::string_view text);
+
+// One partition as `sinfo -h -o '%P|%a|%D|%T|%G'` lists it: one line per (partition, node state).
+struct Partition {
+    std::string name;
+    bool is_default = false;               // "debug*"
+    std::string available;                 // "up", "down", "drain", "inact"
+    std::map<std::string, int> nodes;      // node state ("idle", "mixed", "allocated", "down"...) -> count
+    int total_nodes = 0;
+    std::string gres;                      // "gpu:2" ("" for none)
+};
+std::vector<Partition> parse_sinfo_lines(std::string_view text);
 
 // Where a Slurm job stands for AI Lab.
 struct Outcome {

@@ -160,6 +160,21 @@ TEST(SlurmStates, SacctJsonAndScontrolLines) {
     EXPECT_EQ(lines[2].signal, 15);
 }
 
+TEST(SlurmStates, SinfoLinesBecomePartitionsWithNodeCounts) {
+    auto partitions = slurm::parse_sinfo_lines(
+        "debug*|up|2|idle|gpu:2\ndebug*|up|1|mixed|gpu:2\nbig|down|3|down*|(null)\nbroken line\n");
+    ASSERT_EQ(partitions.size(), 2u);
+    EXPECT_EQ(partitions[0].name, "debug");
+    EXPECT_TRUE(partitions[0].is_default);
+    EXPECT_EQ(partitions[0].total_nodes, 3);
+    EXPECT_EQ(partitions[0].nodes.at("idle"), 2);
+    EXPECT_EQ(partitions[0].nodes.at("mixed"), 1);
+    EXPECT_EQ(partitions[0].gres, "gpu:2");
+    EXPECT_EQ(partitions[1].available, "down");
+    EXPECT_EQ(partitions[1].nodes.at("down"), 3);  // sinfo's "*" (not responding) dropped
+    EXPECT_EQ(partitions[1].gres, "");
+}
+
 TEST(SlurmStates, EveryStateMapsOntoOneOfOurs) {
     auto outcome = [](std::string state, std::optional<int> code = std::nullopt, std::string reason = "None") {
         slurm::SlurmJob job;

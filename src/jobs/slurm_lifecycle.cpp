@@ -172,7 +172,9 @@ void JobService::Impl::slurm_round() {
         job.waiting_for = WaitReason::slurm;
         job.slurm_reason = "submitted";
         job.reason = "submitted to Slurm as job " + job.slurm_id;
-        if (auto stored = store.update(job); !stored)
+        // Committed without waiting for the disk: a Slurm id lost with a power cut is found again
+        // by its marker (recover() looks for every queued job without one before submitting).
+        if (auto stored = store.update_all({&job}, JobStore::Durability::relaxed); !stored)
             spdlog::error("job {}: cannot store its Slurm id {}: {}", job.id, job.slurm_id, stored.error().message);
         {
             std::lock_guard lock(state_mutex);

@@ -18,3 +18,4 @@ echo; echo "== Files archive (bench/files_archive_bench.py)"; python3 bench/file
 echo; echo "== Files in the browser (bench/files_browser_bench.mjs)"; node bench/files_browser_bench.mjs "$build/ailab"
 echo; echo "== Overview in the browser (bench/overview_browser_bench.mjs)"; node bench/overview_browser_bench.mjs "$build/ailab"
 echo; echo "== Terminals (bench/terminals_bench.py)"; python3 bench/terminals_bench.py "$build" $save
+echo; echo "== Slurm (bench/slurm_bench.py)"; python3 bench/slurm_bench.py "$build"

@@ -100,8 +100,8 @@ struct JobService::Impl {
 
     // slurm_lifecycle.cpp: the Slurm executor (settings.slurm), all on the service thread.
     std::unique_ptr<slurm::SlurmClient> slurm_client;
-    std::string slurm_tag;                                // batch.hpp server_tag()
-    std::set<JobId> slurm_check_marker;                   // submitted or not? look for the marker first
+    std::string slurm_tag;               // batch.hpp server_tag()
+    std::set<JobId> slurm_check_marker;  // submitted or not? look for the marker first
     std::chrono::steady_clock::time_point slurm_next_poll{};
     std::chrono::steady_clock::time_point slurm_next_sinfo{};
     std::chrono::steady_clock::time_point slurm_retry_at{};  // after Slurm could not be reached

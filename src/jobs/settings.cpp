@@ -15,8 +15,8 @@ std::string text_field(core::ConfigReader& reader, const boost::json::object& ob
     const auto* value = object.if_contains(key);
     if (value == nullptr) return "";
     if (!value->is_string() || value->get_string().find_first_of("\n\r") != boost::json::string::npos)
-        reader.fail("executor", "\"" + std::string(key) + "\" must be a one-line string, got " +
-                                    core::describe_json(*value));
+        reader.fail("executor",
+                    "\"" + std::string(key) + "\" must be a one-line string, got " + core::describe_json(*value));
     return std::string(value->get_string());
 }
 
@@ -44,8 +44,8 @@ std::optional<SlurmSettings> read_executor(core::ConfigReader& reader) {
                                     core::describe_json(*executor));
     const auto& object = executor->get_object();
     for (const auto& [key, value] : object) {
-        static const std::set<std::string, std::less<>> known = {"type",       "partition", "account", "qos",
-                                                                 "extra_args", "shared_dir"};
+        static const std::set<std::string, std::less<>> known = {"type", "partition",  "account",
+                                                                 "qos",  "extra_args", "shared_dir"};
         if (!known.contains(key)) reader.fail("executor", "has no key \"" + std::string(key) + "\"");
     }
     if (text_field(reader, object, "type") != "slurm")
@@ -59,15 +59,15 @@ std::optional<SlurmSettings> read_executor(core::ConfigReader& reader) {
         if (!extra->is_array()) reader.fail("executor", "\"extra_args\" must be a list of strings");
         for (const auto& item : extra->get_array()) {
             if (!item.is_string() || item.get_string().empty())
-                reader.fail("executor", "\"extra_args\" must be a list of non-empty strings, got " +
-                                            core::describe_json(item));
+                reader.fail("executor",
+                            "\"extra_args\" must be a list of non-empty strings, got " + core::describe_json(item));
             slurm.extra_args.emplace_back(item.get_string());
         }
     }
     const auto shared = reader.expand(text_field(reader, object, "shared_dir"), "executor");
     if (shared.empty() || shared.front() != '/')
-        reader.fail("executor", "\"shared_dir\" must be an absolute folder that every node sees, got \"" + shared +
-                                    "\"");
+        reader.fail("executor",
+                    "\"shared_dir\" must be an absolute folder that every node sees, got \"" + shared + "\"");
     slurm.shared_dir = std::filesystem::path(shared).lexically_normal();
     if (auto why = unwritable(slurm.shared_dir); !why.empty())
         reader.fail("executor", "\"shared_dir\" " + slurm.shared_dir.string() + " is not writable: " + why);

@@ -22,12 +22,12 @@ namespace ailab::jobs {
 
 // "executor": {"type":"slurm", ...}: jobs go to Slurm (jobs/slurm/). README.md "Slurm".
 struct SlurmSettings {
-    std::string partition;                // --partition ("" : the cluster's default)
-    std::string account;                  // --account
-    std::string qos;                      // --qos
-    std::vector<std::string> extra_args;  // more sbatch arguments, as given
-    std::filesystem::path shared_dir;     // seen by every node: job folders (snapshot, output) live here
-    std::chrono::milliseconds poll{5000}; // "slurm_poll_s" (1..3600, default 5): squeue at most this often
+    std::string partition;                 // --partition ("" : the cluster's default)
+    std::string account;                   // --account
+    std::string qos;                       // --qos
+    std::vector<std::string> extra_args;   // more sbatch arguments, as given
+    std::filesystem::path shared_dir;      // seen by every node: job folders (snapshot, output) live here
+    std::chrono::milliseconds poll{5000};  // "slurm_poll_s" (1..3600, default 5): squeue at most this often
 };
 
 struct Settings {

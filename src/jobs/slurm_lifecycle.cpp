@@ -83,7 +83,8 @@ void JobService::Impl::slurm_round() {
     // Submissions whose fate is unknown (a crash, a timeout) are looked for by their marker first,
     // so that none is ever submitted twice.
     std::map<std::string, std::string> by_marker;
-    if (std::any_of(queued.begin(), queued.end(), [&](const Job& job) { return slurm_check_marker.contains(job.id); })) {
+    if (std::any_of(queued.begin(), queued.end(),
+                    [&](const Job& job) { return slurm_check_marker.contains(job.id); })) {
         auto known = slurm_client->jobs();
         if (!known) {
             slurm_unreachable_now(known.error().message);
@@ -102,8 +103,8 @@ void JobService::Impl::slurm_round() {
         for (JobId dependency : job.after) {
             if (auto ended = finished.find(dependency); ended != finished.end()) {
                 if (ended->second != JobState::done)
-                    failed_dependency = "dependency " + std::to_string(dependency) + " ended " +
-                                        std::string(state_name(ended->second));
+                    failed_dependency =
+                        "dependency " + std::to_string(dependency) + " ended " + std::string(state_name(ended->second));
                 continue;
             }
             std::lock_guard lock(state_mutex);
@@ -134,8 +135,8 @@ void JobService::Impl::slurm_round() {
             }
             slurm::BatchInput input{&job, folder, settings.results, slurm_tag, after};
             const auto script = slurm::batch_script(input, *settings.slurm);
-            if (auto written = folder::write_file_atomically(folder, slurm::script_file, script,
-                                                             folder::Durability::renamed);
+            if (auto written =
+                    folder::write_file_atomically(folder, slurm::script_file, script, folder::Durability::renamed);
                 !written) {
                 finish(job, JobState::failed, "could not be submitted: " + written.error().message);
                 continue;
@@ -241,7 +242,8 @@ void JobService::Impl::slurm_apply(Job job, const slurm::SlurmJob& found) {
             std::string which;
             for (JobId dependency : job.after)
                 if (auto ended = finished.find(dependency); ended != finished.end() && ended->second != JobState::done)
-                    which = "dependency " + std::to_string(dependency) + " ended " + std::string(state_name(ended->second));
+                    which =
+                        "dependency " + std::to_string(dependency) + " ended " + std::string(state_name(ended->second));
             finish(job, JobState::failed, which.empty() ? "a dependency did not end done" : which);
             return;
         }
@@ -289,7 +291,8 @@ void JobService::Impl::slurm_lost(Job job) {
     const auto code = recorded_exit(owner.job_folder(job.id));
     if (code) {
         job.exit_code = code;
-        finish(job, *code == 0 ? JobState::done : JobState::failed, *code == 0 ? "" : "exit code " + std::to_string(*code));
+        finish(job, *code == 0 ? JobState::done : JobState::failed,
+               *code == 0 ? "" : "exit code " + std::to_string(*code));
         return;
     }
     finish(job, JobState::failed,

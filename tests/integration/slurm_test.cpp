@@ -67,7 +67,8 @@ protected:
     }
     static void start_controller() {
         // Without -i: the controller recovers its jobs from its state folder.
-        const auto started = run_program({"/bin/sh", "-c", "exec /usr/sbin/slurmctld -f \"$0\" </dev/null >/dev/null 2>&1", conf_}, "", 30s);
+        const auto started = run_program(
+            {"/bin/sh", "-c", "exec /usr/sbin/slurmctld -f \"$0\" </dev/null >/dev/null 2>&1", conf_}, "", 30s);
         ASSERT_EQ(started.exit_code, 0) << started.output;
     }
     // Every job the controller holds, as "id state comment" lines.
@@ -98,7 +99,8 @@ struct SlurmServer {
         EXPECT_EQ(result.status, 200) << result.body;
         return result.status == 200 ? result.json().at("job").as_object() : json::object{};
     }
-    json::object wait_for(std::int64_t id, const std::set<std::string>& states, std::chrono::milliseconds timeout = 40s) const {
+    json::object wait_for(std::int64_t id, const std::set<std::string>& states,
+                          std::chrono::milliseconds timeout = 40s) const {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         json::object current;
         while (std::chrono::steady_clock::now() < deadline) {
@@ -126,9 +128,9 @@ json::object shell(const std::string& text, json::object extra = {}) {
 
 TEST_F(Slurm, ACpuJobRunsWithItsOutputStreamedLive) {
     SlurmServer host;
-    const auto id = host.submit_ok(shell(
-        "echo first line; sleep 2; echo job=$AILAB_JOB_ID slurm=$SLURM_JOB_ID unbuffered=$PYTHONUNBUFFERED; pwd",
-        {{"name", "live"}}));
+    const auto id = host.submit_ok(
+        shell("echo first line; sleep 2; echo job=$AILAB_JOB_ID slurm=$SLURM_JOB_ID unbuffered=$PYTHONUNBUFFERED; pwd",
+              {{"name", "live"}}));
     auto running = host.wait_for(id, {"running"});
     EXPECT_EQ(running.at("executor").as_string(), "slurm");
     ASSERT_TRUE(running.at("slurm_job_id").is_string()) << json::serialize(running);

@@ -263,9 +263,10 @@ TEST(Terminals, ReattachWithOffsetReplaysWithoutGapOrDuplicate) {
     EXPECT_EQ(second.restore(), "");
     // The first client may already hold the end (a slow machine reads it all in one go): the
     // last line is looked for in both halves together.
-    ASSERT_TRUE(second.read_until(
-        [&whole](const std::string& more) { return (whole + more).find("line-3000\r\n") != std::string::npos; }))
-        << "the first client had " << whole.size() << " bytes, the second " << second.output().size();
+    ASSERT_TRUE(second.read_until([&whole](const std::string& more) {
+        return (whole + more).find("line-3000\r\n") != std::string::npos;
+    })) << "the first client had "
+        << whole.size() << " bytes, the second " << second.output().size();
     whole += second.output();
     std::string expected;
     for (int line = 1; line <= 3000; ++line) expected += "line-" + std::to_string(line) + "\r\n";

@@ -134,7 +134,8 @@ std::string parse_sbatch_id(std::string_view output) {
     while (!output.empty() && (output.back() == '\n' || output.back() == '\r' || output.back() == ' '))
         output.remove_suffix(1);
     if (const auto newline = output.rfind('\n'); newline != std::string_view::npos) output.remove_prefix(newline + 1);
-    if (const auto semicolon = output.find(';'); semicolon != std::string_view::npos) output = output.substr(0, semicolon);
+    if (const auto semicolon = output.find(';'); semicolon != std::string_view::npos)
+        output = output.substr(0, semicolon);
     if (output.empty() || output.size() > 20) return "";
     for (char c : output)
         if (c < '0' || c > '9') return "";

@@ -91,7 +91,8 @@ core::Result<CommandResult> run_command(const std::vector<std::string>& argv, st
     int open_ends = 2;
     std::array<char, 65536> buffer{};
     while (open_ends > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             result.timed_out = true;
             ::kill(pid, SIGKILL);
@@ -111,7 +112,8 @@ core::Result<CommandResult> run_command(const std::vector<std::string>& argv, st
             }
             auto& sink = *sinks[i];
             if (sink.size() < max_output_bytes)
-                sink.append(buffer.data(), std::min<std::size_t>(static_cast<std::size_t>(got), max_output_bytes - sink.size()));
+                sink.append(buffer.data(),
+                            std::min<std::size_t>(static_cast<std::size_t>(got), max_output_bytes - sink.size()));
         }
     }
     int status = 0;

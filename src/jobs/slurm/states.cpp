@@ -136,9 +136,9 @@ core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text) {
         if (const auto* exit = job->if_contains("exit_code"); exit != nullptr && exit->is_object()) {
             const auto& object = exit->get_object();
             const auto* signal = object.if_contains("signal");
-            const auto signal_id =
-                signal != nullptr && signal->is_object() ? number_of(signal->get_object().if_contains("signal_id"))
-                                                         : std::nullopt;
+            const auto signal_id = signal != nullptr && signal->is_object()
+                                       ? number_of(signal->get_object().if_contains("signal_id"))
+                                       : std::nullopt;
             if (signal_id && *signal_id > 0)
                 found.signal = static_cast<int>(*signal_id);
             else if (auto code = number_of(object.if_contains("return_code")))
@@ -164,11 +164,16 @@ std::vector<SlurmJob> parse_scontrol_lines(std::string_view text) {
             if (equals == std::string_view::npos) continue;
             const auto key = token.substr(0, equals);
             const auto value = std::string(token.substr(equals + 1));
-            if (key == "JobId") found.id = value;
-            else if (key == "JobState") found.state = value;
-            else if (key == "Reason") found.reason = value;
-            else if (key == "NodeList") found.nodes = value == "(null)" ? "" : value;
-            else if (key == "Comment") found.comment = value == "(null)" ? "" : value;
+            if (key == "JobId")
+                found.id = value;
+            else if (key == "JobState")
+                found.state = value;
+            else if (key == "Reason")
+                found.reason = value;
+            else if (key == "NodeList")
+                found.nodes = value == "(null)" ? "" : value;
+            else if (key == "Comment")
+                found.comment = value == "(null)" ? "" : value;
             else if (key == "ExitCode") {  // "code:signal"
                 const auto colon = value.find(':');
                 const int code = std::atoi(value.substr(0, colon).c_str());
@@ -235,7 +240,8 @@ std::optional<Outcome> map_state(const SlurmJob& job) {
         if (job.signal) return Outcome{JobState::failed, "killed by signal " + std::to_string(*job.signal)};
         if (job.exit_code.value_or(0) != 0)
             return Outcome{JobState::failed, "exit code " + std::to_string(*job.exit_code)};
-        return Outcome{JobState::failed, "failed in Slurm (" + (job.reason.empty() ? std::string("no reason") : job.reason) + ")"};
+        return Outcome{JobState::failed,
+                       "failed in Slurm (" + (job.reason.empty() ? std::string("no reason") : job.reason) + ")"};
     }
     if (state == "TIMEOUT") return Outcome{JobState::failed, "Slurm's time limit reached (TIMEOUT)"};
     if (state == "OUT_OF_MEMORY") return Outcome{JobState::failed, "out of memory (Slurm OUT_OF_MEMORY)"};

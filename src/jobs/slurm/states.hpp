@@ -33,11 +33,11 @@ std::vector<SlurmJob> parse_scontrol_lines(std::string_view text);
 // One partition as `sinfo -h -o '%P|%a|%D|%T|%G'` lists it: one line per (partition, node state).
 struct Partition {
     std::string name;
-    bool is_default = false;               // "debug*"
-    std::string available;                 // "up", "down", "drain", "inact"
-    std::map<std::string, int> nodes;      // node state ("idle", "mixed", "allocated", "down"...) -> count
+    bool is_default = false;           // "debug*"
+    std::string available;             // "up", "down", "drain", "inact"
+    std::map<std::string, int> nodes;  // node state ("idle", "mixed", "allocated", "down"...) -> count
     int total_nodes = 0;
-    std::string gres;                      // "gpu:2" ("" for none)
+    std::string gres;  // "gpu:2" ("" for none)
 };
 std::vector<Partition> parse_sinfo_lines(std::string_view text);
 

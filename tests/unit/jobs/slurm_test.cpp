@@ -43,17 +43,16 @@ TEST(SlurmBatch, TheScriptCarriesEveryOptionAndQuotesWhatTheUserWrote) {
     settings.qos = "normal";
     slurm::BatchInput input{&job, "/shared/jobs/42", "/results", "abc123", {"7", "8"}};
     const auto script = slurm::batch_script(input, settings);
-    for (const char* line : {"#!/bin/sh\n", "#SBATCH --job-name=ailab-42-train_big_model\n",
-                             "#SBATCH --comment=ailab:abc123:42\n", "#SBATCH --chdir=/shared/jobs/42/work\n",
-                             "#SBATCH --output=/shared/jobs/42/output.log\n", "#SBATCH --open-mode=append\n",
-                             "#SBATCH --partition=gpu\n", "#SBATCH --account=lab\n", "#SBATCH --qos=normal\n",
-                             "#SBATCH --gres=gpu:2\n", "#SBATCH --time=2\n", "#SBATCH --nice=5\n",
-                             "#SBATCH --dependency=afterok:7:8\n", "export AILAB_JOB_ID=42\n",
-                             "export AILAB_RESULTS='/results'\n", "export PYTHONUNBUFFERED=1\n",
-                             "export WANDB_MODE='off it'\\''s'\n", "/bin/sh -c 'python train.py --lr '\\''a b'\\'''\n",
-                             "exit $ailab_status\n"})
+    for (const char* line :
+         {"#!/bin/sh\n", "#SBATCH --job-name=ailab-42-train_big_model\n", "#SBATCH --comment=ailab:abc123:42\n",
+          "#SBATCH --chdir=/shared/jobs/42/work\n", "#SBATCH --output=/shared/jobs/42/output.log\n",
+          "#SBATCH --open-mode=append\n", "#SBATCH --partition=gpu\n", "#SBATCH --account=lab\n",
+          "#SBATCH --qos=normal\n", "#SBATCH --gres=gpu:2\n", "#SBATCH --time=2\n", "#SBATCH --nice=5\n",
+          "#SBATCH --dependency=afterok:7:8\n", "export AILAB_JOB_ID=42\n", "export AILAB_RESULTS='/results'\n",
+          "export PYTHONUNBUFFERED=1\n", "export WANDB_MODE='off it'\\''s'\n",
+          "/bin/sh -c 'python train.py --lr '\\''a b'\\'''\n", "exit $ailab_status\n"})
         EXPECT_NE(script.find(line), std::string::npos) << line << "\n---\n" << script;
-    EXPECT_EQ(script.find("bad name"), std::string::npos);          // not a variable name: left out
+    EXPECT_EQ(script.find("bad name"), std::string::npos);               // not a variable name: left out
     EXPECT_EQ(script.find("CUDA_VISIBLE_DEVICES="), std::string::npos);  // Slurm sets it
 }
 
@@ -78,8 +77,9 @@ TEST(SlurmBatch, SbatchAnswersAndMarkers) {
     EXPECT_EQ(slurm::parse_sbatch_id("sbatch: warning: x\n77\n"), "77");
     EXPECT_EQ(slurm::parse_sbatch_id(""), "");
     EXPECT_EQ(slurm::parse_sbatch_id("Submitted batch job 5"), "");
-    EXPECT_TRUE(slurm::is_unreachable("sbatch: error: Batch job submission failed: Unable to contact slurm controller "
-                                      "(connect failure)"));
+    EXPECT_TRUE(
+        slurm::is_unreachable("sbatch: error: Batch job submission failed: Unable to contact slurm controller "
+                              "(connect failure)"));
     EXPECT_FALSE(slurm::is_unreachable(
         "sbatch: error: Batch job submission failed: Requested node configuration is not available"));
     EXPECT_EQ(slurm::marker("abc", 9), "ailab:abc:9");

@@ -104,5 +104,8 @@ describe('jobs helpers', () => {
     expect(waitText(makeJob({ state: 'queued', waiting_for: 'gpu', reason: 'waits for 2 GPUs; free: none' }))).toBe('waits for 2 GPUs; free: none');
     expect(waitText(makeJob({ state: 'queued', waiting_for: 'group limit', reason: null }))).toMatch(/group/);
     expect(waitText(makeJob({ state: 'running', reason: 'x' }))).toBeNull();
+    expect(waitText(makeJob({ state: 'queued', waiting_for: 'slurm: Resources', reason: null }))).toBe('waiting in Slurm: Resources');
+    expect(waitText(makeJob({ state: 'queued', waiting_for: 'slurm', reason: null }))).toBe('waiting in Slurm');
+    expect(waitText(makeJob({ state: 'queued', waiting_for: 'submit retry', reason: null }))).toMatch(/cannot be reached/);
   });
 });

@@ -77,12 +77,15 @@ export function exitText(job: Pick<Job, 'exit_code' | 'signal'>): string {
 }
 
 /** What a waiting job waits for, in words: the server's reason, or its `waiting_for`. */
-export function waitText(job: Job): string | null {
+export function waitText(job: Pick<Job, 'state' | 'waiting_for' | 'reason'>): string | null {
   if (job.state !== 'queued') return null;
   if (job.reason) return job.reason;
   if (job.waiting_for === 'gpu') return 'waits for a free GPU';
   if (job.waiting_for === 'dependency') return 'waits for a job it depends on';
   if (job.waiting_for === 'group limit') return 'waits: its group runs its limit';
+  if (job.waiting_for === 'submit retry') return 'Slurm cannot be reached; the server tries again';
+  if (job.waiting_for === 'slurm') return 'waiting in Slurm';
+  if (job.waiting_for?.startsWith('slurm: ')) return `waiting in Slurm: ${job.waiting_for.slice('slurm: '.length)}`;
   return 'next in line';
 }
 

@@ -226,8 +226,16 @@ export const JOB_STATES: JobState[] = ['queued', 'running', 'done', 'failed', 'c
 /** The states of a job that has ended (its history). */
 export const ENDED_JOB_STATES: JobState[] = ['done', 'failed', 'cancelled'];
 
-/** What a queued job waits for; null once it is not queued. */
-export type WaitingFor = 'gpu' | 'dependency' | 'group limit';
+/**
+ * What a queued job waits for; null once it is not queued. With the Slurm executor: "submit
+ * retry" (Slurm's controller could not be reached; the server tries again with back-off), or
+ * "slurm: <Slurm's pending reason>" ("slurm: Resources", "slurm: Priority"); a bare "slurm"
+ * when Slurm gave no reason.
+ */
+export type WaitingFor = 'gpu' | 'dependency' | 'group limit' | 'submit retry' | 'slurm' | `slurm: ${string}`;
+
+/** Where a server runs its jobs: on its own GPUs, or handed to a Slurm cluster. */
+export type JobExecutor = 'local' | 'slurm';
 
 export interface JobGit {
   commit: string | null;
@@ -276,6 +284,12 @@ export interface Job {
   gpu_check: 'nvml' | 'bookkeeping' | null;
   sync: JobSync | null;
   git: JobGit | null;
+  /** Where it runs; absent on servers before the Slurm executor (read it with `jobExecutor`: 'local'). */
+  executor?: JobExecutor;
+  /** Slurm's job id once submitted ("123"); null for local jobs and before the submit. */
+  slurm_job_id?: string | null;
+  /** The Slurm node list it ran or runs on ("node[01-02]"); null when not known. */
+  nodes?: string | null;
 }
 
 export interface ForeignProcess {
@@ -297,11 +311,39 @@ export interface GpuLane {
   free: boolean;
 }
 
+/** One Slurm partition as sinfo reports it. */
+export interface SlurmPartition {
+  name: string;
+  /** The partition jobs go to when none is named. */
+  default: boolean;
+  /** Slurm's availability: "up", "down", "drain", "inact". */
+  available: string;
+  /** Nodes by Slurm state: {"idle": 1, "mixed": 2}. */
+  nodes: Record<string, number>;
+  total_nodes: number;
+  /** Its generic resources ("gpu:2"); null when none. */
+  gres: string | null;
+}
+
+/** The Slurm cluster of a server with the Slurm executor (sinfo, refreshed every 10 s or more). */
+export interface SlurmCluster {
+  partitions: SlurmPartition[];
+  /** Why the last sinfo failed; null when it worked. */
+  error: string | null;
+  /** Unix seconds of the last sinfo; null before the first one. */
+  updated_at: number | null;
+}
+
 export interface JobListResponse {
   jobs: Job[];
   next_before: number | null;
   counts: Partial<Record<JobState, number>>;
+  /** The local GPU lanes; empty with the Slurm executor. */
   gpus: GpuLane[];
+  /** Absent on servers before the Slurm executor: 'local'. */
+  executor?: JobExecutor;
+  /** Slurm's partitions with the Slurm executor; null (or absent) for local. */
+  cluster?: SlurmCluster | null;
 }
 
 /** POST /jobs: exactly one of `command` and `shell`. */

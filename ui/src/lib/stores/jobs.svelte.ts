@@ -2,9 +2,18 @@ import type { ServerClient } from '../api/client';
 import { ApiError, errorMessage } from '../api/errors';
 import * as jobsApi from '../api/jobs';
 import type { TopicRegistry } from '../api/topics';
-import { ENDED_JOB_STATES, type GpuLane, type Job, type JobListResponse, type JobState } from '../api/types';
+import {
+  ENDED_JOB_STATES,
+  type GpuLane,
+  type Job,
+  type JobExecutor,
+  type JobListResponse,
+  type JobState,
+  type SlurmCluster,
+} from '../api/types';
 import type { ServerMessage } from '../api/ws';
 import { EMPTY_FILTER, matchesFilter, type JobFilter } from '../jobs';
+import { listCluster, listExecutor } from '../slurm';
 
 /** One job of one server. Replaced (never changed in place) when the job changes. */
 export interface JobRow {
@@ -53,6 +62,10 @@ interface ServerJobs {
   cursor: number | null;
   counts: Partial<Record<JobState, number>>;
   gpus: GpuLane[];
+  /** Where the server runs its jobs (the list's `executor`). */
+  executor: JobExecutor;
+  /** Its Slurm partitions (the list's `cluster`); null for local. */
+  cluster: SlurmCluster | null;
   status: ServerJobsStatus;
   /** Events that arrived while a load was in flight, applied after its answer. */
   pending: ServerMessage[] | null;
@@ -100,6 +113,8 @@ export class JobsStore {
         cursor: null,
         counts: {},
         gpus: [],
+        executor: 'local',
+        cluster: null,
         status: { loading: false, loaded: false, error: null, unsupported: false, hasMore: false },
         pending: null,
         generation: 0,
@@ -153,6 +168,8 @@ export class JobsStore {
       s.cursor = older ? (older.next_before ?? null) : null;
       s.counts = { ...(active.counts ?? {}) };
       s.gpus = active.gpus ?? [];
+      s.executor = listExecutor(active);
+      s.cluster = listCluster(active);
       s.status = { loading: false, loaded: true, error: null, unsupported: false, hasMore: s.cursor !== null };
       const pending = s.pending ?? [];
       s.pending = null;
@@ -171,6 +188,26 @@ export class JobsStore {
       for (const msg of pending) this.applyTo(s, msg);
     }
     this.bump();
+  }
+
+  /**
+   * Fetches the executor and the Slurm partitions again (no event carries them): one tiny list
+   * page, whose jobs are left alone. Errors are dropped; the next load or refresh tries again.
+   */
+  async refreshCluster(serverId: string): Promise<void> {
+    const s = this.servers.get(serverId);
+    const client = this.clientFor(serverId);
+    if (!s || !client || !client.token || s.status.loading) return;
+    const generation = s.generation;
+    try {
+      const answer = await jobsApi.listJobs(client, { states: ['queued'], limit: 1 });
+      if (this.servers.get(serverId) !== s || s.generation !== generation) return;
+      s.executor = listExecutor(answer);
+      s.cluster = listCluster(answer);
+      this.bump();
+    } catch {
+      // Kept as it was: the panel shows the last partitions it had.
+    }
   }
 
   /** Pages in the next (older) history page of each given server that has more. */
@@ -270,6 +307,18 @@ export class JobsStore {
   lanes(serverId: string): GpuLane[] {
     void this.version;
     return this.servers.get(serverId)?.gpus ?? [];
+  }
+
+  /** Where a server runs its jobs; 'local' until its list is loaded. */
+  executor(serverId: string): JobExecutor {
+    void this.version;
+    return this.servers.get(serverId)?.executor ?? 'local';
+  }
+
+  /** A server's Slurm partitions from its last list; null for local (or not loaded). */
+  cluster(serverId: string): SlurmCluster | null {
+    void this.version;
+    return this.servers.get(serverId)?.cluster ?? null;
   }
 
   counts(serverId: string): Partial<Record<JobState, number>> {

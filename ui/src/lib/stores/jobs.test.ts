@@ -2,14 +2,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ServerClient } from '../api/client';
 import { FakeSocket, fakeFetch, fakeSocketFactory, type Call } from '../api/fakes';
 import { TopicRegistry } from '../api/topics';
-import type { GpuLane, Job } from '../api/types';
-import { makeJob } from '../testjobs';
+import type { GpuLane, Job, JobListResponse } from '../api/types';
+import { makeCluster, makeJob, makePartition } from '../testjobs';
 import { AppStores } from './app';
 import { JobsStore, mergeJob, registerJobsTopic } from './jobs.svelte';
 import { ServersStore, type StorageLike } from './servers.svelte';
 
-/** A fake job host: `jobs` newest first, filtered and paged like GET /jobs. */
-function jobHost(jobs: Job[], lanes: GpuLane[] = []) {
+/** A fake job host: `jobs` newest first, filtered and paged like GET /jobs; `extra()` adds top-level fields. */
+function jobHost(jobs: Job[], lanes: GpuLane[] = [], extra: () => Partial<JobListResponse> = () => ({})) {
   return (call: Call) => {
     const url = new URL(call.url);
     if (url.pathname !== '/api/v1/jobs') return { status: 404, body: { error: 'not found' } };
@@ -29,6 +29,7 @@ function jobHost(jobs: Job[], lanes: GpuLane[] = []) {
         next_before: rows.length > limit ? page[page.length - 1].id : null,
         counts: { queued: jobs.filter((j) => j.state === 'queued').length, running: jobs.filter((j) => j.state === 'running').length },
         gpus: lanes,
+        ...extra(),
       },
     };
   };
@@ -129,6 +130,45 @@ describe('JobsStore', () => {
     expect(store.status('b')).toMatchObject({ unsupported: true, loaded: false });
     expect(ids(store)).toEqual(['a:6:running', 'a:7:queued']);
     expect(ids(store, ['b'])).toEqual([]);
+  });
+
+  it('keeps the executor and the Slurm cluster of the list, and takes them again on every load and refresh', async () => {
+    // Bad input: an older server without `executor`/`cluster`; a refresh that fails keeps the last cluster.
+    let extra: Partial<JobListResponse> = { executor: 'slurm', cluster: makeCluster({ updated_at: null, partitions: [] }) };
+    let down = false;
+    const host = jobHost(active, [], () => extra);
+    const { store, fetch } = storeFor((c) => (down ? { status: 503, body: { error: 'down' } } : host(c)));
+    expect(store.executor('a')).toBe('local');
+    expect(store.cluster('a')).toBeNull();
+    await store.load('a');
+    expect(store.executor('a')).toBe('slurm');
+    expect(store.cluster('a')).toEqual({ partitions: [], error: null, updated_at: null });
+    expect(store.lanes('a')).toEqual([]);
+
+    extra = { executor: 'slurm', cluster: makeCluster() };
+    await store.load('a');
+    expect(store.cluster('a')!.partitions.map((p) => p.name)).toEqual(['debug', 'long']);
+
+    extra = { executor: 'slurm', cluster: makeCluster({ partitions: [makePartition({ name: 'gpu' })], error: 'sinfo: timeout', updated_at: 1_700_000_020 }) };
+    const version = store.version;
+    const calls = fetch.calls.length;
+    await store.refreshCluster('a');
+    expect(fetch.calls.slice(calls).map((c) => new URL(c.url).search)).toEqual(['?state=queued&limit=1']);
+    expect(store.version).toBeGreaterThan(version);
+    expect(store.cluster('a')).toMatchObject({ partitions: [{ name: 'gpu' }], error: 'sinfo: timeout', updated_at: 1_700_000_020 });
+    expect(ids(store)).toEqual(['a:6:running', 'a:7:queued']);
+
+    down = true;
+    await store.refreshCluster('a');
+    expect(store.cluster('a')!.partitions.map((p) => p.name)).toEqual(['gpu']);
+    down = false;
+    await store.refreshCluster('never-loaded');
+    expect(store.cluster('never-loaded')).toBeNull();
+
+    extra = {};
+    await store.load('a');
+    expect(store.executor('a')).toBe('local');
+    expect(store.cluster('a')).toBeNull();
   });
 
   it('keeps a job page copy up to date from events even when no list is loaded', () => {

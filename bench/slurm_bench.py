@@ -14,84 +14,16 @@ Prints one table:
   10 s), and squeue --json's own wall time for reference.
 Needs root (slurmd). Cleans up: scancel, the daemons stopped, the temp folders removed.
 """
-import http.client, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+import os, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PASSWORD = "bench-password-1"
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from jobs_bench import Server, percentile, wait_file  # noqa: E402  the job host's bench client
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime, not the children's
-
-
-class Server:
-    def __init__(self, binary, shared, extra_args):
-        self.dir = tempfile.mkdtemp(prefix="ailab-slurm-bench-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = {"host": "127.0.0.1", "port": self.port, "users": {"admin": PASSWORD},
-                  "workspace": self.dir + "/workspace", "results": self.dir + "/results",
-                  "queue": self.dir + "/state", "gpus": [], "slurm_poll_s": 1,
-                  "executor": {"type": "slurm", "shared_dir": shared, "extra_args": extra_args}}
-        for d in ("workspace", "results", "home"):
-            os.makedirs(f"{self.dir}/{d}")
-        with open(self.dir + "/config.json", "w") as f:
-            json.dump(config, f)
-        env = dict(os.environ, HOME=self.dir + "/home")
-        self.log = open(self.dir + "/server.log", "ab")
-        self.proc = subprocess.Popen([binary, self.dir + "/config.json"], stdout=self.log, stderr=self.log, env=env)
-        for _ in range(500):
-            try:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                self.conn.request("GET", "/api/v1/health")
-                self.conn.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.02)
-        self.token = None
-        self.token = self.call("POST", "/api/v1/login", {"user": "admin", "password": PASSWORD})[1]["token"]
-
-    def call(self, method, path, body=None):
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = "Bearer " + self.token
-        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else None
-
-    def submit(self, body):
-        status, answer = self.call("POST", "/api/v1/jobs", body)
-        assert status == 201, answer
-        return answer["job"]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wait_for_file(path, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with open(path) as f:
-                text = f.read().strip()
-            if text:
-                return float(text)
-        except OSError:
-            pass
-        time.sleep(0.005)
-    raise RuntimeError(f"{path} never appeared")
-
-
-def pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))]
+def slurm_server(binary, shared, extra_args):
+    return Server(binary, [], {"slurm_poll_s": 1,
+                               "executor": {"type": "slurm", "shared_dir": shared, "extra_args": extra_args}})
 
 
 def main():
@@ -116,25 +48,25 @@ def main():
     rows = []
     try:
         # 1. submit -> running, side by side.
-        server = Server(binary, shared, [])
+        server = slurm_server(binary, shared, [])
         bare, ours, bare_call, our_call = [], [], [], []
         script = cluster + "/bare.sbatch"
         for i in range(rounds):
             with open(script, "w") as f:
-                f.write(f"#!/bin/sh\ndate +%s.%N > {marks}/bare-{i}\n")
+                f.write(f"#!/bin/sh\ndate +%s%N > {marks}/bare-{i}\n")
             t0 = time.time()
             subprocess.run(["sbatch", "--parsable", "-o", "/dev/null", script], check=True, capture_output=True)
             bare_call.append(time.time() - t0)
-            bare.append(wait_for_file(f"{marks}/bare-{i}") - t0)
+            bare.append(wait_file(f"{marks}/bare-{i}", 60) / 1e9 - t0)
             t0 = time.time()
-            server.submit({"shell": f"date +%s.%N > {marks}/ours-{i}"})
+            server.submit({"shell": f"date +%s%N > {marks}/ours-{i}"})
             our_call.append(time.time() - t0)
-            ours.append(wait_for_file(f"{marks}/ours-{i}") - t0)
-        server.stop()
+            ours.append(wait_file(f"{marks}/ours-{i}", 60) / 1e9 - t0)
+        server.close()
         rows.append(("submit -> running, bare sbatch (p50 / p90)",
-                     f"{statistics.median(bare) * 1000:.0f} ms / {pct(bare, 0.9) * 1000:.0f} ms", "reference"))
+                     f"{statistics.median(bare) * 1000:.0f} ms / {percentile(bare, 90) * 1000:.0f} ms", "reference"))
         rows.append(("submit -> running, through AI Lab (p50 / p90)",
-                     f"{statistics.median(ours) * 1000:.0f} ms / {pct(ours, 0.9) * 1000:.0f} ms", ""))
+                     f"{statistics.median(ours) * 1000:.0f} ms / {percentile(ours, 90) * 1000:.0f} ms", ""))
         rows.append(("**AI Lab's overhead** (p50 difference)",
                      f"{(statistics.median(ours) - statistics.median(bare)) * 1000:+.0f} ms", "≤ 100 ms"))
         rows.append(("the submit call alone: sbatch CLI vs POST /api/v1/jobs (p50)",
@@ -143,20 +75,20 @@ def main():
         subprocess.run(["scancel", "--user", "root"], capture_output=True)
 
         # 2. N jobs through AI Lab, held in Slurm.
-        server = Server(binary, shared + "-held", ["--hold"])
-        cpu0, t0 = cpu_seconds(server.proc.pid), time.time()
+        server = slurm_server(binary, shared + "-held", ["--hold"])
+        cpu0, t0 = server.cpu_seconds(), time.time()
         for i in range(jobs):
             server.submit({"shell": "true", "name": f"held-{i}"})
-        submit_wall, submit_cpu = time.time() - t0, cpu_seconds(server.proc.pid) - cpu0
+        submit_wall, submit_cpu = time.time() - t0, server.cpu_seconds() - cpu0
         rows.append((f"{jobs} jobs submitted through AI Lab: the server's CPU (wall)",
                      f"**{submit_cpu:.2f} s** ({submit_wall:.1f} s wall, sbatch's own time included)", "≤ 1 s"))
 
         # 3. the poll with N jobs known to Slurm.
         time.sleep(2)
-        cpu0, t0 = cpu_seconds(server.proc.pid), time.time()
+        cpu0, t0 = server.cpu_seconds(), time.time()
         time.sleep(10)
         polls = time.time() - t0  # slurm_poll_s = 1: one poll a second
-        per_poll = (cpu_seconds(server.proc.pid) - cpu0) / polls
+        per_poll = (server.cpu_seconds() - cpu0) / polls
         t1 = time.time()
         out = subprocess.run(["squeue", "--json", "--states=all"], capture_output=True, check=True).stdout
         squeue_wall = time.time() - t1
@@ -167,7 +99,7 @@ def main():
         status, listed = server.call("GET", "/api/v1/jobs?state=queued&limit=1")
         rows.append(("jobs AI Lab shows queued (held in Slurm)", str(listed["counts"]["queued"]), str(jobs)))
         subprocess.run(["scancel", "--user", "root"], capture_output=True)
-        server.stop()
+        server.close()
     finally:
         subprocess.run([ROOT + "/scripts/slurm-down.sh", cluster], capture_output=True)
         shutil.rmtree(cluster, ignore_errors=True)

@@ -17,13 +17,16 @@ done
 PATH="$PATH:/usr/sbin"
 mkdir -p "$dir"/{munge,spool,state,logs}
 dir="$(cd "$dir" && pwd)"
+# A start that fails half-way stops what it started: no daemon outlives a failed call.
+trap 'status=$?; [ "$status" -eq 0 ] || "$(dirname "$0")/slurm-down.sh" "$dir"' EXIT
 chmod 700 "$dir/munge"
 
 # Two free loopback ports for slurmctld and slurmd.
 free_port() {
   local port
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 30000))
+    # Below the kernel's ephemeral range (32768-60999), where outgoing connections take ports.
+    port=$((12000 + RANDOM % 20000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
   echo "slurm-up: no free port" >&2; exit 1

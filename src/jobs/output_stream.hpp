@@ -3,8 +3,10 @@
 // stream: it reads output.log from the client's offset in 64 KiB binary frames, pauses a stream
 // whose client has 2 MiB queued until the session wrote it down to 512 KiB (backpressure, so a
 // job printing 100 MB never makes the server hold 100 MB), follows the file with inotify while
-// the job runs, and sends {"type":"end",...} once the job ended and every byte was sent. Nothing
-// polls: an idle stream costs nothing.
+// the job runs, and sends {"type":"end",...} once the job ended and every byte was sent. With the
+// local executor nothing polls: an idle stream costs nothing. With Slurm the file may be written
+// on another node of a shared file system (NFS sends no inotify events for that), so open streams
+// are also looked at by fstat every 0.5 s.
 
 #include <memory>
 

@@ -110,6 +110,8 @@ struct JobService::Impl {
     void slurm_round();             // submits what can be submitted
     void slurm_tick();              // a poll and a retry when due
     void slurm_poll();              // squeue (and sacct) for every submitted job at once
+    // Whether Slurm's view of the job differs from ours (state, nodes, pending reason).
+    bool slurm_moved(const Job& job, const slurm::SlurmJob& found) const;
     void slurm_apply(Job job, const slurm::SlurmJob& found);
     void slurm_lost(Job job);  // Slurm forgot it: sacct had nothing; the exit file decides
     std::chrono::steady_clock::time_point slurm_wake_at() const;

@@ -186,34 +186,35 @@ void JobService::Impl::slurm_round() {
 }
 
 void JobService::Impl::slurm_poll() {
-    std::vector<Job> submitted;
-    {
-        std::lock_guard lock(state_mutex);
-        for (const auto& [id, job] : active)
-            if (!job.slurm_id.empty()) submitted.push_back(job);
-    }
-    if (submitted.empty()) return;
+    // `active` is read here without state_mutex: only this thread writes it.
+    if (std::none_of(active.begin(), active.end(), [](const auto& entry) { return !entry.second.slurm_id.empty(); }))
+        return;
     auto known = slurm_client->jobs();
     if (!known) {
         // slurmctld down: every job keeps its state; the next poll asks again.
         if (slurm_unreachable.empty()) spdlog::warn("jobs: cannot poll Slurm: {}", known.error().message);
         return;
     }
-    std::vector<Job> missing;
-    for (auto& job : submitted) {
+    // Most polls change nothing: only the jobs whose state, reason or nodes moved are copied.
+    std::vector<std::pair<JobId, const slurm::SlurmJob*>> moved;
+    std::vector<JobId> missing;
+    for (const auto& [id, job] : active) {
+        if (job.slurm_id.empty()) continue;
         auto found = known->find(job.slurm_id);
-        if (found != known->end() && found->second.comment == slurm::marker(slurm_tag, job.id))
-            slurm_apply(std::move(job), found->second);
-        else
-            missing.push_back(std::move(job));
+        if (found == known->end() || found->second.comment != slurm::marker(slurm_tag, id))
+            missing.push_back(id);
+        else if (slurm_moved(job, found->second))
+            moved.emplace_back(id, &found->second);
     }
+    for (const auto& [id, found] : moved) slurm_apply(active.at(id), *found);
     if (missing.empty()) return;
     // Older than the controller's MinJobAge: the accounting database knows how they ended.
     std::vector<std::string> ids;
     ids.reserve(missing.size());
-    for (const auto& job : missing) ids.push_back(job.slurm_id);
+    for (JobId id : missing) ids.push_back(active.at(id).slurm_id);
     auto accounted = slurm_client->accounted(ids);
-    for (auto& job : missing) {
+    for (JobId id : missing) {
+        Job job = active.at(id);
         if (accounted) {
             if (auto found = accounted->find(job.slurm_id); found != accounted->end()) {
                 slurm_apply(std::move(job), found->second);
@@ -222,6 +223,15 @@ void JobService::Impl::slurm_poll() {
         }
         slurm_lost(std::move(job));
     }
+}
+
+bool JobService::Impl::slurm_moved(const Job& job, const slurm::SlurmJob& found) const {
+    const auto outcome = slurm::map_state(found);
+    if (!outcome) return true;  // slurm_apply says that the state is unknown
+    if (outcome->state != job.state) return true;
+    if (!found.nodes.empty() && found.nodes != job.nodes) return true;
+    return job.state == JobState::queued &&
+           (job.waiting_for != WaitReason::slurm || job.slurm_reason != outcome->reason);
 }
 
 void JobService::Impl::slurm_apply(Job job, const slurm::SlurmJob& found) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "job_api.hpp"
 #include "sync/hash.hpp"
 
 namespace ailab::testing {
@@ -52,38 +53,16 @@ struct JobServer {
     HttpResult submit(const json::object& body) const {
         return server.post("/api/v1/jobs", json::serialize(body), token);
     }
-    std::int64_t submit_ok(const json::object& body) const {
-        auto result = submit(body);
-        EXPECT_EQ(result.status, 201) << result.body;
-        return result.status == 201 ? result.json().at("job").at("id").as_int64() : 0;
-    }
-    json::object job(std::int64_t id) const {
-        auto result = server.get("/api/v1/jobs/" + std::to_string(id), token);
-        EXPECT_EQ(result.status, 200) << result.body;
-        return result.status == 200 ? result.json().at("job").as_object() : json::object{};
-    }
-    // Polls until the job's state is one of `states` or the timeout passes; returns the job.
-    json::object wait_for(std::int64_t id, std::set<std::string> states,
+    std::int64_t submit_ok(const json::object& body) const { return job_api::submit_ok(server, token, body); }
+    json::object job(std::int64_t id) const { return job_api::job(server, token, id); }
+    json::object wait_for(std::int64_t id, const std::set<std::string>& states,
                           std::chrono::milliseconds timeout = 15s) const {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        json::object current;
-        while (std::chrono::steady_clock::now() < deadline) {
-            current = job(id);
-            if (current.contains("state") && states.contains(std::string(current.at("state").as_string())))
-                return current;
-            std::this_thread::sleep_for(20ms);
-        }
-        ADD_FAILURE() << "job " << id << " did not reach the state in time: " << json::serialize(current);
-        return current;
+        return job_api::wait_for(server, token, id, states, timeout);
     }
     json::object wait_ended(std::int64_t id, std::chrono::milliseconds timeout = 15s) const {
         return wait_for(id, {"done", "failed", "cancelled"}, timeout);
     }
-    std::string output(std::int64_t id) const {
-        auto result = server.get("/api/v1/jobs/" + std::to_string(id) + "/output?limit=16777216", token);
-        EXPECT_EQ(result.status, 200) << result.body;
-        return result.body;
-    }
+    std::string output(std::int64_t id) const { return job_api::output(server, token, id); }
     ServerProcess server;
     std::string token;
 };

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "job_api.hpp"
 
 namespace ailab::testing {
 namespace {
@@ -89,33 +91,14 @@ struct SlurmServer {
                 {"executor", {{"type", "slurm"}, {"shared_dir", (shared / "ailab").string()}}},
                 {"slurm_poll_s", 1}};
     }
-    std::int64_t submit_ok(const json::object& body) const {
-        auto result = server.post("/api/v1/jobs", json::serialize(body), token);
-        EXPECT_EQ(result.status, 201) << result.body;
-        return result.status == 201 ? result.json().at("job").at("id").as_int64() : 0;
-    }
-    json::object job(std::int64_t id) const {
-        auto result = server.get("/api/v1/jobs/" + std::to_string(id), token);
-        EXPECT_EQ(result.status, 200) << result.body;
-        return result.status == 200 ? result.json().at("job").as_object() : json::object{};
-    }
+    std::int64_t submit_ok(const json::object& body) const { return job_api::submit_ok(server, token, body); }
+    json::object job(std::int64_t id) const { return job_api::job(server, token, id); }
     json::object wait_for(std::int64_t id, const std::set<std::string>& states,
                           std::chrono::milliseconds timeout = 40s) const {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        json::object current;
-        while (std::chrono::steady_clock::now() < deadline) {
-            current = job(id);
-            if (current.contains("state") && states.contains(std::string(current.at("state").as_string())))
-                return current;
-            std::this_thread::sleep_for(50ms);
-        }
-        ADD_FAILURE() << "job " << id << " did not reach the state in time: " << json::serialize(current);
-        return current;
+        return job_api::wait_for(server, token, id, states, timeout);
     }
     json::object wait_ended(std::int64_t id) const { return wait_for(id, {"done", "failed", "cancelled"}); }
-    std::string output(std::int64_t id) const {
-        return server.get("/api/v1/jobs/" + std::to_string(id) + "/output?limit=16777216", token).body;
-    }
+    std::string output(std::int64_t id) const { return job_api::output(server, token, id); }
     TempDir shared;  // the "shared file system": every node of this one-node cluster sees it
     ServerProcess server;
     std::string token;
@@ -274,15 +257,22 @@ TEST_F(Slurm, AStoppedControllerDelaysTheSubmissionWithoutDuplicates) {
     auto ended = host.wait_ended(id);
     EXPECT_EQ(ended.at("state").as_string(), "done") << json::serialize(ended);
     EXPECT_EQ(host.output(id), "once\n");
-    // Exactly one Slurm job carries this job's marker.
+    // Exactly one Slurm job carries this job's marker (the comment of the job that ran), whatever
+    // its Slurm id: a second submission would be a second row with the same comment.
     const auto lines = squeue_lines();
-    std::size_t count = 0;
+    const std::string slurm_id(ended.at("slurm_job_id").as_string());
+    std::string marker;
+    std::vector<std::string> comments;
     std::istringstream rows(lines);
-    for (std::string row; std::getline(rows, row);)
-        if (row.size() > 2 && row.substr(row.size() - 2) == ":" + std::to_string(id) &&
-            row.find(std::string(ended.at("slurm_job_id").as_string()) + " ") == 0)
-            ++count;
-    EXPECT_EQ(count, 1u) << lines;
+    for (std::string row; std::getline(rows, row);) {
+        const auto comment = row.substr(row.rfind(' ') + 1);
+        comments.push_back(comment);
+        if (row.rfind(slurm_id + " ", 0) == 0) marker = comment;
+    }
+    ASSERT_EQ(marker.rfind("ailab:", 0), 0u) << lines;
+    ASSERT_TRUE(marker.ends_with(":" + std::to_string(id))) << lines;
+    const auto count = std::count(comments.begin(), comments.end(), marker);
+    EXPECT_EQ(count, 1) << lines;
 }
 
 }  // namespace

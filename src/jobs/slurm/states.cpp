@@ -40,32 +40,43 @@ std::optional<double> number_of(const json::value* value) {
     return std::nullopt;
 }
 
-core::Result<const json::array*> jobs_of(const json::value& document, std::string_view command) {
+// Parses a --json answer of `command` and reads each job object that has a "job_id" through
+// fill(object, job); the errors Slurm reports beside the list (a controller that cannot be
+// reached answers with exit code 0, an "errors" entry and no jobs) become one error.
+template <class Fill>
+core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, std::string_view command, Fill fill) {
+    boost::system::error_code parse_error;
+    const auto document = json::parse(text, parse_error);
+    if (parse_error)
+        return core::Error::invalid(std::string(command) + " answered what is not JSON: " + parse_error.message());
     const auto* object = document.if_object();
-    // A controller that cannot be reached is an "errors" entry beside an empty list (exit code 0).
     if (const auto* errors = object != nullptr ? object->if_contains("errors") : nullptr;
         errors != nullptr && errors->is_array() && !errors->get_array().empty()) {
-        std::string text;
+        std::string message;
         for (const auto& error : errors->get_array()) {
             const auto* entry = error.if_object();
             if (entry == nullptr) continue;
             auto part = text_of(entry->if_contains("description"));
             if (auto source = text_of(entry->if_contains("source")); !source.empty()) part += " (" + source + ")";
-            if (!part.empty()) text += (text.empty() ? "" : "; ") + part;
+            if (!part.empty()) message += (message.empty() ? "" : "; ") + part;
         }
-        return core::Error::invalid(std::string(command) + " failed: " + (text.empty() ? "unknown error" : text));
+        return core::Error::invalid(std::string(command) + " failed: " + (message.empty() ? "unknown error" : message));
     }
     const auto* jobs = object != nullptr ? object->if_contains("jobs") : nullptr;
     if (jobs == nullptr || !jobs->is_array())
         return core::Error::invalid(std::string(command) + " answered no \"jobs\" list");
-    return &jobs->get_array();
-}
-
-core::Result<json::value> parse_document(std::string_view text, std::string_view command) {
-    boost::system::error_code error;
-    auto document = json::parse(text, error);
-    if (error) return core::Error::invalid(std::string(command) + " answered what is not JSON: " + error.message());
-    return document;
+    std::vector<SlurmJob> out;
+    out.reserve(jobs->get_array().size());
+    for (const auto& item : jobs->get_array()) {
+        const auto* job = item.if_object();
+        if (job == nullptr) continue;
+        SlurmJob found;
+        found.id = text_of(job->if_contains("job_id"));
+        if (found.id.empty()) continue;
+        fill(*job, found);
+        out.push_back(std::move(found));
+    }
+    return out;
 }
 
 bool state_is(std::string_view state, std::initializer_list<std::string_view> names) {
@@ -77,63 +88,40 @@ bool state_is(std::string_view state, std::initializer_list<std::string_view> na
 }  // namespace
 
 core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text) {
-    auto document = parse_document(text, "squeue --json");
-    if (!document) return document.error();
-    auto jobs = jobs_of(*document, "squeue --json");
-    if (!jobs) return jobs.error();
-    std::vector<SlurmJob> out;
-    out.reserve((*jobs)->size());
-    for (const auto& item : **jobs) {
-        const auto* job = item.if_object();
-        if (job == nullptr) continue;
-        SlurmJob found;
-        found.id = text_of(job->if_contains("job_id"));
-        if (found.id.empty()) continue;
-        found.state = text_of(job->if_contains("job_state"));
-        found.reason = text_of(job->if_contains("state_reason"));
-        found.nodes = text_of(job->if_contains("nodes"));
-        found.comment = text_of(job->if_contains("comment"));
-        found.start_time = number_of(job->if_contains("start_time")).value_or(0);
-        found.end_time = number_of(job->if_contains("end_time")).value_or(0);
+    return parse_jobs(text, "squeue --json", [](const json::object& job, SlurmJob& found) {
+        found.state = text_of(job.if_contains("job_state"));
+        found.reason = text_of(job.if_contains("state_reason"));
+        found.nodes = text_of(job.if_contains("nodes"));
+        found.comment = text_of(job.if_contains("comment"));
+        found.start_time = number_of(job.if_contains("start_time")).value_or(0);
+        found.end_time = number_of(job.if_contains("end_time")).value_or(0);
         // A wait status: the exit code in the high byte, the signal in the low bits.
-        if (auto status = number_of(job->if_contains("exit_code"))) {
+        if (auto status = number_of(job.if_contains("exit_code"))) {
             const int raw = static_cast<int>(*status);
             if ((raw & 0x7f) != 0)
                 found.signal = raw & 0x7f;
             else
                 found.exit_code = (raw >> 8) & 0xff;
         }
-        out.push_back(std::move(found));
-    }
-    return out;
+    });
 }
 
 core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text) {
-    auto document = parse_document(text, "sacct --json");
-    if (!document) return document.error();
-    auto jobs = jobs_of(*document, "sacct --json");
-    if (!jobs) return jobs.error();
-    std::vector<SlurmJob> out;
-    for (const auto& item : **jobs) {
-        const auto* job = item.if_object();
-        if (job == nullptr) continue;
-        SlurmJob found;
-        found.id = text_of(job->if_contains("job_id"));
-        if (found.id.empty()) continue;
-        if (const auto* state = job->if_contains("state"); state != nullptr && state->is_object()) {
+    return parse_jobs(text, "sacct --json", [](const json::object& job, SlurmJob& found) {
+        if (const auto* state = job.if_contains("state"); state != nullptr && state->is_object()) {
             found.state = text_of(state->get_object().if_contains("current"));
             found.reason = text_of(state->get_object().if_contains("reason"));
         }
-        found.nodes = text_of(job->if_contains("nodes"));
-        if (const auto* comment = job->if_contains("comment"); comment != nullptr && comment->is_object())
+        found.nodes = text_of(job.if_contains("nodes"));
+        if (const auto* comment = job.if_contains("comment"); comment != nullptr && comment->is_object())
             found.comment = text_of(comment->get_object().if_contains("job"));
         else
             found.comment = text_of(comment);
-        if (const auto* time = job->if_contains("time"); time != nullptr && time->is_object()) {
+        if (const auto* time = job.if_contains("time"); time != nullptr && time->is_object()) {
             found.start_time = number_of(time->get_object().if_contains("start")).value_or(0);
             found.end_time = number_of(time->get_object().if_contains("end")).value_or(0);
         }
-        if (const auto* exit = job->if_contains("exit_code"); exit != nullptr && exit->is_object()) {
+        if (const auto* exit = job.if_contains("exit_code"); exit != nullptr && exit->is_object()) {
             const auto& object = exit->get_object();
             const auto* signal = object.if_contains("signal");
             const auto signal_id = signal != nullptr && signal->is_object()
@@ -144,9 +132,7 @@ core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text) {
             else if (auto code = number_of(object.if_contains("return_code")))
                 found.exit_code = static_cast<int>(*code);
         }
-        out.push_back(std::move(found));
-    }
-    return out;
+    });
 }
 
 std::vector<SlurmJob> parse_scontrol_lines(std::string_view text) {

@@ -1,6 +1,7 @@
 #include "jobs/slurm/batch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 
@@ -143,11 +144,16 @@ std::string parse_sbatch_id(std::string_view output) {
 }
 
 bool is_unreachable(std::string_view message) {
-    for (std::string_view sign : {"Unable to contact slurm controller", "Socket timed out", "Connection refused",
-                                  "Zero Bytes were transmitted", "slurm_persist_conn_open", "timed out",
-                                  "Communication connection failure", "Slurm backup controller in standby mode"})
-        if (message.find(sign) != std::string_view::npos) return true;
-    return false;
+    static constexpr std::array<std::string_view, 8> signs{"Unable to contact slurm controller",
+                                                           "Socket timed out",
+                                                           "Connection refused",
+                                                           "Zero Bytes were transmitted",
+                                                           "slurm_persist_conn_open",
+                                                           "timed out",
+                                                           "Communication connection failure",
+                                                           "Slurm backup controller in standby mode"};
+    return std::ranges::any_of(
+        signs, [message](std::string_view sign) { return message.find(sign) != std::string_view::npos; });
 }
 
 }  // namespace ailab::jobs::slurm

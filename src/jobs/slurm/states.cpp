@@ -80,9 +80,7 @@ core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, std::strin
 }
 
 bool state_is(std::string_view state, std::initializer_list<std::string_view> names) {
-    for (auto name : names)
-        if (state == name) return true;
-    return false;
+    return std::ranges::any_of(names, [state](std::string_view name) { return state == name; });
 }
 
 }  // namespace

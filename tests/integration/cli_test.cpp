@@ -348,7 +348,12 @@ TEST(Cli, FollowingSurvivesAServerKilledMidJobWithNoGapAndNoDuplicate) {
         work.path());
     const auto id = id_from(submitted);
     auto follower = client.start({"logs", "-f", std::to_string(id)}, work.path());
-    std::this_thread::sleep_for(1s);
+    // Killed only once the follower is streaming (under ASan on a busy machine its start alone can
+    // take over a second, and a first connection that is refused is an error, not a reconnect).
+    const auto streaming_deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < streaming_deadline && read_file(follower.out_file).empty())
+        std::this_thread::sleep_for(20ms);
+    ASSERT_FALSE(read_file(follower.out_file).empty()) << read_file(follower.err_file);
     server.stop(SIGKILL);
     std::this_thread::sleep_for(1s);
     server.start();

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "runs/yaml.hpp"
@@ -25,6 +26,22 @@ std::string join_key(std::string_view prefix, std::string_view name) {
     return key;
 }
 
+// JSON has no infinity or NaN, yet a number past double's range ("1e999" in config.json) parses
+// to infinity: such values are kept as their names, so the params still serialize as JSON.
+boost::json::value finite_or_name(const boost::json::value& value) {
+    if (value.is_double() && !std::isfinite(value.get_double())) {
+        const double number = value.get_double();
+        return std::isnan(number) ? "nan" : number > 0 ? "inf" : "-inf";
+    }
+    if (value.is_array()) {
+        boost::json::array copy;
+        copy.reserve(value.get_array().size());
+        for (const auto& item : value.get_array()) copy.push_back(finite_or_name(item));
+        return copy;
+    }
+    return value;
+}
+
 void add_leaf(std::string_view key, const boost::json::value& value, FlatParams& out) {
     if (out.values.size() >= max_param_keys) {
         ++out.truncated;
@@ -32,7 +49,7 @@ void add_leaf(std::string_view key, const boost::json::value& value, FlatParams&
     }
     // The first spelling read wins: a later clash is not merged into it.
     if (out.values.contains(key)) return;
-    out.values.emplace(key, value);
+    out.values.emplace(key, finite_or_name(value));
 }
 
 void flatten_at(const boost::json::value& value, const std::string& prefix, std::size_t depth, FlatParams& out) {

@@ -41,6 +41,16 @@ TEST(Params, ScalarTypesAreKept) {
     EXPECT_TRUE(flat.values.at("e").is_double());
 }
 
+// Found by fuzz_params: Boost.JSON reads a number past double's range as infinity, and JSON has
+// no way to write it back, so params_json was not JSON. Such values keep a name instead.
+TEST(Params, NumbersPastDoublesRangeStayValidJson) {
+    const auto text = params_json(from_json(R"({"lr":1e999,"low":-1e999,"list":[1,2e400],"ok":0.5})"));
+    EXPECT_EQ(text, R"({"list":[1,"inf"],"low":"-inf","lr":"inf","ok":5E-1})");
+    EXPECT_EQ(params_json(from_json("13333333333333333e333333333")), R"({"value":"inf"})");
+    boost::system::error_code error;
+    EXPECT_TRUE(boost::json::parse(text, error).is_object()) << error.message();
+}
+
 TEST(Params, ATopLevelNonObjectIsOneValue) {
     EXPECT_EQ(params_json(from_json("[1,2]")), R"({"value":[1,2]})");
     EXPECT_EQ(params_json(from_json("42")), R"({"value":42})");

@@ -192,12 +192,31 @@ Status Database::exec(std::string_view sql) {
                  "cannot run " + quoted_sql(sql) + ": " + detail};
 }
 
-Status Database::begin() {
-    if (sqlite3_get_autocommit(connection_.get()) == 0) throw std::logic_error("transactions do not nest");
-    return exec("BEGIN IMMEDIATE");
+Result<Statement*> Database::cached(std::string_view sql) {
+    auto found = statements_.find(sql);
+    if (found == statements_.end()) {
+        auto prepared = prepare(sql);
+        if (!prepared) return prepared.error();
+        found = statements_.emplace(std::string(sql), std::move(*prepared)).first;
+    } else {
+        found->second.reset();
+        found->second.clear_bindings();
+    }
+    return &found->second;
 }
 
-Status Database::commit() { return exec("COMMIT"); }
+Status Database::begin() {
+    if (sqlite3_get_autocommit(connection_.get()) == 0) throw std::logic_error("transactions do not nest");
+    auto statement = cached("BEGIN IMMEDIATE");
+    if (!statement) return statement.error();
+    return (*statement)->run();
+}
+
+Status Database::commit() {
+    auto statement = cached("COMMIT");
+    if (!statement) return statement.error();
+    return (*statement)->run();
+}
 
 void Database::rollback() noexcept {
     // After some errors SQLite has rolled back already; then there is nothing to do.

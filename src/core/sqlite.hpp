@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,6 +120,12 @@ public:
     // Runs SQL without parameters (one or several statements: schema, pragmas).
     Status exec(std::string_view sql);
     Result<Statement> prepare(std::string_view sql) { return Statement::prepare(*this, sql); }
+    // The statement for `sql`, prepared on its first use and kept by this connection for the
+    // next ones (parsing is most of a small write's user time): reset, its bindings cleared. The
+    // pointer stays valid while the Database lives. Not for two threads at once, like the
+    // connection's other statements. Meant for writes, which run() to the end: a SELECT stopped
+    // before its last row would hold its read snapshot open until the next use.
+    Result<Statement*> cached(std::string_view sql);
 
     // Runs `function` (returning core::Status) inside BEGIN IMMEDIATE ... COMMIT. An error it
     // returns, or an exception it throws, rolls back (the exception is then rethrown); a failed
@@ -162,6 +169,8 @@ private:
 
     std::unique_ptr<sqlite3, Closer> connection_;
     std::filesystem::path file_;
+    // After connection_, so that they are finalized before it closes.
+    std::map<std::string, Statement, std::less<>> statements_;
 };
 
 }  // namespace ailab::core

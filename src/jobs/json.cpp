@@ -128,11 +128,9 @@ std::string lanes_event(const std::vector<GpuLane>& lanes) {
     return json::serialize(json::object{{"type", "jobs.gpus"}, {"gpus", to_json(lanes)}});
 }
 
-core::Result<SubmitRequest> parse_submit(std::string_view body) {
-    boost::system::error_code error;
-    auto document = json::parse(body, error);
-    if (error || !document.is_object()) return bad("the body must be a JSON object describing the job");
-    const auto& object = document.as_object();
+namespace {
+
+core::Result<SubmitRequest> parse_submit_object(const json::object& object) {
     static const std::set<std::string_view> known = {"command",  "shell", "name",    "project",
                                                      "snapshot", "gpus",  "gpu_ids", "group",
                                                      "priority", "after", "env",     "time_limit_s"};
@@ -208,6 +206,41 @@ core::Result<SubmitRequest> parse_submit(std::string_view body) {
         }
     }
     return request;
+}
+
+}  // namespace
+
+core::Result<SubmitRequest> parse_submit(std::string_view body) {
+    boost::system::error_code error;
+    auto document = json::parse(body, error);
+    if (error || !document.is_object()) return bad("the body must be a JSON object describing the job");
+    return parse_submit_object(document.as_object());
+}
+
+core::Result<std::vector<SubmitRequest>> parse_submit_batch(std::string_view body) {
+    boost::system::error_code error;
+    auto document = json::parse(body, error);
+    const auto* object = error ? nullptr : document.if_object();
+    const auto* jobs = object != nullptr ? object->if_contains("jobs") : nullptr;
+    if (jobs == nullptr || !jobs->is_array())
+        return bad("the body must be a JSON object with \"jobs\": a list of jobs, each as POST /api/v1/jobs takes");
+    for (const auto& [key, unused] : *object)
+        if (key != "jobs") return bad("unknown field \"" + std::string(key) + "\"");
+    const auto& list = jobs->as_array();
+    if (list.empty()) return bad("\"jobs\" is empty");
+    if (list.size() > max_batch_jobs)
+        return bad("\"jobs\" lists " + std::to_string(list.size()) + " jobs; one batch takes at most " +
+                   std::to_string(max_batch_jobs));
+    std::vector<SubmitRequest> requests;
+    requests.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto* item = list[i].if_object();
+        if (item == nullptr) return bad("jobs[" + std::to_string(i) + "] must be a JSON object describing a job");
+        auto request = parse_submit_object(*item);
+        if (!request) return core::Error::from(request.error(), "jobs[" + std::to_string(i) + "]");
+        requests.push_back(std::move(*request));
+    }
+    return requests;
 }
 
 }  // namespace ailab::jobs

@@ -25,5 +25,9 @@ std::string lanes_event(const std::vector<GpuLane>& lanes);
 
 // The body of POST /api/v1/jobs; an Error (invalid_argument) names the field that is wrong.
 core::Result<SubmitRequest> parse_submit(std::string_view body);
+// The body of POST /api/v1/jobs/batch: {"jobs": [1..max_batch_jobs of what parse_submit takes]};
+// an error names the job by its index ("jobs[3]: ...").
+inline constexpr std::size_t max_batch_jobs = 1000;
+core::Result<std::vector<SubmitRequest>> parse_submit_batch(std::string_view body);
 
 }  // namespace ailab::jobs

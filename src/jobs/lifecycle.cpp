@@ -63,51 +63,69 @@ void JobService::Impl::publish_lanes() {
     if (hub.subscriber_count("jobs") > 0) hub.publish("jobs", lanes_event(lanes));
 }
 
-core::Result<Job> JobService::Impl::insert(Job job) {
-    // Dependencies must exist; they can only name jobs that exist already, so no loop can form.
-    for (JobId dependency : job.after) {
-        bool known = false;
-        {
-            std::lock_guard lock(state_mutex);
-            known = active.contains(dependency);
-        }
-        if (!known && !finished.contains(dependency)) {
-            auto found = store.get(dependency);
-            if (!found) return found.error();
-            if (!*found)
-                return refusal(Refusal::bad_request,
-                               "\"after\" names job " + std::to_string(dependency) + ", which does not exist");
-            finished[dependency] = (*found)->state;
-        }
-    }
-    if (job.sync && job.project.empty()) {
-        if (auto upload = uploads.find(job.snapshot); upload != uploads.end()) {
-            job.sync = upload->second;
-            uploads.erase(upload);  // the next job of the same snapshot uploaded nothing
+core::Result<std::vector<Job>> JobService::Impl::insert(std::vector<Job> jobs) {
+    for (auto& job : jobs) {
+        // Dependencies must exist; they can only name jobs that exist already, so no loop can form.
+        for (JobId dependency : job.after) {
+            bool known = false;
+            {
+                std::lock_guard lock(state_mutex);
+                known = active.contains(dependency);
+            }
+            if (!known && !finished.contains(dependency)) {
+                auto found = store.get(dependency);
+                if (!found) return found.error();
+                if (!*found)
+                    return refusal(Refusal::bad_request,
+                                   "\"after\" names job " + std::to_string(dependency) + ", which does not exist");
+                finished[dependency] = (*found)->state;
+            }
         }
     }
-    job.state = JobState::queued;
-    job.submitted_at = now_seconds();
-    if (auto stored = store.insert(job); !stored) {
+    for (auto& job : jobs) {
+        if (job.sync && job.project.empty()) {
+            if (auto upload = uploads.find(job.snapshot); upload != uploads.end()) {
+                job.sync = upload->second;
+                uploads.erase(upload);  // the next job of the same snapshot uploaded nothing
+            }
+        }
+        job.state = JobState::queued;
+        job.submitted_at = now_seconds();
+    }
+    if (auto stored = store.insert_all(jobs); !stored) {
         return refusal(
             stored.error().is(boost::system::errc::no_space_on_device) ? Refusal::no_space : Refusal::conflict,
-            "the job could not be stored: " + stored.error().message);
+            (jobs.size() == 1 ? "the job could not be stored: " : "the jobs could not be stored: ") +
+                stored.error().message);
     }
     {
         std::lock_guard lock(state_mutex);
-        active.emplace(job.id, job);
+        for (const auto& job : jobs) active.emplace(job.id, job);
     }
-    publish("jobs.added", job);
+    for (const auto& job : jobs) publish("jobs.added", job);
     // Schedule now, so the answer says what happened: running, or waiting and why.
     dirty = false;
     round();
-    {
-        std::lock_guard lock(state_mutex);
-        if (auto found = active.find(job.id); found != active.end()) return found->second;
+    for (auto& job : jobs) {
+        {
+            std::lock_guard lock(state_mutex);
+            if (auto found = active.find(job.id); found != active.end()) {
+                job = found->second;
+                continue;
+            }
+        }
+        auto stored = store.get(job.id);
+        if (stored && *stored) job = std::move(**stored);
     }
-    auto stored = store.get(job.id);
-    if (stored && *stored) return std::move(**stored);
-    return job;
+    return jobs;
+}
+
+core::Result<Job> JobService::Impl::insert_one(Job job) {
+    std::vector<Job> jobs;
+    jobs.push_back(std::move(job));
+    auto stored = insert(std::move(jobs));
+    if (!stored) return stored.error();
+    return std::move(stored->front());
 }
 
 core::Result<Job> JobService::Impl::cancel(JobId id, const std::string& user) {
@@ -309,8 +327,10 @@ std::vector<std::string> JobService::Impl::environment(const Job& job) const {
     return list;
 }
 
-std::string JobService::Impl::prepare_folder(const Job& job, const std::filesystem::path& folder) {
+std::string JobService::Impl::prepare_folder(const Job& job, const std::filesystem::path& folder,
+                                             EmptyWork empty_work) {
     std::error_code error;
+    if (job.snapshot.empty() && empty_work == EmptyWork::leave_to_the_job) return "";
     std::filesystem::create_directories(folder, error);
     if (error) return "cannot create its folder " + folder.string() + ": " + error.message();
     if (!job.snapshot.empty()) {

@@ -132,6 +132,19 @@ void register_job_routes(net::Router& router, JobService& service) {
         },
         Execution::worker);
     router.add(
+        Method::post, "/api/v1/jobs/batch", Access::token_required,
+        [&service](Request& request) {
+            auto parsed = parse_submit_batch(request.body);
+            if (!parsed) fail(parsed.error());
+            auto jobs = service.submit_all(std::move(*parsed), request.user);
+            if (!jobs) fail(jobs.error());
+            json::array list;
+            list.reserve(jobs->size());
+            for (const auto& job : *jobs) list.push_back(to_json(job));
+            return Response::json_text(201, json::serialize(json::object{{"jobs", std::move(list)}}));
+        },
+        Execution::worker);
+    router.add(
         Method::get, "/api/v1/jobs", Access::token_required,
         [&service](Request& request) { return list_jobs(service, request); }, Execution::worker);
     router.add(

@@ -137,6 +137,11 @@ std::filesystem::path JobService::job_folder(JobId id) const {
     return base / "jobs" / std::to_string(id);
 }
 
+std::filesystem::path JobService::output_file(JobId id) const {
+    if (settings_.slurm) return settings_.slurm->shared_dir / "jobs" / (std::to_string(id) + ".output.log");
+    return job_folder(id) / "output.log";
+}
+
 void JobService::Impl::post(std::function<void()> event) {
     {
         std::lock_guard lock(queue_mutex);
@@ -173,6 +178,25 @@ void JobService::Impl::run() {
 }
 
 core::Result<Job> JobService::submit(SubmitRequest request, const std::string& user) {
+    auto job = make_job(std::move(request), user);
+    if (!job) return job.error();
+    return impl_->call<core::Result<Job>>(
+        [this, job = std::move(*job)]() mutable { return impl_->insert_one(std::move(job)); });
+}
+
+core::Result<std::vector<Job>> JobService::submit_all(std::vector<SubmitRequest> requests, const std::string& user) {
+    std::vector<Job> jobs;
+    jobs.reserve(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        auto job = make_job(std::move(requests[i]), user);
+        if (!job) return core::Error::from(job.error(), "jobs[" + std::to_string(i) + "]");
+        jobs.push_back(std::move(*job));
+    }
+    return impl_->call<core::Result<std::vector<Job>>>(
+        [this, jobs = std::move(jobs)]() mutable { return impl_->insert(std::move(jobs)); });
+}
+
+core::Result<Job> JobService::make_job(SubmitRequest request, const std::string& user) {
     const bool has_command = !request.command.empty();
     if (has_command == !request.shell.empty())
         return refusal(Refusal::bad_request, has_command
@@ -282,8 +306,7 @@ core::Result<Job> JobService::submit(SubmitRequest request, const std::string& u
         job.sync = SyncStats{static_cast<std::int64_t>(snapshot->manifest.files.size()), snapshot->stored_files,
                              snapshot->stored_bytes};
     }
-    return impl_->call<core::Result<Job>>(
-        [this, job = std::move(job)]() mutable { return impl_->insert(std::move(job)); });
+    return job;
 }
 
 core::Result<Job> JobService::cancel(JobId id, const std::string& user) {
@@ -315,7 +338,7 @@ core::Result<Job> JobService::restart(JobId id, const std::string& user) {
     if (old.sync) job.sync = SyncStats{old.sync->files, 0, 0};
     job.restarted_from = id;
     return impl_->call<core::Result<Job>>(
-        [this, job = std::move(job)]() mutable { return impl_->insert(std::move(job)); });
+        [this, job = std::move(job)]() mutable { return impl_->insert_one(std::move(job)); });
 }
 
 core::Result<std::optional<Job>> JobService::get(JobId id) {

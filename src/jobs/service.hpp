@@ -111,6 +111,10 @@ public:
     void stop();
 
     core::Result<Job> submit(SubmitRequest request, const std::string& user);
+    // Several jobs at once (a sweep): each checked as submit() checks one, then all stored in one
+    // transaction and scheduled in one round; none is stored when one is refused (the error names
+    // it by index: "jobs[3]: ...").
+    core::Result<std::vector<Job>> submit_all(std::vector<SubmitRequest> requests, const std::string& user);
     core::Result<Job> cancel(JobId id, const std::string& user);
     core::Result<Job> restart(JobId id, const std::string& user);
 
@@ -132,7 +136,9 @@ public:
     std::filesystem::path job_folder(JobId id) const;
     // A stored snapshot (its manifest names a job's read-only files), or nullopt. Any thread.
     core::Result<std::optional<SnapshotRecord>> snapshot(const std::string& id);
-    std::filesystem::path output_file(JobId id) const { return job_folder(id) / "output.log"; }
+    // queue/jobs/<id>/output.log; with Slurm shared_dir/jobs/<id>.output.log, beside the job's
+    // folder, which the job makes itself (slurmd opens the file before the script runs).
+    std::filesystem::path output_file(JobId id) const;
 
     // A new GPU sample is there: schedule again (jobs may wait for a GPU that became free).
     void gpus_changed();
@@ -149,6 +155,8 @@ public:
 
 private:
     struct Impl;
+    // submit()'s checks and the job they make, not stored yet.
+    core::Result<Job> make_job(SubmitRequest request, const std::string& user);
     ProjectFinder project_finder_;
     Settings settings_;
     BlobStore blobs_;

@@ -19,6 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto first_backoff = std::chrono::seconds(2);
 constexpr auto last_backoff = std::chrono::seconds(60);
+constexpr auto submit_slice = std::chrono::milliseconds(250);
 
 // The exit code the batch script recorded (batch.hpp exit_file); nullopt when it wrote none.
 std::optional<int> recorded_exit(const std::filesystem::path& folder) {
@@ -53,8 +54,12 @@ void JobService::Impl::slurm_tick() {
     const auto now = Clock::now();
     if (!slurm_unreachable.empty() && now >= slurm_retry_at) dirty = true;  // the submissions again
     if (now < slurm_next_poll) return;
-    slurm_next_poll = now + settings.slurm->poll;
     slurm_poll();
+    // Counted from the poll's end, and never sooner than the poll took: squeue on a cluster with
+    // thousands of jobs answers in a second or more, and back-to-back polls would leave this
+    // thread no time to submit.
+    const auto polled = Clock::now();
+    slurm_next_poll = polled + std::max<Clock::duration>(settings.slurm->poll, polled - now);
     // The partitions for the Jobs page, at most every 10 s (they change slowly).
     if (now >= slurm_next_sinfo) {
         slurm_next_sinfo = now + std::max<Clock::duration>(settings.slurm->poll, std::chrono::seconds(10));
@@ -72,19 +77,16 @@ void JobService::Impl::slurm_tick() {
 
 void JobService::Impl::slurm_round() {
     if (!slurm_unreachable.empty() && Clock::now() < slurm_retry_at) return;
-    std::vector<Job> queued;
-    {
-        std::lock_guard lock(state_mutex);
-        for (const auto& [id, job] : active)
-            if (job.state == JobState::queued && job.slurm_id.empty()) queued.push_back(job);
-    }
+    // `active` is read here without state_mutex: only this thread writes it.
+    std::vector<JobId> queued;
+    for (const auto& [id, job] : active)
+        if (job.state == JobState::queued && job.slurm_id.empty()) queued.push_back(id);
     if (queued.empty()) return;
 
     // Submissions whose fate is unknown (a crash, a timeout) are looked for by their marker first,
     // so that none is ever submitted twice.
     std::map<std::string, std::string> by_marker;
-    if (std::any_of(queued.begin(), queued.end(),
-                    [&](const Job& job) { return slurm_check_marker.contains(job.id); })) {
+    if (std::any_of(queued.begin(), queued.end(), [&](JobId id) { return slurm_check_marker.contains(id); })) {
         auto known = slurm_client->jobs();
         if (!known) {
             slurm_unreachable_now(known.error().message);
@@ -94,7 +96,36 @@ void JobService::Impl::slurm_round() {
             if (found.comment.rfind("ailab:" + slurm_tag + ":", 0) == 0) by_marker[found.comment] = id;
     }
 
-    for (auto& job : queued) {
+    // Slurm ids reach the store a slice at a time, in one transaction without waiting for the disk:
+    // an id lost with a power cut is found again by its marker (recover() looks for every queued
+    // job without one before submitting). A slice ends after submit_slice, so that a big sweep
+    // (an sbatch is ~15 ms) never holds a cancel or a submit waiting on this thread.
+    const auto slice_started = Clock::now();
+    std::vector<Job> submitted;
+    auto store_submitted = [&] {
+        if (submitted.empty()) return;
+        std::vector<const Job*> rows;
+        rows.reserve(submitted.size());
+        for (const auto& job : submitted) rows.push_back(&job);
+        if (auto stored = store.update_all(rows, JobStore::Durability::relaxed); !stored)
+            spdlog::error("jobs: cannot store the Slurm ids of {} jobs: {}", rows.size(), stored.error().message);
+        for (const auto& job : submitted) changed(job);
+        submitted.clear();
+    };
+    struct StoreAtExit {
+        decltype(store_submitted)& store;
+        ~StoreAtExit() { store(); }
+    } store_at_exit{store_submitted};
+
+    for (JobId id : queued) {
+        if (Clock::now() - slice_started > submit_slice) {
+            dirty = true;  // the rest after the events that waited
+            break;
+        }
+        auto current = active.find(id);
+        if (current == active.end() || current->second.state != JobState::queued || !current->second.slurm_id.empty())
+            continue;  // ended or submitted meanwhile (a failed dependency, a cancel)
+        Job job = current->second;
         // Dependencies: done ones are met, failed ones fail the job, submitted ones become
         // afterok, the others wait for their own submission.
         std::vector<std::string> after;
@@ -129,19 +160,13 @@ void JobService::Impl::slurm_round() {
             }
         }
         if (job.slurm_id.empty()) {
-            if (auto why = prepare_folder(job, folder); !why.empty()) {
+            if (auto why = prepare_folder(job, folder, EmptyWork::leave_to_the_job); !why.empty()) {
                 finish(job, JobState::failed, "could not be submitted: " + why);
                 continue;
             }
-            slurm::BatchInput input{&job, folder, settings.results, slurm_tag, after};
+            slurm::BatchInput input{&job, folder, owner.output_file(job.id), settings.results, slurm_tag, after};
             const auto script = slurm::batch_script(input, *settings.slurm);
-            if (auto written =
-                    folder::write_file_atomically(folder, slurm::script_file, script, folder::Durability::renamed);
-                !written) {
-                finish(job, JobState::failed, "could not be submitted: " + written.error().message);
-                continue;
-            }
-            auto submitted = slurm_client->submit(folder / slurm::script_file);
+            auto submitted = slurm_client->submit(script);
             if (submitted.id.empty() && submitted.unreachable) {
                 // It may have reached Slurm all the same: look for the marker before the next try.
                 slurm_check_marker.insert(job.id);
@@ -173,15 +198,11 @@ void JobService::Impl::slurm_round() {
         job.waiting_for = WaitReason::slurm;
         job.slurm_reason = "submitted";
         job.reason = "submitted to Slurm as job " + job.slurm_id;
-        // Committed without waiting for the disk: a Slurm id lost with a power cut is found again
-        // by its marker (recover() looks for every queued job without one before submitting).
-        if (auto stored = store.update_all({&job}, JobStore::Durability::relaxed); !stored)
-            spdlog::error("job {}: cannot store its Slurm id {}: {}", job.id, job.slurm_id, stored.error().message);
         {
             std::lock_guard lock(state_mutex);
-            active[job.id] = job;
+            active[job.id] = job;  // at once: a later job of this round may depend on it (afterok)
         }
-        changed(job);
+        submitted.push_back(job);
     }
 }
 

@@ -9,6 +9,13 @@
 namespace ailab::jobs {
 namespace {
 
+// A statement without parameters or rows, through the connection's statement cache.
+core::Status run_cached(core::Database& database, std::string_view sql) {
+    auto statement = database.cached(sql);
+    if (!statement) return statement.error();
+    return (*statement)->run();
+}
+
 // Steps `statement` to the end, appending every row as a job.
 core::Status read_jobs(core::Statement& statement, std::vector<Job>& jobs) {
     for (;;) {
@@ -74,17 +81,29 @@ core::Result<JobStore> JobStore::open(const std::filesystem::path& file) {
 }
 
 core::Status JobStore::insert(Job& job) {
-    std::int64_t id = 0;
+    std::vector<Job> one;
+    one.push_back(std::move(job));
+    auto done = insert_all(one);
+    job = std::move(one.front());
+    return done;
+}
+
+core::Status JobStore::insert_all(std::vector<Job>& jobs) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(jobs.size());
     auto done = database_.transaction([&]() -> core::Status {
-        auto statement = database_.prepare(rows::insert_job());
-        if (!statement) return statement.error();
-        rows::bind_job(*statement, job);
-        if (auto ran = statement->run(); !ran) return ran;
-        id = database_.last_insert_rowid();
+        auto cached = database_.cached(rows::insert_job());
+        if (!cached) return cached.error();
+        auto& statement = **cached;
+        for (const auto& job : jobs) {
+            rows::bind_job(statement, job);
+            if (auto ran = statement.run(); !ran) return ran;
+            ids.push_back(database_.last_insert_rowid());
+        }
         return {};
     });
-    if (!done) return store_error(done.error(), "cannot store the job");
-    job.id = id;
+    if (!done) return store_error(done.error(), jobs.size() == 1 ? "cannot store the job" : "cannot store the jobs");
+    for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].id = ids[i];
     return {};
 }
 
@@ -93,22 +112,23 @@ core::Status JobStore::update(const Job& job) { return update_all({&job}); }
 core::Status JobStore::update_all(const std::vector<const Job*>& jobs, Durability durability) {
     if (jobs.empty()) return {};
     if (durability == Durability::relaxed) {
-        if (auto set = database_.exec("PRAGMA synchronous = NORMAL"); !set) return set;
+        if (auto set = run_cached(database_, "PRAGMA synchronous = NORMAL"); !set) return set;
     }
     struct Restore {
         core::Database& database;
         bool active;
         ~Restore() {
-            if (active) (void)database.exec("PRAGMA synchronous = FULL");
+            if (active) (void)run_cached(database, "PRAGMA synchronous = FULL");
         }
     } restore{database_, durability == Durability::relaxed};
     auto done = database_.transaction([&]() -> core::Status {
-        auto statement = database_.prepare(rows::update_job());
-        if (!statement) return statement.error();
+        auto cached = database_.cached(rows::update_job());
+        if (!cached) return cached.error();
+        auto& statement = **cached;
         for (const Job* job : jobs) {
-            rows::bind_job(*statement, *job);
-            statement->bind(rows::update_id_parameter(), job->id);
-            if (auto ran = statement->run(); !ran) return ran;
+            rows::bind_job(statement, *job);
+            statement.bind(rows::update_id_parameter(), job->id);
+            if (auto ran = statement.run(); !ran) return ran;
             if (database_.changes() != 1)
                 return core::Error{boost::system::errc::make_error_code(boost::system::errc::no_such_file_or_directory),
                                    "no job " + std::to_string(job->id)};

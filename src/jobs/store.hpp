@@ -42,6 +42,8 @@ public:
 
     // Assigns job.id (increasing, never reused) and writes it. One transaction.
     core::Status insert(Job& job);
+    // Several jobs in one transaction (one synced commit): all stored, each given its id, or none.
+    core::Status insert_all(std::vector<Job>& jobs);
     // Writes every field of an existing job. One transaction.
     core::Status update(const Job& job);
     // Several updates in one transaction (a scheduling round). `relaxed`: committed to the WAL

@@ -171,12 +171,64 @@ TEST(Jobs, RefusesBadRequestsWithReasonsAndNeverWithoutAToken) {
                                                           {"GET", "/api/v1/jobs/1/output"},
                                                           {"POST", "/api/v1/jobs/1/cancel"},
                                                           {"POST", "/api/v1/jobs/1/restart"},
+                                                          {"POST", "/api/v1/jobs/batch"},
                                                           {"POST", "/api/v1/sync/manifest"},
                                                           {"PUT", "/api/v1/sync/blobs/" + std::string(64, 'a')},
                                                           {"POST", "/api/v1/sync/snapshots"}}) {
         EXPECT_EQ(http_request(host.server.port(), method, target, "{\"shell\":\"touch /tmp/pwned\"}").status, 401)
             << method << " " << target;
     }
+}
+
+// A sweep in one request: every job checked first, all stored in one transaction or none, the
+// answer in the order asked. Tried: a bad job in the middle (nothing stored, the error names its
+// index), an empty list, a list over the limit, a body that is not a list, an unknown field.
+TEST(Jobs, ABatchSubmitsEveryJobOrNone) {
+    JobServer host;
+    auto count_jobs = [&] {
+        auto listed = host.server.get("/api/v1/jobs?limit=1000", host.token);
+        return listed.status == 200 ? listed.json().at("jobs").as_array().size() : 0;
+    };
+    auto expect_400 = [&](const std::string& body, const std::string& words) {
+        auto result = host.server.post("/api/v1/jobs/batch", body, host.token);
+        EXPECT_EQ(result.status, 400) << body << " -> " << result.body;
+        const auto error = result.status == 400 ? std::string(result.json().at("error").as_string()) : "";
+        EXPECT_NE(error.find(words), std::string::npos) << result.body;
+    };
+    expect_400(json::serialize(json::object{{"jobs", json::array{shell("true"), json::object{{"shell", 5}}}}}),
+               "jobs[1]: \"shell\" must be a string");
+    expect_400(json::serialize(json::object{{"jobs", json::array{shell("true"), shell("true", {{"gpus", 4}})}}}),
+               "jobs[1]: the job asks for 4 GPUs");
+    expect_400(json::serialize(
+                   json::object{{"jobs", json::array{shell("true"), shell("true", {{"after", json::array{77}}})}}}),
+               "job 77, which does not exist");
+    expect_400(R"({"jobs":[]})", "\"jobs\" is empty");
+    expect_400(R"({"jobs":{"shell":"true"}})", "a list of jobs");
+    expect_400(R"([{"shell":"true"}])", "a list of jobs");
+    expect_400(R"({"jobs":[{"shell":"true"}],"extra":1})", "unknown field \"extra\"");
+    json::array many;
+    for (int i = 0; i < 1001; ++i) many.push_back(shell("true"));
+    expect_400(json::serialize(json::object{{"jobs", many}}), "at most 1000");
+    EXPECT_EQ(count_jobs(), 0u);  // none of the refused batches left a job behind
+
+    json::array sweep;
+    for (int lr = 1; lr <= 3; ++lr)
+        sweep.push_back(shell(
+            "echo lr=$LR", {{"name", "lr-" + std::to_string(lr)}, {"env", json::object{{"LR", std::to_string(lr)}}}}));
+    auto answer = host.server.post("/api/v1/jobs/batch", json::serialize(json::object{{"jobs", sweep}}), host.token);
+    ASSERT_EQ(answer.status, 201) << answer.body;
+    const auto jobs = answer.json().at("jobs").as_array();
+    ASSERT_EQ(jobs.size(), 3u);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        const auto id = jobs[i].at("id").as_int64();
+        EXPECT_EQ(jobs[i].at("name").as_string(), "lr-" + std::to_string(i + 1));
+        if (i > 0) {
+            EXPECT_EQ(id, jobs[i - 1].at("id").as_int64() + 1);
+        }
+        EXPECT_EQ(host.wait_ended(id).at("state").as_string(), "done");
+        EXPECT_EQ(host.output(id), "lr=" + std::to_string(i + 1) + "\n");
+    }
+    EXPECT_EQ(count_jobs(), 3u);
 }
 
 TEST(Jobs, TwoGpusThreeOneGpuJobsRunTwoAtOnceOnDistinctDevices) {

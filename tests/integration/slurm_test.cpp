@@ -104,6 +104,13 @@ struct SlurmServer {
     std::string token;
 };
 
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 json::object shell(const std::string& text, json::object extra = {}) {
     extra["shell"] = text;
     return extra;
@@ -183,6 +190,33 @@ TEST_F(Slurm, AFailingJobFailsWithItsExitCode) {
     EXPECT_EQ(ended.at("exit_code").as_int64(), 3) << json::serialize(ended);
     EXPECT_EQ(ended.at("reason").as_string(), "exit code 3");
     EXPECT_NE(host.output(id).find("about to fail"), std::string::npos);
+}
+
+// A sweep in one request: each job its own sbatch, its own Slurm id and its own work/ (made by the
+// batch script, since there is no snapshot to copy), all done with their own output.
+TEST_F(Slurm, ABatchBecomesOneSlurmJobEach) {
+    SlurmServer host;
+    json::array sweep;
+    for (int lr = 1; lr <= 6; ++lr)
+        sweep.push_back(shell("echo lr=$LR; pwd", {{"env", json::object{{"LR", std::to_string(lr)}}}}));
+    auto answer = host.server.post("/api/v1/jobs/batch", json::serialize(json::object{{"jobs", sweep}}), host.token);
+    ASSERT_EQ(answer.status, 201) << answer.body;
+    std::set<std::string> slurm_ids;
+    int lr = 0;
+    const auto jobs = answer.json().at("jobs").as_array();
+    for (const auto& item : jobs) {
+        const auto id = item.at("id").as_int64();
+        auto ended = host.wait_ended(id);
+        EXPECT_EQ(ended.at("state").as_string(), "done") << json::serialize(ended);
+        if (ended.at("slurm_job_id").is_string()) slurm_ids.insert(std::string(ended.at("slurm_job_id").as_string()));
+        // sbatch read the script on stdin; the job copied it into its folder, marker and all.
+        const auto script = read_text(host.shared.path() / "ailab" / "jobs" / std::to_string(id) / "job.sbatch");
+        EXPECT_NE(script.find("#SBATCH --comment=ailab:"), std::string::npos) << script;
+        EXPECT_EQ(host.output(id), "lr=" + std::to_string(++lr) + "\n" +
+                                       (host.shared.path() / "ailab" / "jobs" / std::to_string(id) / "work").string() +
+                                       "\n");
+    }
+    EXPECT_EQ(slurm_ids.size(), 6u);
 }
 
 TEST_F(Slurm, CancelStopsARunningJob) {

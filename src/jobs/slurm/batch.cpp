@@ -84,8 +84,10 @@ std::string batch_script(const BatchInput& input, const SlurmSettings& settings)
     };
     option("--job-name=ailab-" + std::to_string(job.id) + (job.name.empty() ? "" : "-" + safe_name(job.name)));
     option("--comment=" + marker(input.tag, job.id));
-    option("--chdir=" + folder + "/work");
-    option("--output=" + folder + "/output.log");
+    // A snapshot's copy is made by the server; without one the job makes its folder and work/
+    // itself (below), so that a submit creates no inode on the server.
+    option("--chdir=" + (job.snapshot.empty() ? input.job_folder.parent_path().string() : folder + "/work"));
+    option("--output=" + input.output.string());
     option("--open-mode=append");
     if (!settings.partition.empty()) option("--partition=" + settings.partition);
     if (!settings.account.empty()) option("--account=" + settings.account);
@@ -108,6 +110,12 @@ std::string batch_script(const BatchInput& input, const SlurmSettings& settings)
     for (const auto& [key, value] : job.env)
         if (is_variable_name(key)) s += "export " + key + "=" + shell_quote(value) + "\n";
     s += "\n";
+    if (job.snapshot.empty()) s += "mkdir -p " + shell_quote(folder + "/work") + " || exit 1\n";
+    s += "cd " + shell_quote(folder + "/work") + " || exit 1\n";
+    // The script as Slurm ran it ($0 is slurmd's spooled copy), for whoever looks at the folder;
+    // in the background, so that the command does not wait for it (waited for at the end: Slurm
+    // ends what is left of a job when its script exits).
+    s += "cp -- \"$0\" " + shell_quote(folder + "/" + script_file) + " 2>/dev/null & ailab_copy=$!\n";
     if (!job.shell.empty()) {
         s += "/bin/sh -c " + shell_quote(job.shell);
     } else {
@@ -115,7 +123,7 @@ std::string batch_script(const BatchInput& input, const SlurmSettings& settings)
         for (const auto& argument : job.command) line += (line.empty() ? "" : " ") + shell_quote(argument);
         s += line;
     }
-    s += "\nailab_status=$?\n";
+    s += "\nailab_status=$?\nwait $ailab_copy 2>/dev/null\n";
     const auto exit_path = shell_quote(folder + "/" + exit_file);
     const auto temporary = shell_quote(folder + "/." + exit_file + ".tmp");
     s += "printf '{\"exit_code\":%d,\"ended_at\":%s}\\n' \"$ailab_status\" \"$(date +%s)\" > " + temporary +
@@ -124,10 +132,9 @@ std::string batch_script(const BatchInput& input, const SlurmSettings& settings)
     return s;
 }
 
-std::vector<std::string> sbatch_command(const std::filesystem::path& script, const SlurmSettings& settings) {
+std::vector<std::string> sbatch_command(const SlurmSettings& settings) {
     std::vector<std::string> argv{"sbatch", "--parsable"};
     argv.insert(argv.end(), settings.extra_args.begin(), settings.extra_args.end());
-    argv.push_back(script.string());
     return argv;
 }
 

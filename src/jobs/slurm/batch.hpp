@@ -20,6 +20,8 @@
 
 namespace ailab::jobs::slurm {
 
+// The batch script goes to sbatch on its stdin (the server creates no file for it); the job
+// copies it, as Slurm ran it, into its folder under this name when it starts.
 inline constexpr const char* script_file = "job.sbatch";
 inline constexpr const char* exit_file = "slurm_exit.json";
 
@@ -34,7 +36,8 @@ std::string shell_quote(std::string_view text);
 
 struct BatchInput {
     const Job* job = nullptr;
-    std::filesystem::path job_folder;  // <shared_dir>/jobs/<id>: work/, output.log, the script
+    std::filesystem::path job_folder;  // <shared_dir>/jobs/<id>: work/, job.sbatch, the exit file
+    std::filesystem::path output;      // <shared_dir>/jobs/<id>.output.log
     std::filesystem::path results;     // AILAB_RESULTS
     std::string tag;                   // server_tag()
     std::vector<std::string> after;    // Slurm ids of the dependencies still to finish
@@ -42,8 +45,8 @@ struct BatchInput {
 
 // The whole script text.
 std::string batch_script(const BatchInput& input, const SlurmSettings& settings);
-// {"sbatch", "--parsable", <extra_args...>, <script path>}.
-std::vector<std::string> sbatch_command(const std::filesystem::path& script, const SlurmSettings& settings);
+// {"sbatch", "--parsable", <extra_args...>}: the script comes on stdin.
+std::vector<std::string> sbatch_command(const SlurmSettings& settings);
 // The Slurm id from sbatch --parsable's answer ("123" or "123;cluster"); "" when it is not one.
 std::string parse_sbatch_id(std::string_view output);
 // Whether sbatch's failure means Slurm could not be reached (retry with back-off) rather than a

@@ -25,9 +25,9 @@ std::map<std::string, SlurmJob> by_id(std::vector<SlurmJob> jobs) {
 
 }  // namespace
 
-SubmitResult SlurmClient::submit(const std::filesystem::path& script) const {
+SubmitResult SlurmClient::submit(std::string_view script) const {
     SubmitResult submitted;
-    auto ran = run_command(sbatch_command(script, settings_), command_timeout);
+    auto ran = run_command(sbatch_command(settings_), command_timeout, script);
     if (!ran) {
         submitted.message = ran.error().message;
         return submitted;
@@ -50,16 +50,16 @@ SubmitResult SlurmClient::submit(const std::filesystem::path& script) const {
 
 core::Result<std::map<std::string, SlurmJob>> SlurmClient::jobs() const {
     if (!json_missing_) {
-        auto ran = run_command({"squeue", "--json", "--states=all"}, command_timeout);
-        if (!ran) return ran.error();
-        if (ran->exit_code == 0) {
-            auto parsed = parse_squeue_json(ran->out);
+        if (auto ran = run_command({"squeue", "--json", "--states=all"}, command_timeout, poll_answer_); !ran)
+            return ran.error();
+        if (poll_answer_.exit_code == 0) {
+            auto parsed = parse_squeue_json(poll_answer_.out);
             if (!parsed) return parsed.error();
             return by_id(std::move(*parsed));
         }
-        const auto message = ran->message();
+        const auto message = poll_answer_.message();
         if (message.find("unrecognized option") == std::string::npos && message.find("json") == std::string::npos)
-            return failed("squeue", *ran);
+            return failed("squeue", poll_answer_);
         json_missing_ = true;
     }
     auto ran = run_command({"scontrol", "-o", "show", "job"}, command_timeout);

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "jobs/settings.hpp"
+#include "jobs/slurm/command.hpp"
 #include "jobs/slurm/states.hpp"
 
 namespace ailab::jobs::slurm {
@@ -25,7 +26,8 @@ public:
     explicit SlurmClient(const SlurmSettings& settings) : settings_(settings) {}
 
     // sbatch --parsable <extra_args> script.
-    SubmitResult submit(const std::filesystem::path& script) const;
+    // sbatch with the script text on its stdin.
+    SubmitResult submit(std::string_view script) const;
     // Every job the controller still holds (any state), by id: squeue --json --states=all, or
     // `scontrol -o show job` when this Slurm has no JSON output. An error when Slurm cannot be
     // reached.
@@ -39,7 +41,9 @@ public:
 
 private:
     const SlurmSettings& settings_;
-    mutable bool json_missing_ = false;  // squeue has no --json here: scontrol from now on
+    mutable bool json_missing_ = false;
+    mutable CommandResult poll_answer_;  // squeue's answer, its buffer kept from poll to poll  // squeue has no --json
+                                         // here: scontrol from now on
 };
 
 }  // namespace ailab::jobs::slurm

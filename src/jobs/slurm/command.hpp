@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -21,8 +22,14 @@ struct CommandResult {
 
 inline constexpr std::size_t max_output_bytes = std::size_t{64} << 20;
 
-// argv[0] is searched in PATH. stdin is /dev/null. An error only when the program cannot be run
-// at all ("sbatch is not installed or not in PATH"); a failing run is a result with its exit code.
-core::Result<CommandResult> run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+// argv[0] is searched in PATH. stdin is `input` (sbatch's script), or /dev/null when it is empty.
+// An error only when the program cannot be run at all ("sbatch is not installed or not in PATH");
+// a failing run is a result with its exit code.
+core::Result<CommandResult> run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                        std::string_view input = {});
+// The same into `result`, whose strings keep their capacity from an earlier call: a poll that reads
+// megabytes every few seconds then neither grows a buffer nor faults its pages in again.
+core::Status run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, CommandResult& result,
+                         std::string_view input = {});
 
 }  // namespace ailab::jobs::slurm

@@ -148,6 +148,35 @@ TEST_F(TempDatabase, TransactionsCommitOrRollBack) {
     EXPECT_TRUE(db().transaction([] { return Status{}; }));  // and the connection is usable again
 }
 
+TEST_F(TempDatabase, CachedStatementsArePreparedOnceAndComeBackCleared) {
+    auto first = db().cached("INSERT INTO users (name, score) VALUES (?1, ?2)");
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_TRUE((*first)->bind(1, "a").bind(2, 1.5).run());
+    auto again = db().cached("INSERT INTO users (name, score) VALUES (?1, ?2)");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again, *first);  // the same statement, not a new one
+    // Its bindings were cleared: a forgotten one is NULL, never the last call's value.
+    ASSERT_TRUE((*again)->bind(1, "b").run());
+    auto score = db().prepare("SELECT score IS NULL FROM users WHERE name = 'b'").value();
+    ASSERT_EQ(score.step().value(), Step::row);
+    EXPECT_EQ(score.column_int64(0), 1);
+    // A failed step leaves it usable; bad SQL is an error and nothing is cached for it.
+    EXPECT_FALSE((*again)->bind(1, "a").run());  // duplicate name
+    EXPECT_TRUE(db().cached("INSERT INTO users (name, score) VALUES (?1, ?2)").value()->bind(1, "c").run());
+    EXPECT_FALSE(db().cached("INSERT INTO nowhere VALUES (1)"));
+    EXPECT_FALSE(db().cached("INSERT INTO nowhere VALUES (1)"));
+    EXPECT_EQ(count("users"), 3);
+    // Transactions (their BEGIN and COMMIT are cached too) still commit and roll back.
+    EXPECT_FALSE(db().transaction([&]() -> Status {
+        if (auto done = db().cached("INSERT INTO users (name) VALUES (?1)").value()->bind(1, "d").run(); !done)
+            return done;
+        return Error::invalid("no");
+    }));
+    EXPECT_TRUE(db().transaction(
+        [&]() -> Status { return db().cached("INSERT INTO users (name) VALUES (?1)").value()->bind(1, "e").run(); }));
+    EXPECT_EQ(count("users"), 4);
+}
+
 TEST_F(TempDatabase, DataSurvivesReopeningAndAStatementMayOutliveItsDatabase) {
     ASSERT_TRUE(db().exec("INSERT INTO users (name) VALUES ('kept')"));
     {

@@ -41,19 +41,49 @@ TEST(SlurmBatch, TheScriptCarriesEveryOptionAndQuotesWhatTheUserWrote) {
     settings.partition = "gpu";
     settings.account = "lab";
     settings.qos = "normal";
-    slurm::BatchInput input{&job, "/shared/jobs/42", "/results", "abc123", {"7", "8"}};
+    slurm::BatchInput input{&job, "/shared/jobs/42", "/shared/jobs/42.output.log", "/results", "abc123", {"7", "8"}};
     const auto script = slurm::batch_script(input, settings);
-    for (const char* line :
-         {"#!/bin/sh\n", "#SBATCH --job-name=ailab-42-train_big_model\n", "#SBATCH --comment=ailab:abc123:42\n",
-          "#SBATCH --chdir=/shared/jobs/42/work\n", "#SBATCH --output=/shared/jobs/42/output.log\n",
-          "#SBATCH --open-mode=append\n", "#SBATCH --partition=gpu\n", "#SBATCH --account=lab\n",
-          "#SBATCH --qos=normal\n", "#SBATCH --gres=gpu:2\n", "#SBATCH --time=2\n", "#SBATCH --nice=5\n",
-          "#SBATCH --dependency=afterok:7:8\n", "export AILAB_JOB_ID=42\n", "export AILAB_RESULTS='/results'\n",
-          "export PYTHONUNBUFFERED=1\n", "export WANDB_MODE='off it'\\''s'\n",
-          "/bin/sh -c 'python train.py --lr '\\''a b'\\'''\n", "exit $ailab_status\n"})
+    for (const char* line : {"#!/bin/sh\n",
+                             "#SBATCH --job-name=ailab-42-train_big_model\n",
+                             "#SBATCH --comment=ailab:abc123:42\n",
+                             "#SBATCH --chdir=/shared/jobs\n",
+                             "mkdir -p '/shared/jobs/42/work' || exit 1\n",
+                             "cd '/shared/jobs/42/work' || exit 1\n",
+                             "cp -- \"$0\" '/shared/jobs/42/job.sbatch' 2>/dev/null & ailab_copy=$!\n",
+                             "#SBATCH --output=/shared/jobs/42.output.log\n",
+                             "#SBATCH --open-mode=append\n",
+                             "#SBATCH --partition=gpu\n",
+                             "#SBATCH --account=lab\n",
+                             "#SBATCH --qos=normal\n",
+                             "#SBATCH --gres=gpu:2\n",
+                             "#SBATCH --time=2\n",
+                             "#SBATCH --nice=5\n",
+                             "#SBATCH --dependency=afterok:7:8\n",
+                             "export AILAB_JOB_ID=42\n",
+                             "export AILAB_RESULTS='/results'\n",
+                             "export PYTHONUNBUFFERED=1\n",
+                             "export WANDB_MODE='off it'\\''s'\n",
+                             "/bin/sh -c 'python train.py --lr '\\''a b'\\'''\n",
+                             "exit $ailab_status\n"})
         EXPECT_NE(script.find(line), std::string::npos) << line << "\n---\n" << script;
     EXPECT_EQ(script.find("bad name"), std::string::npos);               // not a variable name: left out
     EXPECT_EQ(script.find("CUDA_VISIBLE_DEVICES="), std::string::npos);  // Slurm sets it
+}
+
+TEST(SlurmBatch, ASnapshotsCopyIsTheWorkingFolderAndAnEmptyOneIsMadeByTheJob) {
+    Job job = sample_job();
+    job.snapshot = "s-1";
+    slurm::BatchInput input{&job, "/shared/jobs/42", "/shared/jobs/42.output.log", "/results", "abc123", {}};
+    auto script = slurm::batch_script(input, SlurmSettings{});
+    EXPECT_NE(script.find("#SBATCH --chdir=/shared/jobs/42/work\n"), std::string::npos) << script;
+    EXPECT_EQ(script.find("mkdir"), std::string::npos) << script;  // the server made work/ with the files
+    job.snapshot.clear();
+    script = slurm::batch_script(input, SlurmSettings{});
+    // No snapshot: the server makes nothing; the job makes its folder and work/ before the command
+    // (the output file is beside the folder, in jobs/, which exists).
+    EXPECT_NE(script.find("#SBATCH --chdir=/shared/jobs\n"), std::string::npos) << script;
+    EXPECT_NE(script.find("#SBATCH --output=/shared/jobs/42.output.log\n"), std::string::npos) << script;
+    EXPECT_LT(script.find("mkdir -p '/shared/jobs/42/work' || exit 1\n"), script.find("/bin/sh -c")) << script;
 }
 
 TEST(SlurmBatch, OptionalLinesAreLeftOutAndArgvIsQuotedWordByWord) {
@@ -61,14 +91,14 @@ TEST(SlurmBatch, OptionalLinesAreLeftOutAndArgvIsQuotedWordByWord) {
     job.id = 3;
     job.command = {"echo", "two words", "$HOME"};
     SlurmSettings settings;
-    slurm::BatchInput input{&job, "/s/jobs/3", "/r", "t", {}};
+    slurm::BatchInput input{&job, "/s/jobs/3", "/s/jobs/3.output.log", "/r", "t", {}};
     const auto script = slurm::batch_script(input, settings);
     for (const char* absent : {"--partition", "--account", "--qos", "--gres", "--time", "--nice", "--dependency"})
         EXPECT_EQ(script.find(absent), std::string::npos) << absent;
     EXPECT_NE(script.find("\n'echo' 'two words' '$HOME'\n"), std::string::npos) << script;
     settings.extra_args = {"--exclusive", "--mem=4G"};
-    EXPECT_EQ(slurm::sbatch_command("/s/jobs/3/job.sbatch", settings),
-              (std::vector<std::string>{"sbatch", "--parsable", "--exclusive", "--mem=4G", "/s/jobs/3/job.sbatch"}));
+    EXPECT_EQ(slurm::sbatch_command(settings),
+              (std::vector<std::string>{"sbatch", "--parsable", "--exclusive", "--mem=4G"}));  // the script on stdin
 }
 
 TEST(SlurmBatch, SbatchAnswersAndMarkers) {
@@ -319,6 +349,27 @@ TEST(SlurmCommand, OutputExitCodesTimeoutsAndMissingPrograms) {
     EXPECT_NE(missing.error().message.find("sbatch-that-is-not-installed is not installed or not in PATH"),
               std::string::npos)
         << missing.error().message;
+}
+
+// sbatch reads the script on stdin. Tried: an input larger than a pipe holds (written while the
+// child's output is read, so neither side waits on the other), a child that exits without reading
+// its input (EPIPE, and no SIGPIPE for this process), and a reused result (its old text is gone).
+TEST(SlurmCommand, InputGoesToStdinWithoutSigpipe) {
+    std::string big;
+    for (int i = 0; i < 20000; ++i) big += "line " + std::to_string(i) + "\n";  // ~200 KB
+    slurm::CommandResult result;
+    ASSERT_TRUE(slurm::run_command({"/bin/cat"}, 10s, result, big));
+    EXPECT_EQ(result.exit_code, 0);
+    EXPECT_EQ(result.out, big);
+    ASSERT_TRUE(slurm::run_command({"/bin/sh", "-c", "exit 7"}, 10s, result, big));
+    EXPECT_EQ(result.exit_code, 7);  // the process is still here: SIGPIPE did not end it
+    EXPECT_EQ(result.out, "");
+    auto counted = slurm::run_command({"/usr/bin/wc", "-l"}, 10s, "a\nb\n");
+    ASSERT_TRUE(counted);
+    EXPECT_EQ(counted->out, "2\n");
+    auto no_input = slurm::run_command({"/bin/cat"}, 10s);  // stdin is /dev/null: cat ends at once
+    ASSERT_TRUE(no_input);
+    EXPECT_EQ(no_input->out, "");
 }
 
 }  // namespace

@@ -7,10 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "jobs/launcher.hpp"
 #include "process_support.hpp"
@@ -319,6 +322,18 @@ TEST(Launcher, NoDescriptorOfTheParentLeaks) {
         else
             EXPECT_TRUE(its_own.count(target) == 1) << "the supervisor holds fd " << number << ": " << target;
     }
+    // The command's own descriptors, once it is the command: between the supervisor's fork and
+    // the exec of `sleep` the child briefly holds its exec-error pipe (close-on-exec) too.
+    const auto exec_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    auto command_of = [job] {
+        std::ifstream in("/proc/" + std::to_string(job) + "/comm");
+        std::string name;
+        std::getline(in, name);
+        return name;
+    };
+    while (command_of() != "sleep" && std::chrono::steady_clock::now() < exec_deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(command_of(), "sleep");
     const auto job_fds = descriptors_of(job);
     ASSERT_EQ(job_fds.size(), 3U);
     EXPECT_EQ(job_fds.at(0), "/dev/null");

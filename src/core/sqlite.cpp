@@ -205,18 +205,18 @@ Result<Statement*> Database::cached(std::string_view sql) {
     return &found->second;
 }
 
-Status Database::begin() {
-    if (sqlite3_get_autocommit(connection_.get()) == 0) throw std::logic_error("transactions do not nest");
-    auto statement = cached("BEGIN IMMEDIATE");
+Status Database::exec_cached(std::string_view sql) {
+    auto statement = cached(sql);
     if (!statement) return statement.error();
     return (*statement)->run();
 }
 
-Status Database::commit() {
-    auto statement = cached("COMMIT");
-    if (!statement) return statement.error();
-    return (*statement)->run();
+Status Database::begin() {
+    if (sqlite3_get_autocommit(connection_.get()) == 0) throw std::logic_error("transactions do not nest");
+    return exec_cached("BEGIN IMMEDIATE");
 }
+
+Status Database::commit() { return exec_cached("COMMIT"); }
 
 void Database::rollback() noexcept {
     // After some errors SQLite has rolled back already; then there is nothing to do.

@@ -126,6 +126,8 @@ public:
     // connection's other statements. Meant for writes, which run() to the end: a SELECT stopped
     // before its last row would hold its read snapshot open until the next use.
     Result<Statement*> cached(std::string_view sql);
+    // exec() for one statement without parameters or rows (BEGIN, COMMIT, a pragma) through cached().
+    Status exec_cached(std::string_view sql);
 
     // Runs `function` (returning core::Status) inside BEGIN IMMEDIATE ... COMMIT. An error it
     // returns, or an exception it throws, rolls back (the exception is then rethrown); a failed

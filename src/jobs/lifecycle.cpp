@@ -327,10 +327,8 @@ std::vector<std::string> JobService::Impl::environment(const Job& job) const {
     return list;
 }
 
-std::string JobService::Impl::prepare_folder(const Job& job, const std::filesystem::path& folder,
-                                             EmptyWork empty_work) {
+std::string JobService::Impl::prepare_folder(const Job& job, const std::filesystem::path& folder) {
     std::error_code error;
-    if (job.snapshot.empty() && empty_work == EmptyWork::leave_to_the_job) return "";
     std::filesystem::create_directories(folder, error);
     if (error) return "cannot create its folder " + folder.string() + ": " + error.message();
     if (!job.snapshot.empty()) {

@@ -187,8 +187,9 @@ core::Result<Job> JobService::submit(SubmitRequest request, const std::string& u
 core::Result<std::vector<Job>> JobService::submit_all(std::vector<SubmitRequest> requests, const std::string& user) {
     std::vector<Job> jobs;
     jobs.reserve(requests.size());
+    ProjectSnapshots projects;
     for (std::size_t i = 0; i < requests.size(); ++i) {
-        auto job = make_job(std::move(requests[i]), user);
+        auto job = make_job(std::move(requests[i]), user, &projects);
         if (!job) return core::Error::from(job.error(), "jobs[" + std::to_string(i) + "]");
         jobs.push_back(std::move(*job));
     }
@@ -196,7 +197,7 @@ core::Result<std::vector<Job>> JobService::submit_all(std::vector<SubmitRequest>
         [this, jobs = std::move(jobs)]() mutable { return impl_->insert(std::move(jobs)); });
 }
 
-core::Result<Job> JobService::make_job(SubmitRequest request, const std::string& user) {
+core::Result<Job> JobService::make_job(SubmitRequest request, const std::string& user, ProjectSnapshots* projects) {
     const bool has_command = !request.command.empty();
     if (has_command == !request.shell.empty())
         return refusal(Refusal::bad_request, has_command
@@ -283,6 +284,15 @@ core::Result<Job> JobService::make_job(SubmitRequest request, const std::string&
         job.git = (*snapshot)->git;
         job.sync = SyncStats{(*snapshot)->files, 0, 0};
     } else if (!request.project.empty()) {
+        job.project = request.project;
+        if (projects != nullptr) {
+            if (auto made = projects->find(request.project); made != projects->end()) {
+                // The same project earlier in this batch: its snapshot, and nothing stored again.
+                job.snapshot = made->second.id;
+                job.sync = SyncStats{made->second.files, 0, 0};
+                return job;
+            }
+        }
         std::filesystem::path folder;
         if (project_finder_) {
             auto found = project_finder_(request.project);
@@ -301,10 +311,10 @@ core::Result<Job> JobService::make_job(SubmitRequest request, const std::string&
         if (!snapshot) return core::Error::from(snapshot.error(), "project \"" + request.project + "\"");
         auto id = create_snapshot(snapshot->manifest, std::nullopt, SyncStats{});
         if (!id) return id.error();
-        job.project = request.project;
         job.snapshot = *id;
         job.sync = SyncStats{static_cast<std::int64_t>(snapshot->manifest.files.size()), snapshot->stored_files,
                              snapshot->stored_bytes};
+        if (projects != nullptr) projects->emplace(request.project, ProjectSnapshot{*id, job.sync->files});
     }
     return job;
 }

@@ -155,8 +155,14 @@ public:
 
 private:
     struct Impl;
-    // submit()'s checks and the job they make, not stored yet.
-    core::Result<Job> make_job(SubmitRequest request, const std::string& user);
+    // submit()'s checks and the job they make, not stored yet. `projects` (submit_all) keeps the
+    // snapshot made of each project by name, so that a sweep over one project hashes it once.
+    struct ProjectSnapshot {
+        std::string id;
+        std::int64_t files = 0;
+    };
+    using ProjectSnapshots = std::map<std::string, ProjectSnapshot, std::less<>>;
+    core::Result<Job> make_job(SubmitRequest request, const std::string& user, ProjectSnapshots* projects = nullptr);
     ProjectFinder project_finder_;
     Settings settings_;
     BlobStore blobs_;

@@ -82,11 +82,8 @@ struct JobService::Impl {
     void recover();
     void round();           // schedule_round() or, with Slurm, slurm_round()
     void schedule_round();  // the local executor: GPUs handed out here
-    // The job's folder and its work/ (the snapshot's copy, or empty); a Slurm job without a
-    // snapshot leaves both to its batch script (no inode made here a submit). An error message, or "".
-    enum class EmptyWork { create, leave_to_the_job };
-    std::string prepare_folder(const Job& job, const std::filesystem::path& folder,
-                               EmptyWork empty_work = EmptyWork::create);
+    // Creates the job's folder and its work/ (the snapshot's copy, or empty); "" or why not.
+    std::string prepare_folder(const Job& job, const std::filesystem::path& folder);
     void start_job(JobId id);
     void collect(JobId id);
     // Stores the jobs in one transaction (all or none), then one round; the jobs as they are after it.

@@ -112,11 +112,6 @@ void JobService::Impl::slurm_round() {
         for (const auto& job : submitted) changed(job);
         submitted.clear();
     };
-    struct StoreAtExit {
-        decltype(store_submitted)& store;
-        ~StoreAtExit() { store(); }
-    } store_at_exit{store_submitted};
-
     for (JobId id : queued) {
         if (Clock::now() - slice_started > submit_slice) {
             dirty = true;  // the rest after the events that waited
@@ -160,7 +155,9 @@ void JobService::Impl::slurm_round() {
             }
         }
         if (job.slurm_id.empty()) {
-            if (auto why = prepare_folder(job, folder, EmptyWork::leave_to_the_job); !why.empty()) {
+            // Only a snapshot's copy is made here; without one the batch script makes the folder
+            // on the node, so that a submit creates no inode on the shared file system.
+            if (auto why = job.snapshot.empty() ? std::string() : prepare_folder(job, folder); !why.empty()) {
                 finish(job, JobState::failed, "could not be submitted: " + why);
                 continue;
             }
@@ -184,6 +181,7 @@ void JobService::Impl::slurm_round() {
                     }
                 }
                 for (const auto& other : waiting) changed(other);
+                store_submitted();
                 return;
             }
             if (submitted.id.empty()) {
@@ -204,6 +202,7 @@ void JobService::Impl::slurm_round() {
         }
         submitted.push_back(job);
     }
+    store_submitted();
 }
 
 void JobService::Impl::slurm_poll() {

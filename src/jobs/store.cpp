@@ -9,13 +9,6 @@
 namespace ailab::jobs {
 namespace {
 
-// A statement without parameters or rows, through the connection's statement cache.
-core::Status run_cached(core::Database& database, std::string_view sql) {
-    auto statement = database.cached(sql);
-    if (!statement) return statement.error();
-    return (*statement)->run();
-}
-
 // Steps `statement` to the end, appending every row as a job.
 core::Status read_jobs(core::Statement& statement, std::vector<Job>& jobs) {
     for (;;) {
@@ -80,15 +73,7 @@ core::Result<JobStore> JobStore::open(const std::filesystem::path& file) {
     return JobStore(std::move(*database));
 }
 
-core::Status JobStore::insert(Job& job) {
-    std::vector<Job> one;
-    one.push_back(std::move(job));
-    auto done = insert_all(one);
-    job = std::move(one.front());
-    return done;
-}
-
-core::Status JobStore::insert_all(std::vector<Job>& jobs) {
+core::Status JobStore::insert_all(std::span<Job> jobs) {
     std::vector<std::int64_t> ids;
     ids.reserve(jobs.size());
     auto done = database_.transaction([&]() -> core::Status {
@@ -112,13 +97,13 @@ core::Status JobStore::update(const Job& job) { return update_all({&job}); }
 core::Status JobStore::update_all(const std::vector<const Job*>& jobs, Durability durability) {
     if (jobs.empty()) return {};
     if (durability == Durability::relaxed) {
-        if (auto set = run_cached(database_, "PRAGMA synchronous = NORMAL"); !set) return set;
+        if (auto set = database_.exec_cached("PRAGMA synchronous = NORMAL"); !set) return set;
     }
     struct Restore {
         core::Database& database;
         bool active;
         ~Restore() {
-            if (active) (void)run_cached(database, "PRAGMA synchronous = FULL");
+            if (active) (void)database.exec_cached("PRAGMA synchronous = FULL");
         }
     } restore{database_, durability == Durability::relaxed};
     auto done = database_.transaction([&]() -> core::Status {

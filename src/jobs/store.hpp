@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,9 @@ public:
     static core::Result<JobStore> open(const std::filesystem::path& file);
 
     // Assigns job.id (increasing, never reused) and writes it. One transaction.
-    core::Status insert(Job& job);
+    core::Status insert(Job& job) { return insert_all({&job, 1}); }
     // Several jobs in one transaction (one synced commit): all stored, each given its id, or none.
-    core::Status insert_all(std::vector<Job>& jobs);
+    core::Status insert_all(std::span<Job> jobs);
     // Writes every field of an existing job. One transaction.
     core::Status update(const Job& job);
     // Several updates in one transaction (a scheduling round). `relaxed`: committed to the WAL

@@ -231,6 +231,34 @@ TEST(Jobs, ABatchSubmitsEveryJobOrNone) {
     EXPECT_EQ(count_jobs(), 3u);
 }
 
+// A sweep over one project snapshots it once: every job gets the same snapshot, the first says what
+// was stored, the others that nothing was.
+TEST(Jobs, ABatchOverOneProjectSnapshotsItOnce) {
+    TempDir project;
+    std::ofstream(project.path() / "train.py") << "print('hi')\n";
+    JobServer host({{"projects", json::object{{"demo", project.path().string()}}}});
+    json::array sweep;
+    for (int i = 0; i < 3; ++i) sweep.push_back(shell("cat train.py", {{"project", "demo"}}));
+    auto answer = host.server.post("/api/v1/jobs/batch", json::serialize(json::object{{"jobs", sweep}}), host.token);
+    ASSERT_EQ(answer.status, 201) << answer.body;
+    const auto jobs = answer.json().at("jobs").as_array();
+    ASSERT_EQ(jobs.size(), 3u);
+    const auto snapshot = jobs[0].at("snapshot");
+    ASSERT_TRUE(snapshot.is_string()) << answer.body;
+    EXPECT_EQ(jobs[0].at("sync").at("uploaded_files").as_int64(), 1);
+    for (const auto& job : jobs) {
+        EXPECT_EQ(job.at("snapshot"), snapshot);
+        EXPECT_EQ(job.at("project").as_string(), "demo");
+        EXPECT_EQ(job.at("sync").at("files").as_int64(), 1);
+        if (&job != &jobs[0]) {
+            EXPECT_EQ(job.at("sync").at("uploaded_files").as_int64(), 0);
+        }
+        const auto id = job.at("id").as_int64();
+        EXPECT_EQ(host.wait_ended(id).at("state").as_string(), "done");
+        EXPECT_EQ(host.output(id), "print('hi')\n");
+    }
+}
+
 TEST(Jobs, TwoGpusThreeOneGpuJobsRunTwoAtOnceOnDistinctDevices) {
     // No NVML here (the fake is not on the library path): bookkeeping alone decides, and says so.
     JobServer host({{"gpus", json::array{0, 1}}});

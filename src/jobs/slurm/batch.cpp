@@ -84,9 +84,10 @@ std::string batch_script(const BatchInput& input, const SlurmSettings& settings)
     };
     option("--job-name=ailab-" + std::to_string(job.id) + (job.name.empty() ? "" : "-" + safe_name(job.name)));
     option("--comment=" + marker(input.tag, job.id));
-    // A snapshot's copy is made by the server; without one the job makes its folder and work/
-    // itself (below), so that a submit creates no inode on the server.
-    option("--chdir=" + (job.snapshot.empty() ? input.job_folder.parent_path().string() : folder + "/work"));
+    // Started in jobs/, which exists; the script then goes to work/: the snapshot's copy made by the
+    // server, or without one an empty folder it makes itself (below), so that a submit creates no
+    // inode on the server.
+    option("--chdir=" + input.job_folder.parent_path().string());
     option("--output=" + input.output.string());
     option("--open-mode=append");
     if (!settings.partition.empty()) option("--partition=" + settings.partition);

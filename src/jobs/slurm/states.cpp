@@ -68,12 +68,11 @@ std::optional<double> number_of(dom::object object, std::string_view key) {
     return number_of(value);
 }
 
-// Parses a --json answer of `command` (simdjson: squeue's answer for 1,000 jobs is 3.4 MB, and
-// this runs every poll) and reads each job object that has a "job_id" through fill(object, job);
-// the errors Slurm reports beside the list (a controller that cannot be reached answers with exit
-// code 0, an "errors" entry and no jobs) become one error.
-template <class Fill>
-core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, std::string_view command, Fill fill) {
+// The "jobs" list of a --json answer of `command` (simdjson: squeue's answer for 1,000 jobs is
+// 3.4 MB, and this runs every poll), valid until this thread's next call; the errors Slurm reports
+// beside the list (a controller that cannot be reached answers with exit code 0, an "errors" entry
+// and no jobs) become one error.
+core::Result<dom::array> job_list(std::string_view text, std::string_view command) {
     // One parser per thread, kept: its buffers are sized by the first answer and reused.
     thread_local dom::parser parser;
     thread_local std::string padded;  // the text with simdjson's padding after it
@@ -111,8 +110,16 @@ core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, std::strin
     dom::array jobs;
     if (object.at_key("jobs").get(jobs) != simdjson::SUCCESS)
         return core::Error::invalid(std::string(command) + " answered no \"jobs\" list");
+    return jobs;
+}
+
+// Each job object of the answer that has a "job_id", read through fill(object, job).
+template <class Fill>
+core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, std::string_view command, Fill fill) {
+    auto jobs = job_list(text, command);
+    if (!jobs) return jobs.error();
     std::vector<SlurmJob> out;
-    for (dom::element item : jobs) {
+    for (dom::element item : *jobs) {
         dom::object job;
         if (item.get(job) != simdjson::SUCCESS) continue;
         SlurmJob found;

@@ -75,8 +75,9 @@ TEST(SlurmBatch, ASnapshotsCopyIsTheWorkingFolderAndAnEmptyOneIsMadeByTheJob) {
     job.snapshot = "s-1";
     slurm::BatchInput input{&job, "/shared/jobs/42", "/shared/jobs/42.output.log", "/results", "abc123", {}};
     auto script = slurm::batch_script(input, SlurmSettings{});
-    EXPECT_NE(script.find("#SBATCH --chdir=/shared/jobs/42/work\n"), std::string::npos) << script;
+    EXPECT_NE(script.find("#SBATCH --chdir=/shared/jobs\n"), std::string::npos) << script;
     EXPECT_EQ(script.find("mkdir"), std::string::npos) << script;  // the server made work/ with the files
+    EXPECT_LT(script.find("cd '/shared/jobs/42/work' || exit 1\n"), script.find("/bin/sh -c")) << script;
     job.snapshot.clear();
     script = slurm::batch_script(input, SlurmSettings{});
     // No snapshot: the server makes nothing; the job makes its folder and work/ before the command

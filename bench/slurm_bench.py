@@ -42,7 +42,7 @@ def main():
         print("slurm bench: skipped (slurmd needs root)")
         return
     cluster = tempfile.mkdtemp(prefix="ailab-slurm-cluster-")
-    up = subprocess.run([ROOT + "/scripts/slurm-up.sh", cluster], capture_output=True, text=True)
+    up = subprocess.run([ROOT + "/scripts/slurm-up.sh", cluster, str(os.getpid())], capture_output=True, text=True)
     if up.returncode == 2:
         print("slurm bench: skipped:", up.stderr.strip())
         return

@@ -3,6 +3,12 @@
 # then SIGKILL to any still there after 3 s. Waits until they are gone.
 set -uo pipefail
 dir="${1:?usage: slurm-down.sh DIR}"
+# The watchdog of slurm-up.sh DIR OWNER_PID is no longer needed (unless it is the caller).
+if [ -f "$dir/watchdog.pid" ]; then
+  watchdog="$(cat "$dir/watchdog.pid" 2>/dev/null || true)"
+  [ -n "$watchdog" ] && [ "$watchdog" != "$$" ] && kill "$watchdog" 2>/dev/null
+  rm -f "$dir/watchdog.pid"
+fi
 pids=()
 for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
   [ -f "$pidfile" ] || continue

@@ -2,14 +2,21 @@
 # Starts a real single-node Slurm (munged, slurmctld, slurmd from Debian's slurm-wlm and munge) in
 # a folder of its own, bound to loopback, for the Slurm tests and the Slurm bench.
 #
-#   scripts/slurm-up.sh DIR      # writes DIR/slurm.conf, DIR/env; prints `export SLURM_CONF=...`
-#   scripts/slurm-down.sh DIR    # stops the three daemons started here
+#   scripts/slurm-up.sh DIR [OWNER_PID]  # writes DIR/slurm.conf, DIR/env; prints `export SLURM_CONF=...`
+#   scripts/slurm-down.sh DIR            # stops the three daemons started here
+#
+# With OWNER_PID (a test binary, the bench) a watchdog runs slurm-down.sh DIR within a second of
+# that process ending without having called it: a crashed or killed test leaves no daemons behind.
 #
 # Nothing outside DIR is written: the munge key, sockets, spool, state and logs all live in it.
 # Exits 2 (and says why) when Slurm or munge is not installed, so a caller can skip, and 1 when the
 # daemons do not come up within 30 s (their log tails are printed).
 set -euo pipefail
-dir="${1:?usage: slurm-up.sh DIR}"
+dir="${1:?usage: slurm-up.sh DIR [OWNER_PID]}"
+owner="${2:-}"
+case "$owner" in
+  ''|*[!0-9]*) [ -z "$owner" ] || { echo "slurm-up: OWNER_PID must be a process id, not '$owner'" >&2; exit 1; } ;;
+esac
 for tool in munged mungekey slurmctld slurmd sbatch squeue sinfo scontrol; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
     echo "slurm-up: $tool is not installed (apt-get install slurm-wlm munge)" >&2; exit 2; }
@@ -104,6 +111,14 @@ export SLURM_CONF="$dir/slurm.conf"
 # wait for them.
 slurmctld -f "$SLURM_CONF" -i </dev/null >/dev/null 2>&1
 slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
+
+# The watchdog (started before the wait, so that a caller killed during it is covered too): a
+# session of its own, no stdio of ours; slurm-down.sh stops it when called by the owner.
+if [ -n "$owner" ]; then
+  setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" "$3"' \
+    slurm-watchdog "$owner" "$(cd "$(dirname "$0")" && pwd)/slurm-down.sh" "$dir" </dev/null >/dev/null 2>&1 &
+  echo "$!" >"$dir/watchdog.pid"
+fi
 
 for _ in $(seq 1 60); do
   state="$(sinfo -h -n "$host" -o '%t' 2>/dev/null || true)"

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,7 +40,9 @@ protected:
             return;
         }
         cluster_ = new TempDir();
-        const auto up = run_program({(scripts() / "slurm-up.sh").string(), cluster_->path().string()}, "", 60s);
+        // With our pid: if this binary crashes, slurm-up's watchdog stops the daemons.
+        const auto up = run_program(
+            {(scripts() / "slurm-up.sh").string(), cluster_->path().string(), std::to_string(::getpid())}, "", 60s);
         if (up.exit_code == 2) {
             skip_reason_ = "Slurm is not installed: " + up.output;
             return;
@@ -307,6 +310,79 @@ TEST_F(Slurm, AStoppedControllerDelaysTheSubmissionWithoutDuplicates) {
     ASSERT_TRUE(marker.ends_with(":" + std::to_string(id))) << lines;
     const auto count = std::count(comments.begin(), comments.end(), marker);
     EXPECT_EQ(count, 1) << lines;
+}
+
+// The scripts themselves: a test binary that crashes (or is killed by ctest's timeout) must not
+// leave its daemons running. Tried: the owner killed with SIGKILL (no teardown of its own runs),
+// and the owner calling slurm-down.sh (the watchdog goes with the daemons).
+std::vector<pid_t> daemon_pids(const std::filesystem::path& cluster) {
+    std::vector<pid_t> pids;
+    for (const auto* name : {"slurmd.pid", "slurmctld.pid", "munge/munged.pid", "watchdog.pid"}) {
+        std::ifstream in(cluster / name);
+        pid_t pid = 0;
+        if (in >> pid && pid > 0) pids.push_back(pid);
+    }
+    return pids;
+}
+bool all_gone(const std::vector<pid_t>& pids, std::chrono::seconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    for (;;) {
+        if (std::none_of(pids.begin(), pids.end(), [](pid_t pid) { return ::kill(pid, 0) == 0; })) return true;
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
+TEST(SlurmScripts, NoDaemonOutlivesItsOwner) {
+    if (::geteuid() != 0) GTEST_SKIP() << "slurmd must run as root here";
+    TempDir cluster;
+    // The owner: a process that stands for a test binary and dies without any teardown.
+    const auto owner = ::fork();
+    ASSERT_GE(owner, 0);
+    if (owner == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    struct Owner {  // never outlives this test, whichever assertion ends it
+        pid_t pid;
+        void kill() {  // and reaped: a zombie still answers kill(pid, 0)
+            if (pid <= 0) return;
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            pid = -1;
+        }
+        ~Owner() { kill(); }
+    } owner_process{owner};
+    struct Down {  // nor do the daemons, should an assertion end it before the watchdog has
+        std::filesystem::path cluster;
+        ~Down() { run_program({(scripts() / "slurm-down.sh").string(), cluster.string()}, "", 30s); }
+    } down{cluster.path()};
+    const auto up =
+        run_program({(scripts() / "slurm-up.sh").string(), cluster.path().string(), std::to_string(owner)}, "", 60s);
+    if (up.exit_code == 2) GTEST_SKIP() << "Slurm is not installed: " << up.output;
+    ASSERT_EQ(up.exit_code, 0) << up.output;
+    const auto pids = daemon_pids(cluster.path());
+    ASSERT_EQ(pids.size(), 4u) << "slurmd, slurmctld, munged and the watchdog";
+    owner_process.kill();  // no teardown of its own
+    EXPECT_TRUE(all_gone(pids, 15s)) << "daemons still running after their owner died";
+
+    // An owner that stops its cluster itself stops the watchdog with it.
+    TempDir second;
+    const auto again = run_program(
+        {(scripts() / "slurm-up.sh").string(), second.path().string(), std::to_string(::getpid())}, "", 60s);
+    ASSERT_EQ(again.exit_code, 0) << again.output;
+    Down second_down{second.path()};
+    const auto second_pids = daemon_pids(second.path());
+    ASSERT_EQ(second_pids.size(), 4u);
+    run_program({(scripts() / "slurm-down.sh").string(), second.path().string()}, "", 30s);
+    EXPECT_TRUE(all_gone(second_pids, 5s)) << "slurm-down.sh left a daemon or the watchdog";
+    EXPECT_FALSE(std::filesystem::exists(second.path() / "watchdog.pid"));
+    // A bad owner is refused before anything starts.
+    TempDir third;
+    const auto refused = run_program({(scripts() / "slurm-up.sh").string(), third.path().string(), "12x"}, "", 30s);
+    EXPECT_EQ(refused.exit_code, 1) << refused.output;
+    EXPECT_NE(refused.output.find("OWNER_PID"), std::string::npos) << refused.output;
+    EXPECT_FALSE(std::filesystem::exists(third.path() / "slurm.conf"));
 }
 
 }  // namespace

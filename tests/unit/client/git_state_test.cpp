@@ -54,16 +54,20 @@ TEST(GitState, ChangesAreRecordedAndNothingIsCommittedOrStaged) {
     std::ofstream(folder.path() / "train.py") << "print(2)\n";
     std::ofstream(folder.path() / "new.py") << "untracked\n";
     const auto commits_before = git(folder, "rev-list --count HEAD");
-    const auto index_before = run("stat -c %Y.%s '" + (folder.path() / ".git/index").string() + "'");
+    // The index's change time to the nanosecond: train.py changed in the index's own second, so a
+    // plain `git status` would rewrite the index to refresh its racy entry (a read must not).
+    const auto index_stat = "stat -c '%.9Y %.9Z %s' '" + (folder.path() / ".git/index").string() + "'";
+    const auto index_before = run(index_stat);
 
     auto state = read_git_state(folder.path());
     ASSERT_TRUE(state);
     EXPECT_TRUE(state->dirty);
     EXPECT_NE(state->diff.find("+print(2)"), std::string::npos) << state->diff;
-    // Reading changed nothing: no commit, the new file still untracked, the index untouched.
+    // Reading changed nothing: the index untouched (checked before this test's own git calls,
+    // which may refresh it), no commit, the new file still untracked.
+    EXPECT_EQ(run(index_stat), index_before);
     EXPECT_EQ(git(folder, "rev-list --count HEAD"), commits_before);
     EXPECT_NE(git(folder, "status --porcelain").find("?? new.py"), std::string::npos);
-    EXPECT_EQ(run("stat -c %Y.%s '" + (folder.path() / ".git/index").string() + "'"), index_before);
 
     auto json = boost::json::parse(git_state_json(state)).as_object();
     EXPECT_TRUE(json.at("dirty").as_bool());

@@ -39,6 +39,7 @@ import concurrent.futures
 import datetime
 import getpass
 import hashlib
+import itertools
 import http.client
 import json
 import os
@@ -1090,39 +1091,31 @@ class Client:
         that lives on the server instead of dir. gpus: a count (0 = CPU job) or gpu_ids: a list.
         after: job ids that must succeed first. env: {name: value}. time_limit: seconds or a
         duration text ("2h")."""
-        if (command is None) == (shell is None):
-            raise AILabError("give either command (a list of arguments) or shell (one line)")
-        if command is not None:
-            if isinstance(command, str):
-                raise AILabError("command is a list of arguments; use shell= for one line")
-            command = [str(part) for part in command]
-            if not command or not command[0]:
-                raise AILabError("the command is empty")
-        body = {"command": command} if command is not None else {"shell": shell}
+        body = _job_body(command, shell, name, gpus, gpu_ids, group, priority, after, env, time_limit)
         if project is not None:
             body["project"] = project
         elif dir is not None:
             body["snapshot"] = self.sync(dir, progress=progress)["snapshot"]
-        if name is not None:
-            body["name"] = name
-        if gpu_ids is not None:
-            body["gpu_ids"] = [int(gpu) for gpu in gpu_ids]
-        elif gpus is not None:
-            body["gpus"] = int(gpus)
-        if group is not None:
-            body["group"] = group
-        if priority is not None:
-            body["priority"] = int(priority)
-        if after:
-            body["after"] = [int(job) for job in after]
-        if env:
-            body["env"] = {str(key): str(value) for key, value in env.items()}
-        if time_limit is not None:
-            try:
-                body["time_limit_s"] = parse_duration(time_limit)
-            except ValueError as error:
-                raise AILabError(str(error))
         return self._json("POST", "/jobs", body)["job"]
+
+    def submit_sweep(self, command, sweeps, dir=".", project=None, name=None, env=None, progress=None, **options):
+        """Queues one job per combination of the sweeps' values, in one request (all stored, or
+        none), and returns their dicts in nested-loop order (the first sweep varies slowest).
+
+        sweeps: [(name, [values…]), …] or {name: [values…]}; "{name}" in the command's arguments,
+        the env values and name takes each value. The folder is synced once for all the jobs. The
+        other keywords are submit's (gpus, gpu_ids, group, priority, after, time_limit)."""
+        sweeps = list(sweeps.items()) if isinstance(sweeps, dict) else list(sweeps)
+        jobs = expand_sweeps(command, sweeps, name=name, env=env)
+        bodies = [_job_body(job["command"], None, job["name"], env=job["env"], **options) for job in jobs]
+        if project is not None:
+            for body in bodies:
+                body["project"] = project
+        elif dir is not None:
+            snapshot = self.sync(dir, progress=progress)["snapshot"]
+            for body in bodies:
+                body["snapshot"] = snapshot
+        return self._json("POST", "/jobs/batch", {"jobs": bodies})["jobs"]
 
     def jobs(self, state=None, user=None, query=None, limit=100, before=None):
         """The jobs, newest first. state: a name or a list ("queued", "running", …)."""
@@ -1294,6 +1287,111 @@ def _follow(client, job_id, offset=0):
     return _exit_status(job)
 
 
+MAX_SWEEP_JOBS = 1000  # what POST /api/v1/jobs/batch takes
+
+
+def _job_body(command, shell, name=None, gpus=None, gpu_ids=None, group=None, priority=None, after=None, env=None,
+              time_limit=None):
+    """The body of POST /api/v1/jobs: only what was given (the server applies its defaults)."""
+    if (command is None) == (shell is None):
+        raise AILabError("give either command (a list of arguments) or shell (one line)")
+    if command is not None:
+        if isinstance(command, str):
+            raise AILabError("command is a list of arguments; use shell= for one line")
+        command = [str(part) for part in command]
+        if not command or not command[0]:
+            raise AILabError("the command is empty")
+    body = {"command": command} if command is not None else {"shell": shell}
+    if name is not None:
+        body["name"] = name
+    if gpu_ids is not None:
+        body["gpu_ids"] = [int(gpu) for gpu in gpu_ids]
+    elif gpus is not None:
+        body["gpus"] = int(gpus)
+    if group is not None:
+        body["group"] = group
+    if priority is not None:
+        body["priority"] = int(priority)
+    if after:
+        body["after"] = [int(job) for job in after]
+    if env:
+        body["env"] = {str(key): str(value) for key, value in env.items()}
+    if time_limit is not None:
+        try:
+            body["time_limit_s"] = parse_duration(time_limit)
+        except ValueError as error:
+            raise AILabError(str(error))
+    return body
+
+
+_SWEEP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def parse_sweep(text):
+    """"lr=0.1,0.01" -> ("lr", ["0.1", "0.01"]), as `ailab submit --sweep` takes it."""
+    name, sep, values = text.partition("=")
+    if not sep:
+        raise AILabError("bad --sweep %r: it must be NAME=V1,V2,…" % text)
+    if not _SWEEP_NAME.match(name):
+        raise AILabError("bad --sweep name %r: letters, digits and '_', not starting with a digit" % name)
+    if not values:
+        raise AILabError("--sweep %s has no values: %s=A,B" % (name, name))
+    parts = values.split(",")
+    if "" in parts:
+        raise AILabError("--sweep %s has an empty value in %r" % (name, values))
+    for index, value in enumerate(parts):
+        if value in parts[:index]:
+            raise AILabError("--sweep %s has the value %r twice" % (name, value))
+    return name, parts
+
+
+def expand_sweeps(command, sweeps, name=None, env=None):
+    """The jobs of a sweep, as the command-line client makes them: [{"command", "name", "env"}]
+    in nested-loop order, "{NAME}" replaced in the arguments, env values and name; the name is
+    the given one (or the program's file name) followed by the combination, unless the given name
+    shows every value. Refuses a sweep named twice, one whose {NAME} is nowhere, a value-less
+    one and more than MAX_SWEEP_JOBS combinations."""
+    command = [str(part) for part in command]
+    if not command or not command[0]:
+        raise AILabError("the command is empty")
+    env = dict(env or {})
+    seen = set()
+    count = 1
+    for sweep_name, values in sweeps:
+        values = [str(value) for value in values]
+        if sweep_name in seen:
+            raise AILabError("--sweep %s is given twice: give its values once, %s=A,B" % (sweep_name, sweep_name))
+        seen.add(sweep_name)
+        if not values:
+            raise AILabError("--sweep %s has no values: %s=A,B" % (sweep_name, sweep_name))
+        key = "{%s}" % sweep_name
+        places = list(command) + [str(value) for value in env.values()] + [name or ""]
+        if not any(key in place for place in places):
+            raise AILabError("--sweep %s: %s is in neither the command nor an --env value nor --name, so every job "
+                             "would be the same (write %s where the value goes)" % (sweep_name, key, key))
+        count *= len(values)
+        if count > MAX_SWEEP_JOBS:
+            raise AILabError("the sweeps make more than %d jobs (the most one submit takes)" % MAX_SWEEP_JOBS)
+    sweeps = [(sweep_name, [str(value) for value in values]) for sweep_name, values in sweeps]
+
+    def substitute(text, choice):
+        for (sweep_name, _), value in zip(sweeps, choice):
+            text = text.replace("{%s}" % sweep_name, value)
+        return text
+
+    jobs = []
+    for choice in itertools.product(*[values for _, values in sweeps]):
+        combination = "".join(" %s=%s" % (sweep_name, value) for (sweep_name, _), value in zip(sweeps, choice))
+        shown = bool(name) and all("{%s}" % sweep_name in name for sweep_name, _ in sweeps)
+        base = substitute(name, choice) if name else os.path.basename(command[0])
+        jobs.append({
+            "command": [substitute(part, choice) for part in command],
+            "env": {key: substitute(str(value), choice) for key, value in env.items()},
+            "name": base if shown else base + combination,
+        })
+    return jobs
+
+
 def _parse_env(items):
     env = {}
     for item in items or []:
@@ -1391,6 +1489,9 @@ def _build_parser():
     where.add_argument("--project", help="a project that lives on the server (no sync)")
     where.add_argument("--dir", default=".", help="the folder to sync (default: the current one)")
     submit_parser.add_argument("--follow", "-f", action="store_true", help="stream the output until the job ends")
+    submit_parser.add_argument("--sweep", action="append", metavar="NAME=V1,V2",
+                               help="one job per value (repeatable: one per combination); {NAME} in the command, "
+                                    "--env values and --name takes each value")
     submit_parser.add_argument("job_command", nargs=argparse.REMAINDER, metavar="-- COMMAND")
 
     jobs_parser = commands.add_parser("jobs", help="list queued and running jobs (--all: with history)")
@@ -1438,6 +1539,34 @@ def _run(arguments):
         return _run_with(client, arguments)
 
 
+def _submit_sweep(client, arguments, command, time_limit):
+    if arguments.follow:
+        raise AILabError("--follow follows one job and --sweep makes several: follow one with ailab logs -f ID")
+    sweeps = [parse_sweep(text) for text in arguments.sweep]
+    jobs = client.submit_sweep(
+        command,
+        sweeps,
+        dir=None if arguments.project else arguments.dir,
+        project=arguments.project,
+        name=arguments.name,
+        env=_parse_env(arguments.env),
+        gpus=arguments.gpus,
+        gpu_ids=_parse_gpu_ids(arguments.gpu_ids) if arguments.gpu_ids else None,
+        group=arguments.group,
+        priority=arguments.priority,
+        after=arguments.after,
+        time_limit=time_limit,
+        progress=_stderr,
+    )
+    for job in jobs:
+        print(job["id"])
+        _stderr("job %s: %s" % (job["id"], job["name"]))
+    sys.stdout.flush()
+    span = str(jobs[0]["id"]) if len(jobs) == 1 else "%s–%s" % (jobs[0]["id"], jobs[-1]["id"])
+    _stderr("%d job%s submitted (%s); output: ailab logs -f ID" % (len(jobs), "" if len(jobs) == 1 else "s", span))
+    return 0
+
+
 def _run_with(client, arguments):
     name = arguments.command_name
     if name == "submit":
@@ -1452,6 +1581,8 @@ def _run_with(client, arguments):
                 time_limit = parse_duration(arguments.time)
             except ValueError as error:
                 raise AILabError("--time: %s" % error)
+        if arguments.sweep:
+            return _submit_sweep(client, arguments, command, time_limit)
         job = client.submit(
             command=command,
             dir=None if arguments.project else arguments.dir,

@@ -37,6 +37,11 @@ CommandLine::CommandLine(CLI::App& cli) {
     auto* project = submit_command_->add_option("--project", submit_.project, "Run a project that lives on the server");
     submit_command_->add_option("--dir", submit_.dir, "Sync this folder instead of the current one")->excludes(project);
     submit_command_->add_flag("--follow", submit_.follow, "Stream the output until the job ends");
+    submit_command_
+        ->add_option("--sweep", submit_.sweep,
+                     "One job per value, NAME=V1,V2 (repeatable: one per combination); {NAME} in the command, "
+                     "--env values and --name takes each value")
+        ->allow_extra_args(false);
     submit_command_->add_option("command", submit_.command, "The command and its arguments")->required();
     // Everything from the first positional on is the job's command, options included.
     submit_command_->positionals_at_end();

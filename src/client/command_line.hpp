@@ -39,6 +39,7 @@ struct SubmitOptions {
     std::string project;
     std::string dir;
     bool follow = false;
+    std::vector<std::string> sweep;  // NAME=V1,V2
     std::vector<std::string> command;
 };
 

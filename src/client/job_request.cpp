@@ -1,10 +1,109 @@
 #include "client/job_request.hpp"
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <set>
 
 #include "client/parsing.hpp"
 
 namespace ailab::client {
+namespace {
+
+std::string placeholder(const Sweep& sweep) { return "{" + sweep.name + "}"; }
+
+// `text` with every {NAME} of `sweeps` replaced by the value `choice` picks for it.
+std::string substitute(std::string text, const std::vector<Sweep>& sweeps, const std::vector<std::size_t>& choice) {
+    for (std::size_t i = 0; i < sweeps.size(); ++i) {
+        const auto key = placeholder(sweeps[i]);
+        const auto& value = sweeps[i].values[choice[i]];
+        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
+            text.replace(at, key.size(), value);
+    }
+    return text;
+}
+
+// Checks the sweeps of a request: each {NAME} appears somewhere, no name twice, not too many jobs.
+core::Status check_sweeps(const JobRequest& request) {
+    std::set<std::string> names;
+    std::size_t jobs = 1;
+    for (const auto& sweep : request.sweeps) {
+        if (!names.insert(sweep.name).second)
+            return core::Error::invalid("--sweep " + sweep.name + " is given twice: give its values once, " +
+                                        sweep.name + "=A,B");
+        const auto key = placeholder(sweep);
+        bool used = request.name.find(key) != std::string::npos;
+        for (const auto& arg : request.command) used = used || arg.find(key) != std::string::npos;
+        for (const auto& [name, value] : request.env) used = used || value.find(key) != std::string::npos;
+        if (!used)
+            return core::Error::invalid("--sweep " + sweep.name + ": " + key +
+                                        " is in neither the command nor an --env value nor --name, so every job "
+                                        "would be the same (write " +
+                                        key + " where the value goes)");
+        jobs *= sweep.values.size();
+        if (jobs > max_sweep_jobs)
+            return core::Error::invalid("the sweeps make more than " + std::to_string(max_sweep_jobs) +
+                                        " jobs (the most one submit takes)");
+    }
+    return {};
+}
+
+}  // namespace
+
+core::Result<Sweep> parse_sweep(std::string_view text) {
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos)
+        return core::Error::invalid("bad --sweep \"" + std::string(text) + "\": it must be NAME=V1,V2,…");
+    Sweep sweep{std::string(text.substr(0, equals)), {}};
+    if (!is_variable_name(sweep.name))
+        return core::Error::invalid("bad --sweep name \"" + sweep.name +
+                                    "\": letters, digits and '_', not starting with a digit");
+    const auto values = text.substr(equals + 1);
+    if (values.empty()) return core::Error::invalid("--sweep " + sweep.name + " has no values: " + sweep.name + "=A,B");
+    std::set<std::string_view> seen;
+    for (std::size_t start = 0;;) {
+        const auto comma = values.find(',', start);
+        const auto value =
+            values.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (value.empty())
+            return core::Error::invalid("--sweep " + sweep.name + " has an empty value in \"" + std::string(values) +
+                                        "\"");
+        if (!seen.insert(value).second)
+            return core::Error::invalid("--sweep " + sweep.name + " has the value \"" + std::string(value) +
+                                        "\" twice");
+        sweep.values.emplace_back(value);
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return sweep;
+}
+
+std::vector<JobRequest> expand_sweeps(const JobRequest& request) {
+    if (request.sweeps.empty()) return {request};
+    std::vector<JobRequest> jobs;
+    std::vector<std::size_t> choice(request.sweeps.size(), 0);
+    for (;;) {
+        JobRequest job = request;
+        job.sweeps.clear();
+        for (auto& arg : job.command) arg = substitute(std::move(arg), request.sweeps, choice);
+        for (auto& [name, value] : job.env) value = substitute(std::move(value), request.sweeps, choice);
+        // The name shows the combination: in --name's own placeholders, or after it.
+        std::string combination;
+        bool shown = !request.name.empty();
+        for (std::size_t i = 0; i < request.sweeps.size(); ++i) {
+            combination += " " + request.sweeps[i].name + "=" + request.sweeps[i].values[choice[i]];
+            shown = shown && request.name.find(placeholder(request.sweeps[i])) != std::string::npos;
+        }
+        const auto base = request.name.empty() ? std::filesystem::path(request.command.front()).filename().string()
+                                               : substitute(request.name, request.sweeps, choice);
+        job.name = shown ? base : base + combination;
+        jobs.push_back(std::move(job));
+        // The next combination: the last sweep varies fastest.
+        std::size_t i = request.sweeps.size();
+        while (i > 0 && ++choice[i - 1] == request.sweeps[i - 1].values.size()) choice[--i] = 0;
+        if (i == 0) break;
+    }
+    return jobs;
+}
 
 core::Result<JobRequest> prepare_job_request(const SubmitOptions& options) {
     JobRequest request;
@@ -41,10 +140,21 @@ core::Result<JobRequest> prepare_job_request(const SubmitOptions& options) {
     request.project = options.project;
     request.group = options.group;
     request.priority = options.priority;
+    for (const auto& text : options.sweep) {
+        auto sweep = parse_sweep(text);
+        if (!sweep) return sweep.error();
+        request.sweeps.push_back(std::move(*sweep));
+    }
+    if (!request.sweeps.empty() && options.follow)
+        return core::Error::invalid(
+            "--follow follows one job and --sweep makes several: follow one with ailab logs -f ID");
+    if (auto checked = check_sweeps(request); !checked) return checked.error();
     return request;
 }
 
-std::string job_request_json(const JobRequest& request) {
+namespace {
+
+boost::json::object job_request_object(const JobRequest& request) {
     boost::json::object body;
     boost::json::array command;
     for (const auto& arg : request.command) command.emplace_back(arg);
@@ -71,7 +181,18 @@ std::string job_request_json(const JobRequest& request) {
         body["env"] = std::move(env);
     }
     if (request.time_limit_s) body["time_limit_s"] = *request.time_limit_s;
-    return boost::json::serialize(body);
+    return body;
+}
+
+}  // namespace
+
+std::string job_request_json(const JobRequest& request) { return boost::json::serialize(job_request_object(request)); }
+
+std::string job_batch_json(const std::vector<JobRequest>& requests) {
+    boost::json::array jobs;
+    jobs.reserve(requests.size());
+    for (const auto& request : requests) jobs.emplace_back(job_request_object(request));
+    return boost::json::serialize(boost::json::object{{"jobs", std::move(jobs)}});
 }
 
 }  // namespace ailab::client

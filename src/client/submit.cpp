@@ -22,6 +22,36 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A sweep: every job in one POST /api/v1/jobs/batch (all stored, or none); the ids on stdout, one
+// a line, in the order of expand_sweeps (their names on stderr).
+int submit_sweep(HttpClient& client, const ServerAccess& access, const JobRequest& request) {
+    constexpr std::string_view command = "submit";
+    const auto jobs = expand_sweeps(request);
+    auto reply = client.request(Method::post, "/api/v1/jobs/batch", job_batch_json(jobs));
+    if (!reply) return report(command, reply.error());
+    if (!reply->ok()) return report(command, reply_error(*reply, "the server refused the sweep", access));
+    boost::system::error_code error;
+    auto answer = boost::json::parse(reply->body, error);
+    const boost::json::value* list = !error && answer.is_object() ? answer.as_object().if_contains("jobs") : nullptr;
+    if (list == nullptr || !list->is_array() || list->as_array().size() != jobs.size())
+        return report(command, core::Error::invalid("the server's answer does not list the sweep's jobs"));
+    std::vector<std::int64_t> ids;
+    for (const auto& job : list->as_array()) {
+        const auto* id = job.is_object() ? job.as_object().if_contains("id") : nullptr;
+        if (id == nullptr || !id->is_int64())
+            return report(command, core::Error::invalid("the server's answer has no job id"));
+        ids.push_back(id->as_int64());
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        std::cout << ids[i] << "\n";
+        std::cerr << "ailab: job " << ids[i] << ": " << jobs[i].name << "\n";
+    }
+    std::cout.flush();
+    std::cerr << "ailab: " << ids.size() << (ids.size() == 1 ? " job" : " jobs") << " submitted (" << ids.front()
+              << (ids.size() > 1 ? "–" + std::to_string(ids.back()) : std::string()) << "); output: ailab logs -f ID\n";
+    return exit_ok;
+}
+
 }  // namespace
 
 int run_submit(const SubmitOptions& options) {
@@ -53,6 +83,7 @@ int run_submit(const SubmitOptions& options) {
                   << synced->uploaded_files << " (" << format_bytes(synced->uploaded_bytes) << ")"
                   << (synced->git ? ", with the git state" : "") << " in " << seconds << " s\n";
     }
+    if (!request->sweeps.empty()) return submit_sweep(client, *access, *request);
     auto reply = client.request(Method::post, "/api/v1/jobs", job_request_json(*request));
     if (!reply) return report(command, reply.error());
     if (!reply->ok()) return report(command, reply_error(*reply, "the server refused the job", *access));

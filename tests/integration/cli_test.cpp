@@ -18,6 +18,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -272,6 +273,54 @@ TEST(Cli, ResubmitUploadsOnlyTheChangedFileAndRecordsGit) {
     EXPECT_EQ(client.run({"logs", std::to_string(second_id)}, work.path()).out, "data v2\n");
     // Nothing was committed on the user's behalf.
     EXPECT_EQ(std::system(("cd '" + work.path().string() + "' && test $(git rev-list --count HEAD) = 1").c_str()), 0);
+}
+
+TEST(Cli, ASweepIsOneSyncAndOneBatchOfJobs) {
+    ServerProcess server(job_server_config());
+    server.start();
+    Client client;
+    TempDir work;
+    write_project(work.path());
+    const auto token = server.login();
+    ASSERT_EQ(client
+                  .run({"login", url_of(server), "--user", "admin", "--password-stdin"}, work.path(),
+                       std::string(test_password) + "\n")
+                  .exit_code,
+              0);
+    // 2 × 2 jobs, each with its values in its arguments and its environment.
+    auto swept = client.run({"submit", "--sweep", "lr=0.1,0.01", "--sweep", "seed=1,2", "--env", "SEED={seed}", "--",
+                             "sh", "-c", "echo lr=$0 seed=$SEED; cat pkg/data.txt", "{lr}"},
+                            work.path());
+    ASSERT_EQ(swept.exit_code, 0) << swept.err;
+    static const std::regex four_ids("^([0-9]+\n){4}$");
+    ASSERT_TRUE(std::regex_match(swept.out, four_ids)) << swept.out;
+    EXPECT_NE(swept.err.find("4 jobs submitted"), std::string::npos) << swept.err;
+    EXPECT_NE(swept.err.find("synced 2 files"), std::string::npos) << swept.err;  // one sync for all
+    std::vector<std::int64_t> ids;
+    std::istringstream lines(swept.out);
+    for (std::string line; std::getline(lines, line);) ids.push_back(std::stoll(line));
+    for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1) << "one batch: consecutive ids";
+    const std::vector<std::string> expected{"lr=0.1 seed=1", "lr=0.1 seed=2", "lr=0.01 seed=1", "lr=0.01 seed=2"};
+    std::set<std::string> snapshots;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto job = wait_for_end(server, token, ids[i]);
+        EXPECT_EQ(job.at("state").as_string(), "done") << json::serialize(job);
+        EXPECT_EQ(job.at("name").as_string(), "sh " + expected[i]);
+        snapshots.insert(std::string(job.at("snapshot").as_string()));
+        EXPECT_EQ(client.run({"logs", std::to_string(ids[i])}, work.path()).out, expected[i] + "\ndata v1\n");
+    }
+    EXPECT_EQ(snapshots.size(), 1u);
+    // Bad input: a placeholder that is nowhere, and --follow, are usage errors that send nothing;
+    // a sweep the server refuses (an unknown dependency) stores none of its jobs.
+    auto nowhere = client.run({"submit", "--sweep", "lr=1,2", "--", "true"}, work.path());
+    EXPECT_EQ(nowhere.exit_code, 2);
+    EXPECT_NE(nowhere.err.find("{lr} is in neither"), std::string::npos) << nowhere.err;
+    EXPECT_EQ(client.run({"submit", "--follow", "--sweep", "a=1,2", "--", "echo", "{a}"}, work.path()).exit_code, 2);
+    auto refused = client.run({"submit", "--after", "999", "--sweep", "a=1,2", "--", "echo", "{a}"}, work.path());
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("HTTP 400"), std::string::npos) << refused.err;
+    auto listed = client.run({"jobs", "--all", "--json"}, work.path());
+    EXPECT_EQ(json::parse(listed.out).at("jobs").as_array().size(), 4u);
 }
 
 TEST(Cli, CancelRestartAndCtrlCDetaches) {

@@ -2,6 +2,7 @@
 building on real files, durations, the credentials file, TLS pinning and an end-to-end run against
 the real `ailab` binary (AILAB_BINARY, default build/ailab)."""
 
+import contextlib
 import hashlib
 import io
 import json
@@ -596,6 +597,38 @@ class CommandLineTests(unittest.TestCase):
                 os.environ["XDG_CONFIG_HOME"] = saved
             shutil.rmtree(home)
 
+    def test_sweeps_expand_like_the_binarys(self):
+        # The same jobs, names and refusals as `ailab submit --sweep` (tests/unit/client).
+        self.assertEqual(ailab_client.parse_sweep("lr=0.1,0.01"), ("lr", ["0.1", "0.01"]))
+        self.assertEqual(ailab_client.parse_sweep("seed=1,x=y z"), ("seed", ["1", "x=y z"]))
+        jobs = ailab_client.expand_sweeps(
+            ["python", "train.py", "--lr", "{lr}", "--bs={bs}"],
+            [("lr", ["0.1", "0.01"]), ("bs", ["32", "64", "128"])],
+            env={"LR": "{lr}", "FIXED": "1"})
+        self.assertEqual(len(jobs), 6)
+        self.assertEqual(jobs[0]["command"], ["python", "train.py", "--lr", "0.1", "--bs=32"])
+        self.assertEqual([job["name"] for job in jobs[:4]],
+                         ["python lr=0.1 bs=32", "python lr=0.1 bs=64", "python lr=0.1 bs=128", "python lr=0.01 bs=32"])
+        self.assertEqual(jobs[5]["env"], {"LR": "0.01", "FIXED": "1"})
+        named = ailab_client.expand_sweeps(["x", "{lr}{bs}"], [("lr", ["1"]), ("bs", ["2", "3"])], name="run-{lr}-{bs}")
+        self.assertEqual([job["name"] for job in named], ["run-1-2", "run-1-3"])
+        partly = ailab_client.expand_sweeps(["x", "{lr}{bs}"], [("lr", ["1"]), ("bs", ["2"])], name="run-{lr}")
+        self.assertEqual(partly[0]["name"], "run-1 lr=1 bs=2")
+        # Bad input: no '=', a bad name, no values, an empty value, a value twice, a name twice,
+        # a placeholder that is nowhere, more combinations than one batch takes.
+        for bad, words in (("a", "NAME=V1,V2"), ("1a=x", "bad --sweep name"), ("a=", "has no values"),
+                           ("a=1,,2", "empty value"), ("a=1,", "empty value"), ("a=1,2,1", "twice")):
+            with self.assertRaises(AILabError) as caught:
+                ailab_client.parse_sweep(bad)
+            self.assertIn(words, str(caught.exception))
+        for sweeps, words in (([("a", ["1"]), ("a", ["2"])], "given twice"), ([("b", ["1", "2"])], "{b} is in neither"),
+                              ([("a", [str(i) for i in range(40)]), ("b", [str(i) for i in range(26)])], "more than 1000")):
+            with self.assertRaises(AILabError) as caught:
+                ailab_client.expand_sweeps(["echo", "{a}{b}" if len(sweeps) > 1 else "{a}"], sweeps)
+            self.assertIn(words, str(caught.exception))
+        self.assertEqual(len(ailab_client.expand_sweeps(["echo", "{a}{b}"], [("a", [str(i) for i in range(40)]),
+                                                                            ("b", [str(i) for i in range(25)])])), 1000)
+
     def test_exit_status_mirrors_the_job(self):
         # Bad input: a failed job, a killed job, a cancelled queued job (no code, no signal).
         self.assertEqual(ailab_client._exit_status({"state": "done", "exit_code": 0}), 0)
@@ -783,6 +816,45 @@ class AgainstServer(unittest.TestCase):
         with self.assertRaises(AILabError) as caught:
             client.job(999999)
         self.assertEqual(caught.exception.status, 404)
+
+    def test_a_sweep_is_one_sync_and_one_batch(self):
+        # Bad input: a sweep the server refuses (an unknown dependency) stores none of its jobs.
+        server = self.start()
+        client = ailab_client.login(server.url, "admin", server.password)
+        self.addCleanup(client.close)
+        if not self.has_jobs(client):
+            self.skipTest("this ailab binary has no /api/v1/jobs route yet (the job host is not built in)")
+        project = os.path.join(self.folder, "swept")
+        write(os.path.join(project, "data.txt"), "data\n")
+        jobs = client.submit_sweep(["sh", "-c", "echo lr=$0 seed=$SEED; cat data.txt", "{lr}"],
+                                   {"lr": ["0.1", "0.01"], "seed": [1, 2]}, dir=project, env={"SEED": "{seed}"}, gpus=0)
+        self.assertEqual(client.last_sync["files"], 1)
+        self.assertEqual([job["id"] for job in jobs], list(range(jobs[0]["id"], jobs[0]["id"] + 4)))
+        self.assertEqual(len({job["snapshot"] for job in jobs}), 1)
+        expected = ["lr=0.1 seed=1", "lr=0.1 seed=2", "lr=0.01 seed=1", "lr=0.01 seed=2"]
+        for job, words in zip(jobs, expected):
+            self.assertEqual(job["name"], "sh " + words)
+            self.assertEqual(b"".join(client.logs(job["id"], follow=True)), (words + "\ndata\n").encode())
+            self.assertEqual(client.job(job["id"])["state"], "done")
+        # The command line: the ids alone on stdout; --follow with a sweep is refused.
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = ailab_client.main(["submit", "--server", server.url, "--gpus", "0", "--dir", project,
+                                        "--sweep", "a=x,y", "--", "echo", "{a}"])
+        self.assertEqual(status, 0, err.getvalue())
+        ids = [int(line) for line in out.getvalue().split()]
+        self.assertEqual(len(ids), 2)
+        self.assertIn("2 jobs submitted", err.getvalue())
+        self.assertEqual(b"".join(client.logs(ids[1], follow=True)), b"y\n")
+        with contextlib.redirect_stderr(io.StringIO()) as refused:
+            self.assertEqual(ailab_client.main(["submit", "--server", server.url, "--follow", "--sweep", "a=1,2", "--",
+                                                "echo", "{a}"]), 1)
+        self.assertIn("--follow", refused.getvalue())
+        before = len(client.jobs(limit=1000))
+        with self.assertRaises(AILabError) as caught:
+            client.submit_sweep(["echo", "{a}"], {"a": [1, 2]}, dir=None, after=[999999])
+        self.assertEqual(caught.exception.status, 400)
+        self.assertEqual(len(client.jobs(limit=1000)), before)
 
     def test_cancel_a_running_job(self):
         # Bad input: a job that would run for a minute; cancel must end it quickly.

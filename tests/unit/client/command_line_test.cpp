@@ -102,6 +102,83 @@ TEST(CommandLine, BadValuesAreUsageErrorsBeforeAnythingIsSent) {
     EXPECT_EQ(with([](SubmitOptions& o) { o.env = {"A=1", "A=2"}; })->env.at("A"), "2");  // the last one wins
 }
 
+TEST(Sweep, EveryCombinationInNestedLoopOrderWithItsValuesEverywhere) {
+    Parsed parsed({"submit", "--sweep", "lr=0.1,0.01", "--sweep", "bs=32,64,128", "--env", "LR={lr}", "--env",
+                   "FIXED=1", "--", "python", "train.py", "--lr", "{lr}", "--bs={bs}", "--tag", "{lr}-{lr}"});
+    ASSERT_EQ(parsed.error, "");
+    auto request = prepare_job_request(parsed.commands->submit()).value();
+    ASSERT_EQ(request.sweeps.size(), 2u);
+    const auto jobs = expand_sweeps(request);
+    ASSERT_EQ(jobs.size(), 6u);
+    // The first sweep varies slowest; the name shows the combination after the program's name.
+    EXPECT_EQ(jobs[0].command,
+              (std::vector<std::string>{"python", "train.py", "--lr", "0.1", "--bs=32", "--tag", "0.1-0.1"}));
+    EXPECT_EQ(jobs[0].name, "python lr=0.1 bs=32");
+    EXPECT_EQ(jobs[1].name, "python lr=0.1 bs=64");
+    EXPECT_EQ(jobs[3].name, "python lr=0.01 bs=32");
+    EXPECT_EQ(jobs[5].command[4], "--bs=128");
+    EXPECT_EQ(jobs[5].env.at("LR"), "0.01");
+    EXPECT_EQ(jobs[5].env.at("FIXED"), "1");
+    EXPECT_TRUE(jobs[5].sweeps.empty());
+    // One batch body, each job as a single submit's body.
+    auto body = boost::json::parse(job_batch_json(jobs)).as_object();
+    ASSERT_EQ(body.size(), 1u);
+    const auto& list = body.at("jobs").as_array();
+    ASSERT_EQ(list.size(), 6u);
+    EXPECT_EQ(list[4].at("command").at(4).as_string(), "--bs=64");
+    EXPECT_EQ(list[4].at("name").as_string(), "python lr=0.01 bs=64");
+    EXPECT_EQ(list[4].at("env").at("LR").as_string(), "0.01");
+
+    // --name with every placeholder is the name; with some or none, the combination follows it.
+    request.name = "run-{lr}-{bs}";
+    EXPECT_EQ(expand_sweeps(request)[2].name, "run-0.1-128");
+    request.name = "run-{lr}";
+    EXPECT_EQ(expand_sweeps(request)[2].name, "run-0.1 lr=0.1 bs=128");
+    // Without sweeps the request is the one job.
+    request.sweeps.clear();
+    EXPECT_EQ(expand_sweeps(request).size(), 1u);
+    EXPECT_EQ(expand_sweeps(request)[0].name, "run-{lr}");
+}
+
+TEST(Sweep, BadSweepsAreUsageErrorsNamingTheProblem) {
+    // Bad input: no '=', a bad name, no values, an empty value, a value twice, a name twice, a
+    // placeholder that is nowhere, --follow, more combinations than one batch takes.
+    auto refused = [](std::vector<std::string> sweeps, std::vector<std::string> command = {"echo", "{a}"},
+                      bool follow = false) {
+        SubmitOptions options;
+        options.command = std::move(command);
+        options.sweep = std::move(sweeps);
+        options.follow = follow;
+        auto request = prepare_job_request(options);
+        return request ? std::string() : request.error().message;
+    };
+    EXPECT_NE(refused({"a"}).find("NAME=V1,V2"), std::string::npos);
+    EXPECT_NE(refused({"1a=x"}).find("bad --sweep name"), std::string::npos);
+    EXPECT_NE(refused({"a="}).find("has no values"), std::string::npos);
+    EXPECT_NE(refused({"a=1,,2"}).find("empty value"), std::string::npos);
+    EXPECT_NE(refused({"a=1,"}).find("empty value"), std::string::npos);
+    EXPECT_NE(refused({"a=1,2,1"}).find("\"1\" twice"), std::string::npos);
+    EXPECT_NE(refused({"a=1", "a=2"}).find("given twice"), std::string::npos);
+    EXPECT_NE(refused({"b=1,2"}).find("{b} is in neither"), std::string::npos);
+    EXPECT_NE(refused({"a=1,2"}, {"echo", "{a}"}, true).find("--follow"), std::string::npos);
+    std::string many = "a=0";
+    for (int i = 1; i < 40; ++i) many += "," + std::to_string(i);
+    std::string more = "b=0";
+    for (int i = 1; i < 26; ++i) more += "," + std::to_string(i);
+    EXPECT_EQ(refused({many, "b=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24"}, {"echo", "{a}{b}"}),
+              "");  // 40 × 25 = 1000: just fits
+    EXPECT_NE(refused({many, more}, {"echo", "{a}{b}"}).find("more than 1000 jobs"), std::string::npos);
+    // A value may hold '=' and spaces, and a placeholder in an --env value alone is enough.
+    SubmitOptions options;
+    options.command = {"train"};
+    options.env = {"SEED={seed}"};
+    options.sweep = {"seed=1,x=y z"};
+    auto jobs = expand_sweeps(prepare_job_request(options).value());
+    ASSERT_EQ(jobs.size(), 2u);
+    EXPECT_EQ(jobs[1].env.at("SEED"), "x=y z");
+    EXPECT_EQ(jobs[1].name, "train seed=x=y z");
+}
+
 TEST(CommandLine, TheOtherCommands) {
     Parsed login({"login", "https://gpu1:12345", "--user", "ada", "--password-stdin", "--fingerprint", "AB"});
     ASSERT_EQ(login.error, "");

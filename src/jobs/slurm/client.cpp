@@ -53,7 +53,7 @@ core::Result<std::map<std::string, SlurmJob>> SlurmClient::jobs() const {
         if (auto ran = run_command({"squeue", "--json", "--states=all"}, command_timeout, poll_answer_); !ran)
             return ran.error();
         if (poll_answer_.exit_code == 0) {
-            auto parsed = parse_squeue_json(poll_answer_.out);
+            auto parsed = parse_squeue_json_in_place(poll_answer_.out);
             if (!parsed) return parsed.error();
             return by_id(std::move(*parsed));
         }

@@ -41,9 +41,9 @@ public:
 
 private:
     const SlurmSettings& settings_;
-    mutable bool json_missing_ = false;
-    mutable CommandResult poll_answer_;  // squeue's answer, its buffer kept from poll to poll  // squeue has no --json
-                                         // here: scontrol from now on
+    mutable bool json_missing_ = false;  // squeue has no --json here: scontrol from now on
+    // squeue's answer, its buffer kept from poll to poll (with room for simdjson's padding).
+    mutable CommandResult poll_answer_;
 };
 
 }  // namespace ailab::jobs::slurm

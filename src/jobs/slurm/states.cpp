@@ -72,10 +72,12 @@ std::optional<double> number_of(dom::object object, std::string_view key) {
 // 3.4 MB, and this runs every poll), valid until this thread's next call; the errors Slurm reports
 // beside the list (a controller that cannot be reached answers with exit code 0, an "errors" entry
 // and no jobs) become one error.
-core::Result<dom::array> job_list(std::string_view text, std::string_view command) {
+// `padded`: the caller's text already has simdjson's padding readable after it (spare capacity of
+// its string); otherwise it is copied into a padded buffer first.
+core::Result<dom::array> job_list(std::string_view text, bool padded, std::string_view command) {
     // One parser per thread, kept: its buffers are sized by the first answer and reused.
     thread_local dom::parser parser;
-    thread_local std::string padded;  // the text with simdjson's padding after it
+    thread_local std::string copy;  // the text with simdjson's padding after it
     // squeue's answer grows with the queue: room for half as much again, so that the next polls
     // reuse the buffers instead of paying fresh pages each time (a 10 MB answer parses in ~6 ms
     // warm, ~90 ms into new memory). A failed allocate() leaves parse() to allocate what it needs.
@@ -83,10 +85,13 @@ core::Result<dom::array> job_list(std::string_view text, std::string_view comman
     if (parser.capacity() < text.size()) {
         [[maybe_unused]] const auto ignored = parser.allocate(room);
     }
-    if (padded.capacity() < text.size() + simdjson::SIMDJSON_PADDING) padded.reserve(room);
-    padded.assign(text);
+    if (!padded) {
+        if (copy.capacity() < text.size() + simdjson::SIMDJSON_PADDING) copy.reserve(room);
+        copy.assign(text);
+        text = copy;
+    }
     dom::element document;
-    if (auto error = parser.parse(padded.data(), padded.size(), false).get(document); error != simdjson::SUCCESS)
+    if (auto error = parser.parse(text.data(), text.size(), false).get(document); error != simdjson::SUCCESS)
         return core::Error::invalid(std::string(command) +
                                     " answered what is not JSON: " + simdjson::error_message(error));
     dom::object object;
@@ -115,8 +120,9 @@ core::Result<dom::array> job_list(std::string_view text, std::string_view comman
 
 // Each job object of the answer that has a "job_id", read through fill(object, job).
 template <class Fill>
-core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, std::string_view command, Fill fill) {
-    auto jobs = job_list(text, command);
+core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, bool padded, std::string_view command,
+                                               Fill fill) {
+    auto jobs = job_list(text, padded, command);
     if (!jobs) return jobs.error();
     std::vector<SlurmJob> out;
     for (dom::element item : *jobs) {
@@ -135,29 +141,39 @@ bool state_is(std::string_view state, std::initializer_list<std::string_view> na
     return std::ranges::any_of(names, [state](std::string_view name) { return state == name; });
 }
 
+// One job of squeue's answer.
+void fill_squeue_job(dom::object job, SlurmJob& found) {
+    found.state = text_of(job, "job_state");
+    found.reason = text_of(job, "state_reason");
+    found.nodes = text_of(job, "nodes");
+    found.comment = text_of(job, "comment");
+    found.start_time = number_of(job, "start_time").value_or(0);
+    found.end_time = number_of(job, "end_time").value_or(0);
+    // A wait status: the exit code in the high byte, the signal in the low bits.
+    if (auto status = number_of(job, "exit_code")) {
+        const int raw = static_cast<int>(*status);
+        if ((raw & 0x7f) != 0)
+            found.signal = raw & 0x7f;
+        else
+            found.exit_code = (raw >> 8) & 0xff;
+    }
+}
+
 }  // namespace
 
 core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text) {
-    return parse_jobs(text, "squeue --json", [](dom::object job, SlurmJob& found) {
-        found.state = text_of(job, "job_state");
-        found.reason = text_of(job, "state_reason");
-        found.nodes = text_of(job, "nodes");
-        found.comment = text_of(job, "comment");
-        found.start_time = number_of(job, "start_time").value_or(0);
-        found.end_time = number_of(job, "end_time").value_or(0);
-        // A wait status: the exit code in the high byte, the signal in the low bits.
-        if (auto status = number_of(job, "exit_code")) {
-            const int raw = static_cast<int>(*status);
-            if ((raw & 0x7f) != 0)
-                found.signal = raw & 0x7f;
-            else
-                found.exit_code = (raw >> 8) & 0xff;
-        }
-    });
+    return parse_jobs(text, false, "squeue --json", fill_squeue_job);
+}
+
+core::Result<std::vector<SlurmJob>> parse_squeue_json_in_place(std::string& text) {
+    // Spare capacity for the padding: the poll's buffer keeps it from one poll to the next.
+    if (text.capacity() < text.size() + simdjson::SIMDJSON_PADDING)
+        text.reserve(text.size() + text.size() / 2 + simdjson::SIMDJSON_PADDING);
+    return parse_jobs(text, true, "squeue --json", fill_squeue_job);
 }
 
 core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text) {
-    return parse_jobs(text, "sacct --json", [](dom::object job, SlurmJob& found) {
+    return parse_jobs(text, false, "sacct --json", [](dom::object job, SlurmJob& found) {
         if (auto state = object_at(job, "state")) {
             found.state = text_of(*state, "current");
             found.reason = text_of(*state, "reason");

@@ -27,6 +27,9 @@ struct SlurmJob {
 
 // Errors name what was wrong ("squeue --json answered no \"jobs\" list").
 core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text);
+// The same as parse_squeue_json, reading `text` where it is: simdjson's padding goes into its spare
+// capacity (a buffer kept from poll to poll reserves it once), so squeue's answer is not copied.
+core::Result<std::vector<SlurmJob>> parse_squeue_json_in_place(std::string& text);
 core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text);
 std::vector<SlurmJob> parse_scontrol_lines(std::string_view text);
 

@@ -151,6 +151,38 @@ TEST(SlurmStates, SqueueJsonGivesStatesReasonsNodesAndWaitStatuses) {
     EXPECT_EQ((*jobs)[3].start_time, 100);
 }
 
+TEST(SlurmStates, SqueueJsonReadInPlaceGivesTheSameJobsWithoutACopy) {
+    // The poll's buffer, exactly full (no spare capacity): the first parse reserves the padding.
+    std::string answer;
+    answer.reserve(std::string_view(squeue_sample).size());
+    answer.assign(squeue_sample);
+    const auto copied = slurm::parse_squeue_json(answer);
+    auto in_place = slurm::parse_squeue_json_in_place(answer);
+    ASSERT_TRUE(copied && in_place) << (in_place ? "" : in_place.error().message);
+    ASSERT_EQ(in_place->size(), copied->size());
+    for (std::size_t i = 0; i < copied->size(); ++i) {
+        EXPECT_EQ((*in_place)[i].id, (*copied)[i].id);
+        EXPECT_EQ((*in_place)[i].state, (*copied)[i].state);
+        EXPECT_EQ((*in_place)[i].exit_code, (*copied)[i].exit_code);
+        EXPECT_EQ((*in_place)[i].signal, (*copied)[i].signal);
+        EXPECT_EQ((*in_place)[i].nodes, (*copied)[i].nodes);
+    }
+    EXPECT_EQ(answer, squeue_sample);  // the text itself is unchanged
+    EXPECT_GE(answer.capacity(), answer.size() + 64);
+    // The next poll into the same buffer: the capacity stays, nothing is reserved again.
+    const auto* buffer = answer.data();
+    answer.clear();
+    answer.append(R"({"jobs":[{"job_id":9,"job_state":"RUNNING"}]})");
+    auto next = slurm::parse_squeue_json_in_place(answer);
+    ASSERT_TRUE(next);
+    ASSERT_EQ(next->size(), 1u);
+    EXPECT_EQ((*next)[0].id, "9");
+    EXPECT_EQ(answer.data(), buffer);
+    // Bad input read in place is the same error.
+    std::string bad = "{\"jobs\":{}}";
+    EXPECT_FALSE(slurm::parse_squeue_json_in_place(bad));
+}
+
 TEST(SlurmStates, BadAnswersAreErrorsNamingTheCommand) {
     auto down = slurm::parse_squeue_json(
         R"({"errors":[{"description":"Failed while looking for jobs","source":"slurm_load_jobs"}],"jobs":[]})");

@@ -1,8 +1,9 @@
 // Issue 9: submit a shell job from the Jobs page's dialog, watch its output stream into the job's
 // page (ANSI colours, a `\r` progress bar), cancel it, and see it cancelled there and in the list.
+// Then a sweep from the same dialog: one job per value, sent in one batch, shown in the list.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { PASSWORD, USER, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
 
 let server;
 let ui;
@@ -113,4 +114,65 @@ test('submit from the dialog, watch the output stream, cancel', async () => {
     [],
     'no page errors (the refused submit logs its 400)',
   );
+});
+
+/** GET /api/v1{route} as the admin (the raw answer). */
+async function api(route) {
+  const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) });
+  const { token } = await login.json();
+  const answer = await fetch(`${server.url}/api/v1${route}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.ok(answer.ok, `GET ${route}: ${answer.status}`);
+  return answer;
+}
+
+test('a sweep submits one job per value and opens the list, where they end done', async () => {
+  const { page, problems } = ui;
+  const shot = screenshotter(page, 'jobs-sweep');
+  const known = problems.length;
+  await page.goto(`${server.url}/#/jobs`);
+  await page.getByTestId('jobs-page').waitFor();
+
+  await page.getByTestId('submit-open').click();
+  const dialog = page.getByTestId('submit-dialog');
+  await dialog.waitFor();
+  await dialog.getByTestId('submit-mode-shell').check();
+  await dialog.getByTestId('submit-command').fill('echo lr={lr}');
+  await dialog.getByTestId('submit-gpus').fill('0');
+
+  // A bad sweep is named as it is typed, and Submit says so too instead of sending anything.
+  await dialog.getByTestId('submit-sweep').fill('lr=1,,2');
+  const count = dialog.getByTestId('submit-sweep-count');
+  assert.match(await count.textContent(), /empty value/);
+  await dialog.getByTestId('submit-confirm').click();
+  assert.match(await dialog.getByTestId('submit-error').textContent(), /sweep lr has an empty value/);
+
+  await dialog.getByTestId('submit-sweep').fill('lr=1,2');
+  assert.equal((await count.textContent()).trim(), '2 jobs: lr');
+  assert.equal((await dialog.getByTestId('submit-confirm').textContent()).trim(), 'Submit 2 jobs');
+  await shot('dialog');
+  await dialog.getByTestId('submit-confirm').click();
+  await dialog.waitFor({ state: 'detached' });
+
+  // The list opens (not one job's page), with both jobs, named by their value, ending done.
+  const hash = new URL(page.url()).hash;
+  assert.match(hash, /^#\/jobs\/[^/]+$/, `the server's job list, got ${hash}`);
+  const sweepRows = () =>
+    page.$$eval('[data-testid="jobs-history"] [data-testid="job-row"]', (rows) =>
+      rows
+        .map((r) => ({ id: Number(r.dataset.jobId), name: r.querySelector('.name').textContent, state: r.dataset.state }))
+        .filter((r) => r.name.startsWith('shell lr='))
+        .sort((a, b) => a.id - b.id),
+    );
+  const rows = await waitUntil(async () => {
+    const got = await sweepRows();
+    return got.length === 2 && got.every((r) => r.state === 'done') && got;
+  }, 'both sweep jobs done in the list', 20_000);
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ['shell lr=1', 'shell lr=2'],
+  );
+  assert.equal(rows[1].id, rows[0].id + 1, 'consecutive ids, in sweep order');
+  for (const [i, r] of rows.entries()) assert.equal(await (await api(`/jobs/${r.id}/output`)).text(), `lr=${i + 1}\n`);
+  await shot('list');
+  assert.deepEqual(problems.slice(known), [], 'no page errors');
 });

@@ -4,7 +4,7 @@ import { ServerClient } from './client';
 import { ApiError } from './errors';
 import { FakeSocket, fakeFetch, type Call } from './fakes';
 import { JobOutputStream, outputWsUrl, type OutputStreamState } from './jobOutput';
-import { cancelJob, getJob, getOutput, listJobs, restartJob, submitJob } from './jobs';
+import { cancelJob, getJob, getOutput, listJobs, restartJob, submitJob, submitJobs } from './jobs';
 import type { OutputEnd } from './types';
 
 /** 250 jobs with ids 1..250 on a fake server that pages them newest first like GET /jobs. */
@@ -92,6 +92,31 @@ describe('jobs HTTP calls', () => {
     expect(fetch.calls.at(-1)!.body).toEqual({ shell: 'echo hi', gpus: 0 });
     expect((await getJob(client, 9)).id).toBe(9);
     await expect(getJob(client, 10)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('submits a sweep as one POST /jobs/batch and answers its jobs in order; a 400 names the bad one', async () => {
+    // Bad input: a batch whose second body the server refuses must reject with the server's text.
+    const fetch = fakeFetch((c) => {
+      const path = new URL(c.url).pathname;
+      if (path !== '/api/v1/jobs/batch' || c.method !== 'POST') return { status: 404, body: { error: 'not found' } };
+      const jobs = (c.body as { jobs: { shell?: unknown }[] }).jobs;
+      const bad = jobs.findIndex((j) => typeof j.shell !== 'string');
+      if (bad >= 0) return { status: 400, body: { error: `jobs[${bad}]: "shell" must be a string` } };
+      return { status: 201, body: { jobs: jobs.map((j, i) => makeJob({ id: 20 + i, shell: j.shell as string, command: null })) } };
+    });
+    const client = new ServerClient('http://h:1', { fetch, token: 'tok' });
+    const requests = [{ shell: 'echo lr=1', name: 'shell lr=1' }, { shell: 'echo lr=2', name: 'shell lr=2' }];
+    const jobs = await submitJobs(client, requests);
+    expect(jobs.map((j) => [j.id, j.shell])).toEqual([
+      [20, 'echo lr=1'],
+      [21, 'echo lr=2'],
+    ]);
+    expect(fetch.calls.at(-1)!.url).toBe('http://h:1/api/v1/jobs/batch');
+    expect(fetch.calls.at(-1)!.body).toEqual({ jobs: requests });
+    await expect(submitJobs(client, [{ shell: 'ok' }, { command: ['x'] }])).rejects.toMatchObject({
+      status: 400,
+      message: 'jobs[1]: "shell" must be a string',
+    });
   });
 });
 

@@ -1,5 +1,5 @@
-// The jobs feature's HTTP calls (list, one job, output range, cancel, restart, submit) and its
-// WebSocket topic. The live output stream lives in jobOutput.ts.
+// The jobs feature's HTTP calls (list, one job, output range, cancel, restart, submit, a sweep's
+// batch submit) and its WebSocket topic. The live output stream lives in jobOutput.ts.
 import type { ServerClient } from './client';
 import type { Job, JobListResponse, JobState, SubmitRequest } from './types';
 
@@ -66,4 +66,13 @@ export async function restartJob(client: ServerClient, id: number): Promise<Job>
 /** POST /jobs: the new job, committed by the server. 400 names what is wrong with the request. */
 export async function submitJob(client: ServerClient, request: SubmitRequest): Promise<Job> {
   return (await client.post<{ job: Job }>('/jobs', request)).job;
+}
+
+/**
+ * POST /jobs/batch (a sweep): 1–1000 bodies as POST /jobs takes them, all stored in one transaction
+ * or none; the new jobs come back in the order given. 400 names the first bad one by index
+ * ("jobs[3]: …").
+ */
+export async function submitJobs(client: ServerClient, requests: readonly SubmitRequest[]): Promise<Job[]> {
+  return (await client.post<{ jobs: Job[] }>('/jobs/batch', { jobs: requests })).jobs;
 }

@@ -300,6 +300,22 @@ export class JobsStore {
     this.bump();
   }
 
+  /**
+   * Jobs this page just submitted (a sweep's answer), listed at once rather than when their
+   * `jobs.added` events arrive. A job an event already brought is newer (it may have ended since)
+   * and is kept; while a list loads nothing is added, as that load and its held events bring them.
+   */
+  addSubmitted(serverId: string, jobs: readonly Job[]): void {
+    const s = this.servers.get(serverId);
+    if (!s || s.pending) return;
+    for (const job of jobs) {
+      if (s.jobs.has(job.id) || !matchesFilter(job, this.filter)) continue;
+      s.jobs.set(job.id, job);
+      this.count(s, job.state, +1);
+    }
+    this.bump();
+  }
+
   forgetDetail(serverId: string, id: number): void {
     if (this.details.delete(jobKey(serverId, id))) this.bump();
   }

@@ -194,6 +194,23 @@ describe('JobsStore', () => {
     expect(mergeJob(undefined, other)).toBe(other);
   });
 
+  it('lists the submitted jobs of a sweep at once, and never over the newer copy of an event', async () => {
+    // Bad input: the answer of POST /jobs/batch (all "queued") arriving after job 12's end event.
+    const { store, topics } = storeFor(jobHost([...active]));
+    await store.load('a');
+    topics.dispatch('a', { type: 'jobs.added', job: makeJob({ id: 12, state: 'queued' }) });
+    topics.dispatch('a', { type: 'jobs.updated', job: makeJob({ id: 12, state: 'done' }) });
+    store.addSubmitted('a', [makeJob({ id: 11 }), makeJob({ id: 12 }), makeJob({ id: 13 })]);
+    expect(ids(store)).toEqual(['a:11:queued', 'a:12:done', 'a:13:queued', 'a:6:running', 'a:7:queued']);
+    expect(store.counts('a')).toEqual({ queued: 3, running: 1, done: 1 });
+    // Their own jobs.added events later change nothing (no job counted twice).
+    topics.dispatch('a', { type: 'jobs.added', job: makeJob({ id: 11 }) });
+    expect(store.counts('a').queued).toBe(3);
+    // A server the lists do not watch is left alone.
+    store.addSubmitted('b', [makeJob({ id: 1 })]);
+    expect(ids(store, ['b'])).toEqual([]);
+  });
+
   it('never takes an ended job back to running when a late answer arrives after the end event', () => {
     // Bad input: the answer of POST /cancel (still "running") arriving after jobs.updated "cancelled".
     const { store, topics } = storeFor(jobHost([]));

@@ -155,6 +155,13 @@ std::int64_t id_from(const CliResult& result) {
     }
 }
 
+// `ailab login URL --password-stdin` as admin; its exit code.
+int log_in(const Client& client, const ServerProcess& server, const std::filesystem::path& cwd) {
+    return client
+        .run({"login", url_of(server), "--user", "admin", "--password-stdin"}, cwd, std::string(test_password) + "\n")
+        .exit_code;
+}
+
 json::object job_server_config() { return json::object{{"gpus", json::array{}}, {"cancel_grace_s", 1}}; }
 
 void write_project(const std::filesystem::path& folder) {
@@ -251,11 +258,7 @@ TEST(Cli, ResubmitUploadsOnlyTheChangedFileAndRecordsGit) {
                               .c_str()),
               0);
     const auto token = server.login();
-    ASSERT_EQ(client
-                  .run({"login", url_of(server), "--user", "admin", "--password-stdin"}, work.path(),
-                       std::string(test_password) + "\n")
-                  .exit_code,
-              0);
+    ASSERT_EQ(log_in(client, server, work.path()), 0);
     auto first = client.run({"submit", "--", "true"}, work.path());
     const auto first_id = id_from(first);
     auto first_job = wait_for_end(server, token, first_id);
@@ -282,11 +285,7 @@ TEST(Cli, ASweepIsOneSyncAndOneBatchOfJobs) {
     TempDir work;
     write_project(work.path());
     const auto token = server.login();
-    ASSERT_EQ(client
-                  .run({"login", url_of(server), "--user", "admin", "--password-stdin"}, work.path(),
-                       std::string(test_password) + "\n")
-                  .exit_code,
-              0);
+    ASSERT_EQ(log_in(client, server, work.path()), 0);
     // 2 × 2 jobs, each with its values in its arguments and its environment.
     auto swept = client.run({"submit", "--sweep", "lr=0.1,0.01", "--sweep", "seed=1,2", "--env", "SEED={seed}", "--",
                              "sh", "-c", "echo lr=$0 seed=$SEED; cat pkg/data.txt", "{lr}"},
@@ -329,11 +328,7 @@ TEST(Cli, CancelRestartAndCtrlCDetaches) {
     Client client;
     TempDir work;
     const auto token = server.login();
-    ASSERT_EQ(client
-                  .run({"login", url_of(server), "--user", "admin", "--password-stdin"}, work.path(),
-                       std::string(test_password) + "\n")
-                  .exit_code,
-              0);
+    ASSERT_EQ(log_in(client, server, work.path()), 0);
     // Ctrl-C while following: exit 130 after the 2 s window, the job keeps running.
     auto follower = client.start({"submit", "--follow", "--", "sh", "-c", "echo started; sleep 60"}, work.path());
     std::int64_t id = 0;
@@ -387,11 +382,7 @@ TEST(Cli, FollowingSurvivesAServerKilledMidJobWithNoGapAndNoDuplicate) {
     server.start();
     Client client;
     TempDir work;
-    ASSERT_EQ(client
-                  .run({"login", url_of(server), "--user", "admin", "--password-stdin"}, work.path(),
-                       std::string(test_password) + "\n")
-                  .exit_code,
-              0);
+    ASSERT_EQ(log_in(client, server, work.path()), 0);
     auto submitted = client.run(
         {"submit", "--", "sh", "-c", "i=0; while [ $i -lt 80 ]; do i=$((i+1)); echo line $i; sleep 0.05; done; exit 5"},
         work.path());

@@ -771,6 +771,15 @@ class AgainstServer(unittest.TestCase):
         routes = client._json("GET", "/routes")["routes"]
         return any(route.get("path") == "/api/v1/jobs" for route in routes)
 
+    def job_client(self):
+        """A started server and a client logged in to it; the test is skipped without a job host."""
+        server = self.start()
+        client = ailab_client.login(server.url, "admin", server.password)
+        self.addCleanup(client.close)
+        if not self.has_jobs(client):
+            self.skipTest("this ailab binary has no /api/v1/jobs route yet (the job host is not built in)")
+        return server, client
+
     def test_submit_follow_and_resync(self):
         # Bad input: none on purpose; checks the whole path: login through the command line with
         # --password-stdin, sync, submit, follow to the end, exit code, then a resync after one edit.
@@ -819,11 +828,7 @@ class AgainstServer(unittest.TestCase):
 
     def test_a_sweep_is_one_sync_and_one_batch(self):
         # Bad input: a sweep the server refuses (an unknown dependency) stores none of its jobs.
-        server = self.start()
-        client = ailab_client.login(server.url, "admin", server.password)
-        self.addCleanup(client.close)
-        if not self.has_jobs(client):
-            self.skipTest("this ailab binary has no /api/v1/jobs route yet (the job host is not built in)")
+        server, client = self.job_client()
         project = os.path.join(self.folder, "swept")
         write(os.path.join(project, "data.txt"), "data\n")
         jobs = client.submit_sweep(["sh", "-c", "echo lr=$0 seed=$SEED; cat data.txt", "{lr}"],
@@ -858,11 +863,7 @@ class AgainstServer(unittest.TestCase):
 
     def test_cancel_a_running_job(self):
         # Bad input: a job that would run for a minute; cancel must end it quickly.
-        server = self.start()
-        client = ailab_client.login(server.url, "admin", server.password)
-        self.addCleanup(client.close)
-        if not self.has_jobs(client):
-            self.skipTest("this ailab binary has no /api/v1/jobs route yet (the job host is not built in)")
+        server, client = self.job_client()
         job = client.submit(command=["sh", "-c", "echo started; sleep 60"], dir=None, gpus=0)
         stream = client.logs(job["id"], follow=True)
         self.assertEqual(next(stream), b"started\n")

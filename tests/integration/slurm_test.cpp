@@ -186,6 +186,11 @@ TEST_F(Slurm, GpusComeFromSlurmAndAnImpossibleRequestFailsWithSlurmsMessage) {
 }
 
 TEST_F(Slurm, AFailingJobFailsWithItsExitCode) {
+    // Bad input: another user's job named in Latin-1 ("caf\xe9"), which squeue --json writes as
+    // it is, not as UTF-8. The poll must still see our job end.
+    const auto foreign = run_program(
+        {"/bin/sh", "-c", "printf '#!/bin/sh\\ntrue\\n' | sbatch --hold -o /dev/null -J \"$(printf 'caf\\351')\""});
+    ASSERT_EQ(foreign.exit_code, 0) << foreign.output;
     SlurmServer host;
     const auto id = host.submit_ok(shell("echo about to fail; exit 3"));
     auto ended = host.wait_ended(id);

@@ -68,30 +68,78 @@ std::optional<double> number_of(dom::object object, std::string_view key) {
     return number_of(value);
 }
 
+// Each byte that does not start a valid UTF-8 sequence becomes '?'. JSON's structure is ASCII, so
+// only the text inside strings changes, never its length.
+void replace_invalid_utf8(std::string& text) {
+    auto* bytes = reinterpret_cast<unsigned char*>(text.data());  // NOLINT(*-reinterpret-cast): bytes of chars
+    const std::size_t size = text.size();
+    for (std::size_t i = 0; i < size;) {
+        const unsigned char lead = bytes[i];
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length = 0;
+        unsigned char low = 0x80;  // the second byte's range (no overlong forms, no surrogates, <= U+10FFFF)
+        unsigned char high = 0xBF;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            if (lead == 0xE0) low = 0xA0;
+            if (lead == 0xED) high = 0x9F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            if (lead == 0xF0) low = 0x90;
+            if (lead == 0xF4) high = 0x8F;
+        }
+        bool valid = length != 0 && i + length <= size;
+        for (std::size_t k = 1; valid && k < length; ++k) {
+            const unsigned char next = bytes[i + k];
+            valid = k == 1 ? (next >= low && next <= high) : (next >= 0x80 && next <= 0xBF);
+        }
+        if (valid) {
+            i += length;
+        } else {
+            bytes[i] = '?';
+            ++i;
+        }
+    }
+}
+
+// `text` in a buffer of this thread with simdjson's padding after it, valid until the next call.
+std::string& padded_copy(std::string_view text) {
+    thread_local std::string copy;
+    if (copy.capacity() < text.size() + simdjson::SIMDJSON_PADDING)
+        copy.reserve(text.size() + text.size() / 2 + simdjson::SIMDJSON_PADDING);
+    copy.assign(text);
+    return copy;
+}
+
 // The "jobs" list of a --json answer of `command` (simdjson: squeue's answer for 1,000 jobs is
 // 3.4 MB, and this runs every poll), valid until this thread's next call; the errors Slurm reports
 // beside the list (a controller that cannot be reached answers with exit code 0, an "errors" entry
-// and no jobs) become one error.
-// `padded`: the caller's text already has simdjson's padding readable after it (spare capacity of
-// its string); otherwise it is copied into a padded buffer first.
-core::Result<dom::array> job_list(std::string_view text, bool padded, std::string_view command) {
+// and no jobs) become one error. `text` has simdjson's padding readable after it (spare capacity)
+// and may be changed: bytes that are not UTF-8 become '?'.
+core::Result<dom::array> job_list(std::string& text, std::string_view command) {
     // One parser per thread, kept: its buffers are sized by the first answer and reused.
     thread_local dom::parser parser;
-    thread_local std::string copy;  // the text with simdjson's padding after it
     // squeue's answer grows with the queue: room for half as much again, so that the next polls
     // reuse the buffers instead of paying fresh pages each time (a 10 MB answer parses in ~6 ms
     // warm, ~90 ms into new memory). A failed allocate() leaves parse() to allocate what it needs.
-    const std::size_t room = text.size() + text.size() / 2 + simdjson::SIMDJSON_PADDING;
     if (parser.capacity() < text.size()) {
-        [[maybe_unused]] const auto ignored = parser.allocate(room);
-    }
-    if (!padded) {
-        if (copy.capacity() < text.size() + simdjson::SIMDJSON_PADDING) copy.reserve(room);
-        copy.assign(text);
-        text = copy;
+        [[maybe_unused]] const auto ignored =
+            parser.allocate(text.size() + text.size() / 2 + simdjson::SIMDJSON_PADDING);
     }
     dom::element document;
-    if (auto error = parser.parse(text.data(), text.size(), false).get(document); error != simdjson::SUCCESS)
+    auto error = parser.parse(text.data(), text.size(), false).get(document);
+    if (error == simdjson::UTF8_ERROR) {
+        // Another user's job named in bytes that are not UTF-8 must not hide every job from the
+        // poll: those bytes become '?' and the answer is read again.
+        replace_invalid_utf8(text);
+        error = parser.parse(text.data(), text.size(), false).get(document);
+    }
+    if (error != simdjson::SUCCESS)
         return core::Error::invalid(std::string(command) +
                                     " answered what is not JSON: " + simdjson::error_message(error));
     dom::object object;
@@ -120,9 +168,8 @@ core::Result<dom::array> job_list(std::string_view text, bool padded, std::strin
 
 // Each job object of the answer that has a "job_id", read through fill(object, job).
 template <class Fill>
-core::Result<std::vector<SlurmJob>> parse_jobs(std::string_view text, bool padded, std::string_view command,
-                                               Fill fill) {
-    auto jobs = job_list(text, padded, command);
+core::Result<std::vector<SlurmJob>> parse_jobs(std::string& text, std::string_view command, Fill fill) {
+    auto jobs = job_list(text, command);
     if (!jobs) return jobs.error();
     std::vector<SlurmJob> out;
     for (dom::element item : *jobs) {
@@ -162,18 +209,18 @@ void fill_squeue_job(dom::object job, SlurmJob& found) {
 }  // namespace
 
 core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text) {
-    return parse_jobs(text, false, "squeue --json", fill_squeue_job);
+    return parse_jobs(padded_copy(text), "squeue --json", fill_squeue_job);
 }
 
 core::Result<std::vector<SlurmJob>> parse_squeue_json_in_place(std::string& text) {
     // Spare capacity for the padding: the poll's buffer keeps it from one poll to the next.
     if (text.capacity() < text.size() + simdjson::SIMDJSON_PADDING)
         text.reserve(text.size() + text.size() / 2 + simdjson::SIMDJSON_PADDING);
-    return parse_jobs(text, true, "squeue --json", fill_squeue_job);
+    return parse_jobs(text, "squeue --json", fill_squeue_job);
 }
 
 core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text) {
-    return parse_jobs(text, false, "sacct --json", [](dom::object job, SlurmJob& found) {
+    return parse_jobs(padded_copy(text), "sacct --json", [](dom::object job, SlurmJob& found) {
         if (auto state = object_at(job, "state")) {
             found.state = text_of(*state, "current");
             found.reason = text_of(*state, "reason");

@@ -25,10 +25,12 @@ struct SlurmJob {
     double end_time = 0;
 };
 
-// Errors name what was wrong ("squeue --json answered no \"jobs\" list").
+// Errors name what was wrong ("squeue --json answered no \"jobs\" list"). Bytes that are not UTF-8
+// (another user's job name) are read as '?': they never fail the whole answer.
 core::Result<std::vector<SlurmJob>> parse_squeue_json(std::string_view text);
 // The same as parse_squeue_json, reading `text` where it is: simdjson's padding goes into its spare
-// capacity (a buffer kept from poll to poll reserves it once), so squeue's answer is not copied.
+// capacity (a buffer kept from poll to poll reserves it once), so squeue's answer is not copied;
+// bytes that are not UTF-8 are replaced in it.
 core::Result<std::vector<SlurmJob>> parse_squeue_json_in_place(std::string& text);
 core::Result<std::vector<SlurmJob>> parse_sacct_json(std::string_view text);
 std::vector<SlurmJob> parse_scontrol_lines(std::string_view text);

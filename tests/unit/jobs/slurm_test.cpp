@@ -183,6 +183,29 @@ TEST(SlurmStates, SqueueJsonReadInPlaceGivesTheSameJobsWithoutACopy) {
     EXPECT_FALSE(slurm::parse_squeue_json_in_place(bad));
 }
 
+TEST(SlurmStates, BytesThatAreNotUtf8DoNotHideTheOtherJobs) {
+    // Bad input: another user's job named in Latin-1 and in broken sequences (a lone continuation
+    // byte, a cut 3-byte sequence, an overlong '/', a surrogate, past U+10FFFF), beside ours.
+    const std::string answer =
+        "{\"jobs\":[{\"job_id\":1,\"job_state\":\"RUNNING\",\"name\":\"caf\xe9 \x80 \xe2\x82 \xc0\xaf "
+        "\xed\xa0\x80 \xf4\x90\x80\x80\"},"
+        "{\"job_id\":2,\"job_state\":\"PENDING\",\"state_reason\":\"Priorit\xe4t\","
+        "\"comment\":\"ailab:t:7\",\"nodes\":\"n\xc3\xa9\"}]}";
+    std::string in_place = answer;
+    for (auto parsed : {slurm::parse_squeue_json(answer), slurm::parse_squeue_json_in_place(in_place)}) {
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        ASSERT_EQ(parsed->size(), 2u);
+        EXPECT_EQ((*parsed)[0].state, "RUNNING");
+        EXPECT_EQ((*parsed)[1].comment, "ailab:t:7");
+        EXPECT_EQ((*parsed)[1].reason, "Priorit?t");
+        EXPECT_EQ((*parsed)[1].nodes, "n\xc3\xa9");  // valid UTF-8 stays as it is
+    }
+    EXPECT_EQ(in_place.size(), answer.size());
+    EXPECT_NE(in_place.find("caf? ? ?? ?? ??? ????"), std::string::npos) << in_place;
+    // What is not JSON for another reason is still an error.
+    EXPECT_FALSE(slurm::parse_squeue_json("{\"jobs\":[\xff"));
+}
+
 TEST(SlurmStates, BadAnswersAreErrorsNamingTheCommand) {
     auto down = slurm::parse_squeue_json(
         R"({"errors":[{"description":"Failed while looking for jobs","source":"slurm_load_jobs"}],"jobs":[]})");

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "client/parsing.hpp"
+#include "core/strings.hpp"
 
 namespace ailab::client {
 namespace {
@@ -54,16 +55,13 @@ core::Result<Sweep> parse_sweep(std::string_view text) {
     if (equals == std::string_view::npos)
         return core::Error::invalid("bad --sweep \"" + std::string(text) + "\": it must be NAME=V1,V2,…");
     Sweep sweep{std::string(text.substr(0, equals)), {}};
-    if (!is_variable_name(sweep.name))
+    if (!core::is_variable_name(sweep.name))
         return core::Error::invalid("bad --sweep name \"" + sweep.name +
                                     "\": letters, digits and '_', not starting with a digit");
     const auto values = text.substr(equals + 1);
     if (values.empty()) return core::Error::invalid("--sweep " + sweep.name + " has no values: " + sweep.name + "=A,B");
     std::set<std::string_view> seen;
-    for (std::size_t start = 0;;) {
-        const auto comma = values.find(',', start);
-        const auto value =
-            values.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    for (const auto value : core::split(values, ',')) {
         if (value.empty())
             return core::Error::invalid("--sweep " + sweep.name + " has an empty value in \"" + std::string(values) +
                                         "\"");
@@ -71,8 +69,6 @@ core::Result<Sweep> parse_sweep(std::string_view text) {
             return core::Error::invalid("--sweep " + sweep.name + " has the value \"" + std::string(value) +
                                         "\" twice");
         sweep.values.emplace_back(value);
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
     }
     return sweep;
 }

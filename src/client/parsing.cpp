@@ -78,18 +78,12 @@ core::Result<std::vector<int>> parse_gpu_ids(std::string_view text) {
     return ids;
 }
 
-bool is_variable_name(std::string_view name) {
-    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front()));
-    for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-    return valid;
-}
-
 core::Result<std::pair<std::string, std::string>> parse_env_assignment(std::string_view text) {
     auto equals = text.find('=');
     if (equals == std::string_view::npos)
         return core::Error::invalid("bad --env \"" + std::string(text) + "\": it must be NAME=VALUE");
     std::string_view name = text.substr(0, equals);
-    if (!is_variable_name(name))
+    if (!core::is_variable_name(name))
         return core::Error::invalid("bad --env name \"" + std::string(name) +
                                     "\": letters, digits and '_', not starting with a digit");
     return std::pair{std::string(name), std::string(text.substr(equals + 1))};

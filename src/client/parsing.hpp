@@ -20,9 +20,6 @@ core::Result<std::int64_t> parse_duration_seconds(std::string_view text);
 // "0,2" → {0, 2}. Errors: empty, an empty item, a non-number, a negative id, an id twice.
 core::Result<std::vector<int>> parse_gpu_ids(std::string_view text);
 
-// A shell-style name: [A-Za-z_][A-Za-z0-9_]* (--env names, --sweep names).
-bool is_variable_name(std::string_view name);
-
 // "K=V" → {K, V}; V may hold '=' and may be empty. K must be a shell-style name
 // ([A-Za-z_][A-Za-z0-9_]*), as the server requires.
 core::Result<std::pair<std::string, std::string>> parse_env_assignment(std::string_view text);

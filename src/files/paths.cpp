@@ -6,43 +6,11 @@
 
 #include <array>
 
+#include "core/strings.hpp"
 namespace ailab::files {
 namespace {
 
 using boost::system::errc::errc_t;
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool is_valid_utf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t length = 0;
-        std::uint32_t code = 0;
-        std::uint32_t minimum = 0;
-        if ((byte & 0xE0) == 0xC0) {
-            length = 2, code = byte & 0x1F, minimum = 0x80;
-        } else if ((byte & 0xF0) == 0xE0) {
-            length = 3, code = byte & 0x0F, minimum = 0x800;
-        } else if ((byte & 0xF8) == 0xF0) {
-            length = 4, code = byte & 0x07, minimum = 0x10000;
-        } else {
-            return false;
-        }
-        if (i + length > text.size()) return false;
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            if ((next & 0xC0) != 0x80) return false;
-            code = (code << 6) | (next & 0x3F);
-        }
-        if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-        i += length;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -55,7 +23,7 @@ core::Result<std::string> check_path(std::string_view path) {
         return core::Error::invalid("the path holds a backslash (use \"/\" between names)");
     if (!path.empty() && path.front() == '/')
         return core::Error::invalid("the path must be relative to the root (it starts with \"/\")");
-    if (!is_valid_utf8(path)) return core::Error::invalid("the path is not valid UTF-8");
+    if (!core::is_valid_utf8(path)) return core::Error::invalid("the path is not valid UTF-8");
     std::string normal;
     std::size_t start = 0;
     while (start <= path.size()) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <regex>
 
+#include "core/strings.hpp"
 #include "jobs/json.hpp"
 #include "jobs/service_impl.hpp"
 #include "jobs/slurm/batch.hpp"
@@ -51,12 +52,6 @@ JobStore open_store(const std::filesystem::path& file) {
     if (!store)
         throw std::runtime_error("the job store " + file.string() + " cannot be opened: " + store.error().message);
     return std::move(*store);
-}
-
-bool valid_env_name(const std::string& name) {
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 std::string list_text(const std::vector<int>& ids) {
@@ -258,7 +253,7 @@ core::Result<Job> JobService::make_job(SubmitRequest request, const std::string&
     }
     job.group = std::move(request.group);
     for (const auto& [key, value] : request.env) {
-        if (!valid_env_name(key))
+        if (!core::is_variable_name(key))
             return refusal(Refusal::bad_request, "env name \"" + key + "\" is not a valid variable name");
         if (key == "CUDA_VISIBLE_DEVICES" || key == "AILAB_JOB_ID")
             return refusal(Refusal::bad_request,

@@ -5,37 +5,12 @@
 #include <iterator>
 #include <limits>
 
+#include "core/strings.hpp"
 namespace ailab::sync {
 
 namespace {
 
 constexpr std::size_t max_quoted_bytes = 200;
-
-// Length of the valid UTF-8 sequence at the start of text, 0 when there is none.
-std::size_t utf8_length(std::string_view text) {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    const unsigned char lead = byte(0);
-    std::size_t length = 0;
-    std::uint32_t code = 0;
-    std::uint32_t minimum = 0;
-    if (lead < 0x80) return 1;
-    if ((lead & 0xE0) == 0xC0) {
-        length = 2, code = lead & 0x1Fu, minimum = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-        length = 3, code = lead & 0x0Fu, minimum = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-        length = 4, code = lead & 0x07u, minimum = 0x10000;
-    } else {
-        return 0;
-    }
-    if (text.size() < length) return 0;
-    for (std::size_t i = 1; i < length; ++i) {
-        if ((byte(i) & 0xC0) != 0x80) return 0;
-        code = (code << 6) | (byte(i) & 0x3Fu);
-    }
-    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-    return length;
-}
 
 // The `count` largest files first (ties by path), as "a (1.0 MiB), b (12 B)".
 std::string largest_files(std::vector<FileSize>& files, std::size_t count) {
@@ -60,7 +35,7 @@ std::string quote(std::string_view text) {
     while (i < text.size() && i < max_quoted_bytes) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (c >= 0x80) {
-            const std::size_t length = utf8_length(text.substr(i));
+            const std::size_t length = core::utf8_sequence_length(text.substr(i));
             if (length > 0) {
                 out.append(text.substr(i, length));
                 i += length;
@@ -86,20 +61,6 @@ std::string quote(std::string_view text) {
     if (i < text.size()) out += "…";
     out.push_back('"');
     return out;
-}
-
-bool is_valid_utf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        if (static_cast<unsigned char>(text[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        const std::size_t length = utf8_length(text.substr(i));
-        if (length == 0) return false;
-        i += length;
-    }
-    return true;
 }
 
 std::string human_bytes(std::int64_t bytes) {

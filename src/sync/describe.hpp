@@ -15,7 +15,6 @@ namespace ailab::sync {
 // "text" in double quotes, with '"', '\\', control bytes and bytes that are not valid UTF-8
 // written as escapes (\", \\, \n, \xNN), and cut after 200 bytes with "…".
 std::string quote(std::string_view text);
-bool is_valid_utf8(std::string_view text);
 // "512 B", "1.5 KiB", "256.0 MiB", "2.0 GiB".
 std::string human_bytes(std::int64_t bytes);
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "core/json_writer.hpp"
+#include "core/strings.hpp"
 #include "sync/describe.hpp"
 #include "sync/hash.hpp"
 
@@ -84,7 +85,8 @@ std::string entry_name(std::size_t index, std::string_view path) {
 std::string entry_problem(const ManifestEntry& entry, std::size_t index) {
     const PathProblem problem = path_problem(entry.path);
     if (problem != PathProblem::none) return entry_name(index) + ": " + describe_path_problem(problem, entry.path);
-    if (!is_valid_utf8(entry.path)) return entry_name(index) + ": path " + quote(entry.path) + " is not valid UTF-8";
+    if (!core::is_valid_utf8(entry.path))
+        return entry_name(index) + ": path " + quote(entry.path) + " is not valid UTF-8";
     const std::string name = entry_name(index, entry.path);
     if (!entry.link.empty()) {
         if (!entry.hash.empty()) return name + ": has both a hash and a link";
@@ -92,7 +94,7 @@ std::string entry_problem(const ManifestEntry& entry, std::size_t index) {
         if (entry.link.front() == '/') return name + ": " + shown + " is absolute";
         if (entry.link.size() > max_path_bytes) return name + ": " + shown + " is longer than 4096 bytes";
         if (entry.link.find('\0') != std::string::npos) return name + ": " + shown + " holds a NUL byte";
-        if (!is_valid_utf8(entry.link)) return name + ": " + shown + " is not valid UTF-8";
+        if (!core::is_valid_utf8(entry.link)) return name + ": " + shown + " is not valid UTF-8";
         if (!link_stays_inside(entry.path, entry.link)) return name + ": " + shown + " leaves the snapshot";
         return {};
     }

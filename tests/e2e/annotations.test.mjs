@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, appendLines, logTimestamp, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { apiToken, appendLines, logTimestamp, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
 
 const RUN = '2024-05-01_10.00.00_notes';
 const OTHER = '2024-05-01_11.00.00_other';
@@ -45,8 +45,7 @@ after(async () => {
 
 async function api(method, route, body) {
   if (!token) {
-    const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) });
-    token = (await login.json()).token;
+    token = await apiToken(server);
   }
   const answer = await fetch(`${server.url}/api/v1${route}`, {
     method,

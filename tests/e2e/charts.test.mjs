@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil, loginThroughUi } from './harness.mjs';
+import { PASSWORD, apiToken, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil, loginThroughUi } from './harness.mjs';
 
 let server;
 let ui;
@@ -57,8 +57,7 @@ after(async () => {
 const serverId = () => `127.0.0.1-${server.port}`;
 
 async function runIds() {
-  const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) });
-  const { token } = await login.json();
+  const token = await apiToken(server);
   let runs = [];
   await waitUntil(async () => {
     const answer = await fetch(`${server.url}/api/v1/runs`, { headers: { Authorization: `Bearer ${token}` } });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil, loginThroughUi } from './harness.mjs';
+import { PASSWORD, apiToken, appendLines, logTimestamp, openBrowser, screenshotter, startServer, waitUntil, loginThroughUi } from './harness.mjs';
 
 let server;
 let ui;
@@ -48,8 +48,7 @@ after(async () => {
 });
 
 async function api(pathname) {
-  const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) });
-  const { token } = await login.json();
+  const token = await apiToken(server);
   const answer = await fetch(`${server.url}/api/v1${pathname}`, { headers: { Authorization: `Bearer ${token}` } });
   return { status: answer.status, body: answer.status === 200 ? await answer.json() : null };
 }

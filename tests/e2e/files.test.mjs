@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { appendLines, logTimestamp, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { apiToken, appendLines, logTimestamp, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
 
 let server;
 let ui;
@@ -225,12 +225,11 @@ test('projects and files: create, edit, save, conflict, run images', async () =>
 test('viewers: markdown (sanitised, relative links), CSV table, binary and hex, YAML and shell modes, a followed log', async () => {
   const { page, problems } = ui;
   const shot = screenshotter(page, 'files-viewers');
-  const { PASSWORD, USER } = await import('./harness.mjs');
   // A project made through the API, filled on disk.
-  const login = await (await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) })).json();
+  const token = await apiToken(server);
   const created = await fetch(`${server.url}/api/v1/projects`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ name: 'viewers' }),
   });
   assert.equal(created.status, 201);

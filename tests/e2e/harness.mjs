@@ -155,7 +155,13 @@ export function screenshotter(page, suite) {
   };
 }
 
-/** Logs into the UI served by `server` with the login form. */
+/** A token of the admin for API calls the tests make themselves (POST /api/v1/login). */
+export async function apiToken(server) {
+  const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) });
+  if (!login.ok) throw new Error(`login: HTTP ${login.status}`);
+  return (await login.json()).token;
+}
+
 /** Logs in through the form on the page of `hash` (the form shows on any route, then that page). */
 export async function loginThroughUi(page, server, password = PASSWORD, hash = '#/overview') {
   await page.goto(`${server.url}/${hash}`);

@@ -3,7 +3,7 @@
 // Then a sweep from the same dialog: one job per value, sent in one batch, shown in the list.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { apiToken, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
 
 let server;
 let ui;
@@ -118,8 +118,7 @@ test('submit from the dialog, watch the output stream, cancel', async () => {
 
 /** GET /api/v1{route} as the admin (the raw answer). */
 async function api(route) {
-  const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', body: JSON.stringify({ user: USER, password: PASSWORD }) });
-  const { token } = await login.json();
+  const token = await apiToken(server);
   const answer = await fetch(`${server.url}/api/v1${route}`, { headers: { Authorization: `Bearer ${token}` } });
   assert.ok(answer.ok, `GET ${route}: ${answer.status}`);
   return answer;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, USER, appendLines, logTimestamp, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
+import { apiToken, appendLines, logTimestamp, loginThroughUi, openBrowser, screenshotter, startServer, waitUntil } from './harness.mjs';
 
 const WIDTH = 390;
 const HEIGHT = 844;
@@ -55,12 +55,7 @@ after(async () => {
 });
 
 async function runIds() {
-  const login = await fetch(`${server.url}/api/v1/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ user: USER, password: PASSWORD }),
-  });
-  const { token } = await login.json();
+  const token = await apiToken(server);
   const answer = await fetch(`${server.url}/api/v1/runs`, { headers: { Authorization: `Bearer ${token}` } });
   const { runs } = await answer.json();
   return RUNS.map((r) => runs.find((x) => x.name === r.name).id);

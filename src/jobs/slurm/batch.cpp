@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "core/strings.hpp"
 namespace ailab::jobs::slurm {
 namespace {
 
@@ -27,13 +28,6 @@ std::string joined(const std::vector<std::string>& items, char separator) {
         out += item;
     }
     return out;
-}
-
-bool is_variable_name(std::string_view name) {
-    if (name.empty() || (name.front() >= '0' && name.front() <= '9')) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    });
 }
 
 }  // namespace
@@ -109,7 +103,7 @@ std::string batch_script(const BatchInput& input, const SlurmSettings& settings)
     s += "export PYTHONUNBUFFERED=1\n";
     s += "export CUDA_DEVICE_ORDER=PCI_BUS_ID\n";
     for (const auto& [key, value] : job.env)
-        if (is_variable_name(key)) s += "export " + key + "=" + shell_quote(value) + "\n";
+        if (core::is_variable_name(key)) s += "export " + key + "=" + shell_quote(value) + "\n";
     s += "\n";
     if (job.snapshot.empty()) s += "mkdir -p " + shell_quote(folder + "/work") + " || exit 1\n";
     s += "cd " + shell_quote(folder + "/work") + " || exit 1\n";

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "core/strings.hpp"
 namespace ailab::jobs::slurm {
 namespace {
 
@@ -71,39 +72,12 @@ std::optional<double> number_of(dom::object object, std::string_view key) {
 // Each byte that does not start a valid UTF-8 sequence becomes '?'. JSON's structure is ASCII, so
 // only the text inside strings changes, never its length.
 void replace_invalid_utf8(std::string& text) {
-    auto* bytes = reinterpret_cast<unsigned char*>(text.data());  // NOLINT(*-reinterpret-cast): bytes of chars
-    const std::size_t size = text.size();
-    for (std::size_t i = 0; i < size;) {
-        const unsigned char lead = bytes[i];
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t length = 0;
-        unsigned char low = 0x80;  // the second byte's range (no overlong forms, no surrogates, <= U+10FFFF)
-        unsigned char high = 0xBF;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            if (lead == 0xE0) low = 0xA0;
-            if (lead == 0xED) high = 0x9F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            if (lead == 0xF0) low = 0x90;
-            if (lead == 0xF4) high = 0x8F;
-        }
-        bool valid = length != 0 && i + length <= size;
-        for (std::size_t k = 1; valid && k < length; ++k) {
-            const unsigned char next = bytes[i + k];
-            valid = k == 1 ? (next >= low && next <= high) : (next >= 0x80 && next <= 0xBF);
-        }
-        if (valid) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto length = core::utf8_sequence_length(std::string_view(text).substr(i));
+        if (length == 0)
+            text[i++] = '?';
+        else
             i += length;
-        } else {
-            bytes[i] = '?';
-            ++i;
-        }
     }
 }
 

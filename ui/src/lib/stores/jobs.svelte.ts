@@ -308,11 +308,7 @@ export class JobsStore {
   addSubmitted(serverId: string, jobs: readonly Job[]): void {
     const s = this.servers.get(serverId);
     if (!s || s.pending) return;
-    for (const job of jobs) {
-      if (s.jobs.has(job.id) || !matchesFilter(job, this.filter)) continue;
-      s.jobs.set(job.id, job);
-      this.count(s, job.state, +1);
-    }
+    for (const job of jobs) if (!s.jobs.has(job.id)) this.applyTo(s, { type: 'jobs.added', job });
     this.bump();
   }
 
